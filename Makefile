@@ -1,0 +1,39 @@
+# Thin wrappers: every target is a line or two. See README.md.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: venv demo test test-fast bench serve mlflow-ui lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[serve,train,dev,scale]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: venv          ## simulate -> train -> register -> evaluate -> serve -> a brief over HTTP
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
+
+test: venv          ## the whole test suite (unit + integration)
+	$(BIN)/python -m pytest -q
+
+test-fast: venv     ## unit tests only
+	$(BIN)/python -m pytest -q tests/unit
+
+bench: venv         ## speed and memory tables (on demand)
+	$(BIN)/python benchmarks/bench_pipeline.py
+
+serve: venv         ## the BentoML service on 127.0.0.1:3000 (champion from the registry)
+	cd serving && ../$(BIN)/bentoml serve service:MatcherService --host 127.0.0.1 --port 3000
+
+mlflow-ui: venv     ## MLflow UI on 127.0.0.1:5000 over the local store
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --default-artifact-root ./mlruns --host 127.0.0.1 --port 5000
+
+lint: venv
+	$(BIN)/ruff check src training serving tests benchmarks
+
+clean:
+	rm -rf data models/latest models/champion mlruns/* mlflow.db .cache reports

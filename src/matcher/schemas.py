@@ -1,0 +1,254 @@
+"""The data contract: table columns, vocabularies and the request/response models.
+
+Column names are constants so that one rename happens in one place. Tables are validated
+once at the boundary (``matcher.data.io``); pydantic models validate briefs and requests
+for the CLI and the service alike.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# --------------------------------------------------------------------------- vocabularies
+PLATFORMS: tuple[str, ...] = ("instagram", "tiktok", "youtube")
+AGE_BUCKETS: tuple[str, ...] = ("13-17", "18-24", "25-34", "35-44", "45-54", "55+")
+GENDERS: tuple[str, ...] = ("female", "male", "any")
+# ISO 3166-1 alpha-2 codes the product knows about (markets the simulator and pricing cover,
+# plus common others). Unknown codes are rejected at the boundary with a clear error.
+COUNTRIES: tuple[str, ...] = (
+    "US", "GB", "CA", "AU", "IE", "NZ", "DE", "AT", "CH", "FR", "BE", "NL", "ES", "IT", "PT",
+    "SE", "NO", "DK", "FI", "PL", "CZ", "BR", "MX", "AR", "CO", "CL", "IN", "ID", "PH", "SG",
+    "MY", "TH", "VN", "JP", "KR", "ZA", "NG", "KE", "EG", "AE", "SA", "TR", "IL", "GR", "RO",
+)
+LANGUAGES: tuple[str, ...] = ("en", "es", "pt", "de", "fr", "it", "nl", "pl", "id", "ja")
+
+DEFAULT_MIN_FOLLOWERS = 1_000
+DEFAULT_MAX_FOLLOWERS = 100_000
+MAX_BRIEF_TEXT_CHARS = 50_000
+MAX_K = 100
+LIST_SEP = "|"  # list-valued cells in CSV: "instagram|tiktok"
+
+# --------------------------------------------------------------------------- influencers
+INFLUENCER_ID = "influencer_id"
+HANDLE = "handle"
+PLATFORM = "platform"
+FOLLOWERS = "followers"
+FOLLOWING = "following"
+BIO = "bio"
+COUNTRY = "country"
+LANGUAGE = "language"
+AUDIENCE_COUNTRIES = "audience_countries"  # JSON object {"US": 0.4, "GB": 0.2, ...}
+AUDIENCE_AGES = "audience_ages"  # JSON object over AGE_BUCKETS
+AUDIENCE_FEMALE = "audience_female_share"  # float in [0, 1]
+PRICE_USD = "price_usd"  # typical fee per sponsored post, if known
+JOINED_AT = "joined_at"  # account creation date, if known
+
+INFLUENCER_REQUIRED = (INFLUENCER_ID, HANDLE, PLATFORM, FOLLOWERS, BIO)
+INFLUENCER_OPTIONAL = (
+    FOLLOWING, COUNTRY, LANGUAGE, AUDIENCE_COUNTRIES, AUDIENCE_AGES, AUDIENCE_FEMALE,
+    PRICE_USD, JOINED_AT,
+)
+
+# --------------------------------------------------------------------------- posts
+POST_ID = "post_id"
+POSTED_AT = "posted_at"
+TEXT = "text"
+LIKES = "likes"
+COMMENTS = "comments"
+VIEWS = "views"
+IS_SPONSORED = "is_sponsored"
+
+POST_REQUIRED = (POST_ID, INFLUENCER_ID, POSTED_AT, TEXT, LIKES, COMMENTS)
+POST_OPTIONAL = (VIEWS, IS_SPONSORED)
+
+# --------------------------------------------------------------------------- briefs
+BRIEF_ID = "brief_id"
+BRAND_ID = "brand_id"
+BRAND = "brand"
+CREATED_AT = "created_at"
+# TEXT is shared with posts
+PLATFORMS_COL = "platforms"  # "instagram|tiktok"; empty = any
+TARGET_COUNTRIES = "target_countries"  # "US|GB"; empty = any
+TARGET_AGES = "target_ages"  # "18-24|25-34"; empty = any
+TARGET_GENDER = "target_gender"  # female | male | any
+MIN_FOLLOWERS = "min_followers"
+MAX_FOLLOWERS = "max_followers"
+BUDGET_USD = "budget_usd"  # budget per influencer (one sponsored post)
+EXCLUDED_HANDLES = "excluded_handles"  # "handle1|handle2"
+EXCLUDED_KEYWORDS = "excluded_keywords"  # "alcohol|gambling"
+BRIEF_LANGUAGE = "language"
+
+BRIEF_REQUIRED = (BRIEF_ID, BRAND_ID, CREATED_AT, TEXT)
+BRIEF_OPTIONAL = (
+    BRAND, PLATFORMS_COL, TARGET_COUNTRIES, TARGET_AGES, TARGET_GENDER, MIN_FOLLOWERS,
+    MAX_FOLLOWERS, BUDGET_USD, EXCLUDED_HANDLES, EXCLUDED_KEYWORDS, BRIEF_LANGUAGE,
+)
+
+# --------------------------------------------------------------------------- outcomes
+SHOWN_POSITION = "shown_position"  # 1-based position in the list the brand saw
+CONTACTED = "contacted"
+ACCEPTED = "accepted"
+POST_ENGAGEMENTS = "post_engagements"  # likes + comments on the sponsored post
+CLICKS = "clicks"
+CONVERSIONS = "conversions"
+BRAND_RATING = "brand_rating"  # 1..5, brand's rating after the campaign
+
+OUTCOME_REQUIRED = (BRIEF_ID, INFLUENCER_ID, SHOWN_POSITION, CONTACTED, ACCEPTED)
+OUTCOME_OPTIONAL = (POST_ENGAGEMENTS, CLICKS, CONVERSIONS, BRAND_RATING)
+
+# Derived columns (never in input files)
+RELEVANCE = "relevance"  # graded label 0..3 derived from outcomes
+
+
+def follower_tier(followers: float) -> str:
+    """Industry tiers (HypeAuditor): nano 1k-10k, micro 10k-50k, mid 50k-100k."""
+    if followers < 1_000:
+        return "sub1k"
+    if followers < 10_000:
+        return "nano"
+    if followers < 50_000:
+        return "micro"
+    if followers < 100_000:
+        return "mid"
+    return "macro"
+
+
+TIERS: tuple[str, ...] = ("sub1k", "nano", "micro", "mid", "macro")
+
+
+# --------------------------------------------------------------------------- request models
+class Brief(BaseModel):
+    """A brand's campaign brief: free text plus targeting. Shared by CLI, library and service."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    text: Annotated[str, Field(min_length=1, max_length=MAX_BRIEF_TEXT_CHARS,
+                               description="What the campaign is about, in the brand's words.")]
+    brief_id: str | None = Field(default=None, max_length=200)
+    brand_id: str | None = Field(default=None, max_length=200,
+                                 description="Stable brand id; A/B assignment is sticky on it.")
+    brand: str | None = Field(default=None, max_length=200)
+    created_at: datetime | None = Field(default=None,
+                                        description="When the brief was written; default now.")
+    platforms: list[str] = Field(default_factory=list, description=f"Any of {PLATFORMS}; empty = all.")
+    target_countries: list[str] = Field(default_factory=list,
+                                        description="ISO 3166-1 alpha-2 codes; empty = anywhere.")
+    target_ages: list[str] = Field(default_factory=list, description=f"Any of {AGE_BUCKETS}.")
+    target_gender: Literal["female", "male", "any"] = "any"
+    min_followers: int = Field(default=DEFAULT_MIN_FOLLOWERS, ge=0)
+    max_followers: int = Field(default=DEFAULT_MAX_FOLLOWERS, ge=1)
+    budget_usd: float | None = Field(default=None, gt=0, description="Budget per influencer (USD).")
+    excluded_handles: list[str] = Field(default_factory=list)
+    excluded_keywords: list[str] = Field(default_factory=list)
+    language: str | None = Field(default=None, description=f"Content language, one of {LANGUAGES}.")
+
+    @field_validator("text")
+    @classmethod
+    def _text_not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("text must not be blank")
+        return v
+
+    @field_validator("platforms")
+    @classmethod
+    def _platforms_known(cls, v: list[str]) -> list[str]:
+        out = [p.strip().lower() for p in v if p.strip()]
+        bad = [p for p in out if p not in PLATFORMS]
+        if bad:
+            raise ValueError(f"unknown platform(s) {bad}; expected any of {list(PLATFORMS)}")
+        return sorted(set(out))
+
+    @field_validator("target_countries")
+    @classmethod
+    def _countries_known(cls, v: list[str]) -> list[str]:
+        out = [c.strip().upper() for c in v if c.strip()]
+        bad = [c for c in out if c not in COUNTRIES]
+        if bad:
+            raise ValueError(f"unknown country code(s) {bad}; expected ISO 3166-1 alpha-2 such as US, GB, DE")
+        return sorted(set(out))
+
+    @field_validator("target_ages")
+    @classmethod
+    def _ages_known(cls, v: list[str]) -> list[str]:
+        out = [a.strip() for a in v if a.strip()]
+        bad = [a for a in out if a not in AGE_BUCKETS]
+        if bad:
+            raise ValueError(f"unknown age bucket(s) {bad}; expected any of {list(AGE_BUCKETS)}")
+        return [a for a in AGE_BUCKETS if a in out]
+
+    @field_validator("language")
+    @classmethod
+    def _language_known(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        v = v.strip().lower()
+        if v not in LANGUAGES:
+            raise ValueError(f"unknown language {v!r}; expected one of {list(LANGUAGES)}")
+        return v
+
+    @field_validator("budget_usd")
+    @classmethod
+    def _budget_finite(cls, v: float | None) -> float | None:
+        if v is not None and not math.isfinite(v):
+            raise ValueError("budget_usd must be a finite number")
+        return v
+
+    @field_validator("excluded_handles", "excluded_keywords")
+    @classmethod
+    def _clean_list(cls, v: list[str]) -> list[str]:
+        return [s.strip().lower().lstrip("@") for s in v if s.strip()]
+
+    @model_validator(mode="after")
+    def _range_ordered(self) -> Brief:
+        if self.min_followers > self.max_followers:
+            raise ValueError(
+                f"min_followers ({self.min_followers}) must not exceed max_followers ({self.max_followers})"
+            )
+        return self
+
+
+class EngagementEstimate(BaseModel):
+    rate: float = Field(description="Expected engagement rate of a sponsored post: (likes+comments)/followers.")
+    rate_low: float = Field(description="10th percentile (80% interval).")
+    rate_high: float = Field(description="90th percentile (80% interval).")
+    engagements: float = Field(description="Expected likes+comments on the sponsored post.")
+
+
+class Match(BaseModel):
+    """One ranked influencer for a brief."""
+
+    rank: int
+    influencer_id: str
+    handle: str
+    platform: str
+    followers: int
+    country: str | None = None
+    score: float = Field(description="Final ranking score (higher is better).")
+    fit_score: float = Field(description="Calibrated probability that the collaboration is accepted and rated well.")
+    expected_engagement: EngagementEstimate
+    estimated_cost_usd: float
+    cost_is_estimate: bool = Field(description="False when the creator's own price was known.")
+    reasons: list[str]
+    best_post: str | None = Field(default=None, description="The creator's post closest to the brief.")
+
+
+class MatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    brief: Brief
+    k: int = Field(default=10, ge=1, le=MAX_K)
+
+
+class MatchResponse(BaseModel):
+    request_id: str
+    model_name: str
+    model_version: str
+    matches: list[Match]
+    n_candidates: int = Field(description="Influencers that passed the brief's hard filters.")
+    reason: str | None = Field(default=None, description="Why the list is empty, when it is.")
+    latency_ms: float | None = None
+    variant: str | None = None

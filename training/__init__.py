@@ -1,0 +1,1 @@
+"""Retraining pipeline entry points."""
