@@ -95,3 +95,37 @@ def tiny_market_dir(tmp_path, tiny_market):
     for name, df in tiny_market.items():
         df.to_csv(d / f"{name}.csv", index=False)
     return d
+
+
+def tiny_tables_from(market: dict[str, pd.DataFrame]):
+    from matcher.data.io import (MarketTables, validate_briefs, validate_influencers, validate_outcomes,
+                                 validate_posts)
+
+    inf = validate_influencers(market["influencers"])
+    briefs = validate_briefs(market["briefs"])
+    return MarketTables(inf, validate_posts(market["posts"], inf), briefs,
+                        validate_outcomes(market["outcomes"], briefs, inf))
+
+
+@pytest.fixture
+def tiny_tables(tiny_market):
+    return tiny_tables_from(tiny_market)
+
+
+@pytest.fixture(scope="session")
+def tiny_pipeline_dir(tmp_path_factory):
+    """A pipeline trained on the tiny market with the fast hashing encoder, saved once per session."""
+    from matcher.config import TrainConfig
+    from matcher.embeddings import HashingEncoder
+    from matcher.trainer import fit_pipeline
+
+    tables = tiny_tables_from(make_tiny_market())
+    pipe, _ = fit_pipeline(tables, TrainConfig(negatives_per_brief=5), encoder=HashingEncoder(), progress=False)
+    return pipe.save(tmp_path_factory.mktemp("tiny_pipeline"))
+
+
+@pytest.fixture
+def tiny_pipeline(tiny_pipeline_dir):
+    from matcher.pipeline import MatchPipeline
+
+    return MatchPipeline.load(tiny_pipeline_dir)
