@@ -97,6 +97,14 @@ def tiny_market_dir(tmp_path, tiny_market):
     return d
 
 
+def tiny_config(**kw):
+    """Training config sized for the tiny market (small leaves so the ranker learns from ~300 rows)."""
+    from matcher.config import LGBMParams, TrainConfig
+
+    small = LGBMParams(n_estimators=100, num_leaves=7, min_child_samples=5, early_stopping_rounds=20)
+    return TrainConfig(negatives_per_brief=5, ranker=small, engagement=small, **kw)
+
+
 def tiny_tables_from(market: dict[str, pd.DataFrame]):
     from matcher.data.io import (MarketTables, validate_briefs, validate_influencers, validate_outcomes,
                                  validate_posts)
@@ -115,12 +123,11 @@ def tiny_tables(tiny_market):
 @pytest.fixture(scope="session")
 def tiny_pipeline_dir(tmp_path_factory):
     """A pipeline trained on the tiny market with the fast hashing encoder, saved once per session."""
-    from matcher.config import TrainConfig
     from matcher.embeddings import HashingEncoder
     from matcher.trainer import fit_pipeline
 
     tables = tiny_tables_from(make_tiny_market())
-    pipe, _ = fit_pipeline(tables, TrainConfig(negatives_per_brief=5), encoder=HashingEncoder(), progress=False)
+    pipe, _ = fit_pipeline(tables, tiny_config(), encoder=HashingEncoder(), progress=False)
     return pipe.save(tmp_path_factory.mktemp("tiny_pipeline"))
 
 

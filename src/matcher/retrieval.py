@@ -61,7 +61,10 @@ def hard_filter(brief: Brief, cat: Catalogue, costs: NDArray[np.float64],
         own = np.isin(cat.countries, brief.target_countries)
         cols = [COUNTRY_INDEX[c] for c in brief.target_countries]
         share = np.nan_to_num(cat.aud_countries[:, cols].sum(axis=1), nan=0.0)
-        mask &= own | (share >= config.min_audience_share)
+        # location unknown (no country, no audience data: a brand's own list, a new creator):
+        # kept, so a partial catalogue degrades to ranking instead of an empty answer
+        unknown = (cat.countries == "") & np.isnan(cat.aud_countries[:, 0])
+        mask &= own | (share >= config.min_audience_share) | unknown
     if brief.excluded_handles:
         handles = np.array([h.lower().lstrip("@") for h in cat.handles], dtype=object)
         mask &= ~np.isin(handles, brief.excluded_handles)

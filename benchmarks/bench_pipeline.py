@@ -1,0 +1,140 @@
+"""Speed and memory of the library: embedding throughput, training time, recommend latency.
+
+Run on demand: ``make bench`` or ``python benchmarks/bench_pipeline.py [--small]``.
+
+What it does, so the numbers can be read honestly:
+1. simulates a 10k-creator market and trains the real pipeline on it (all-MiniLM-L6-v2 on the
+   CPU; the embedding cache is disabled so embedding time is real);
+2. measures ``recommend`` latency (k=10, one brief at a time, brief embedding included) on
+   that 10k catalogue;
+3. builds a 100k catalogue by replicating the 10k one ten times with new ids and jittered,
+   re-normalised vectors (embedding 1M+ real posts would take ~an hour on 2 cores; latency
+   depends on catalogue size, not on the vectors' values) and measures latency again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def replicate(cat, times: int, seed: int = 0):
+    """A catalogue ``times`` larger: copies with new ids and slightly jittered vectors."""
+    from matcher.catalogue import Catalogue, _unit
+
+    rng = np.random.default_rng(seed)
+    n, m = len(cat), len(cat.post_emb)
+    kw = {}
+    for f in dataclasses.fields(Catalogue):
+        v = getattr(cat, f.name)
+        if f.name == "ids":
+            kw[f.name] = np.array([f"{x}-r{i}" for i in range(times) for x in v], dtype=object)
+        elif f.name == "post_offsets":
+            kw[f.name] = np.concatenate([[0]] + [v[1:] + i * m for i in range(times)])
+        elif f.name in ("bio_emb", "profile", "post_emb"):
+            reps = [v if i == 0 else _unit(v + rng.normal(0, 0.02, v.shape).astype(np.float32)) for i in range(times)]
+            kw[f.name] = np.concatenate(reps)
+        elif f.name == "stats":
+            kw[f.name] = {k: np.tile(a, times) for k, a in v.items()}
+        elif f.name in ("snapshot_at",):
+            kw[f.name] = v
+        elif f.name == "index":
+            kw[f.name] = {}
+        else:
+            kw[f.name] = np.concatenate([v] * times)
+    assert len(kw["ids"]) == n * times
+    return Catalogue(**kw)
+
+
+def latency(pipe, briefs, repeats: int) -> tuple[float, float, float]:
+    times = []
+    for i in range(repeats):
+        b = briefs[i % len(briefs)]
+        t = time.perf_counter()
+        pipe.recommend(b, k=10)
+        times.append(1000 * (time.perf_counter() - t))
+    times.sort()
+    return statistics.median(times), times[int(0.95 * (len(times) - 1))], times[-1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--small", action="store_true", help="2k creators and x5 replication (a quick look)")
+    ap.add_argument("--repeats", type=int, default=50)
+    a = ap.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+    from matcher.config import EncoderConfig, TrainConfig
+    from matcher.data.io import briefs_to_models, load_market
+    from matcher.data.simulator import MarketConfig, simulate_market, write_market
+    from matcher.embeddings import SentenceEncoder
+    from matcher.pipeline import MatchPipeline
+    from matcher.trainer import fit_pipeline
+
+    n_inf, reps = (2_000, 5) if a.small else (10_000, 10)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        market = simulate_market(MarketConfig(n_influencers=n_inf, n_briefs=max(300, n_inf // 20), seed=11),
+                                 progress=False)
+        write_market(market, tmp)
+        sim_s = time.perf_counter() - t
+        tables = load_market(tmp)
+        enc = SentenceEncoder(EncoderConfig(cache_dir=str(Path(tmp) / "cache"), show_progress=False))
+        enc.warm_up()
+        sample = tables.posts["text"].astype(str).tolist()[:2000]
+        t = time.perf_counter()
+        enc.encode(sample)
+        emb_rate = len(sample) / (time.perf_counter() - t)
+        one = "Vegan protein bar launch for runners in the US"
+        t = time.perf_counter()
+        for i in range(20):
+            enc._encode_batch([f"{one} {i}"])
+        floor_ms = 1000 * (time.perf_counter() - t) / 20
+
+        cfg = TrainConfig(data_dir=tmp, encoder=EncoderConfig(cache_dir=str(Path(tmp) / "cache2"),
+                                                              show_progress=False))
+        t = time.perf_counter()
+        pipe, report = fit_pipeline(tables, cfg, encoder=SentenceEncoder(cfg.encoder), progress=False)
+        train_s = time.perf_counter() - t
+        briefs = briefs_to_models(tables.briefs)[:50]
+        p50, p95, mx = latency(pipe, briefs, a.repeats)
+        rows.append((f"{len(pipe.catalogue):,}", f"{sim_s:.0f}", f"{report.seconds['catalogue']:.0f}",
+                     f"{train_s - report.seconds['catalogue']:.0f}", f"{p50:.0f}", f"{p95:.0f}", f"{mx:.0f}",
+                     f"{rss_mb():.0f}"))
+        big = MatchPipeline(config=pipe.config, encoder=pipe.encoder, catalogue=replicate(pipe.catalogue, reps),
+                            featurizer=pipe.featurizer, ranker=pipe.ranker, engagement=pipe.engagement,
+                            cost_model=pipe.cost_model, history=pipe.history)
+        p50, p95, mx = latency(big, briefs, a.repeats)
+        rows.append((f"{len(big.catalogue):,} (x{reps} replica)", "-", "-", "-", f"{p50:.0f}", f"{p95:.0f}",
+                     f"{mx:.0f}", f"{rss_mb():.0f}"))
+
+    print(f"\nembedding throughput: {emb_rate:,.0f} post texts/s (batch 64, 2 cores); "
+          f"one brief alone: {floor_ms:.1f} ms")
+    head = ("catalogue", "simulate s", "embed+catalogue s", "features+fit s", "recommend p50 ms", "p95 ms",
+            "max ms", "peak RSS MB")
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
+    print(" | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
+    print("-|-".join("-" * w for w in widths))
+    for r in rows:
+        print(" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,198 @@
+"""MatchPipeline, retrieval, features and models on the tiny market (hashing encoder)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from matcher import schemas as S
+from matcher.config import RetrievalConfig, TrainConfig
+from matcher.embeddings import HashingEncoder
+from matcher.features import FEATURES, History
+from matcher.pipeline import MatchPipeline
+from matcher.retrieval import ExactIndex, hard_filter
+from matcher.schemas import Brief
+from matcher.trainer import fit_pipeline, relevance_from_outcomes, time_split
+from tests.conftest import tiny_config
+
+
+def test_recommend_ranks_the_briefs_niche_first(tiny_pipeline):
+    rec = tiny_pipeline.recommend(Brief(text="sourdough starter and bread baking for home bakers"), k=8)
+    assert len(rec.matches) == 8
+    assert all(m.influencer_id.startswith("bak") for m in rec.matches[:5])
+    assert [m.rank for m in rec.matches] == list(range(1, 9))
+    assert all(a.score >= b.score for a, b in zip(rec.matches, rec.matches[1:], strict=False))
+
+
+def test_match_fields_are_consistent(tiny_pipeline):
+    m = tiny_pipeline.recommend(Brief(text="trail running shoes for marathon training"), k=3).matches[0]
+    e = m.expected_engagement
+    assert 0 < e.rate_low <= e.rate <= e.rate_high
+    assert e.engagements == pytest.approx(e.rate * m.followers, rel=1e-3)
+    assert 0.0 <= m.fit_score <= 1.0
+    assert m.estimated_cost_usd > 0
+    assert m.reasons and all(isinstance(r, str) and r for r in m.reasons)
+    assert m.best_post is not None and "run" in m.best_post.lower() or "marathon" in m.best_post.lower()
+
+
+def test_known_price_is_used_as_cost(tiny_pipeline, tiny_market):
+    inf = tiny_market["influencers"].set_index(S.INFLUENCER_ID)
+    rec = tiny_pipeline.recommend(Brief(text="gaming setup and esports stream"), k=20)
+    for m in rec.matches:
+        price = inf.loc[m.influencer_id, S.PRICE_USD]
+        if pd.notna(price):
+            assert not m.cost_is_estimate
+            assert m.estimated_cost_usd == pytest.approx(price, abs=0.006)  # rounded to cents
+        else:
+            assert m.cost_is_estimate
+
+
+def test_filters_are_respected(tiny_pipeline):
+    brief = Brief(text="tomato seedlings and compost", platforms=["tiktok"], target_countries=["GB"],
+                  min_followers=5000, max_followers=60000, excluded_handles=["gar01"])
+    rec = tiny_pipeline.recommend(brief, k=50)
+    assert rec.matches
+    for m in rec.matches:
+        assert m.platform == "tiktok"
+        assert 5000 <= m.followers <= 60000
+        assert m.handle.lstrip("@") != "gar01"
+
+
+def test_excluded_keyword_removes_creators(tiny_pipeline):
+    base = tiny_pipeline.recommend(Brief(text="sourdough bread baking"), k=50)
+    assert any("croissant" in (m.best_post or "") or m.influencer_id.startswith("bak") for m in base.matches)
+    rec = tiny_pipeline.recommend(Brief(text="sourdough bread baking", excluded_keywords=["croissant"]), k=50)
+    cat = tiny_pipeline.catalogue
+    for m in rec.matches:
+        assert "croissant" not in cat.search_text[cat.index[m.influencer_id]]
+
+
+def test_budget_filter_and_empty_result_reason(tiny_pipeline):
+    rec = tiny_pipeline.recommend(Brief(text="gaming", budget_usd=0.5), k=5)
+    assert rec.matches == []
+    assert rec.reason and "filters" in rec.reason
+    tight = tiny_pipeline.recommend(Brief(text="gaming", budget_usd=100), k=50)
+    slack = tiny_pipeline.config.retrieval.budget_slack
+    assert all(m.estimated_cost_usd <= 100 * slack for m in tight.matches)
+
+
+def test_save_load_round_trip_gives_identical_matches(tiny_pipeline, tmp_path):
+    brief = Brief(text="console controller boss fight", target_countries=["US"])
+    a = tiny_pipeline.recommend(brief, k=10)
+    b = MatchPipeline.load(tiny_pipeline.save(tmp_path / "p")).recommend(brief, k=10)
+    assert [m.model_dump() for m in a.matches] == [m.model_dump() for m in b.matches]
+
+
+def test_cold_start_catalogue_with_missing_columns(tiny_pipeline, tiny_market):
+    """A brand's own list: no audience data, no prices, no history, some creators without posts."""
+    inf = tiny_market["influencers"][[S.INFLUENCER_ID, S.HANDLE, S.PLATFORM, S.FOLLOWERS, S.BIO]].copy()
+    inf[S.INFLUENCER_ID] = "new-" + inf[S.INFLUENCER_ID]
+    posts = tiny_market["posts"].copy()
+    posts[S.INFLUENCER_ID] = "new-" + posts[S.INFLUENCER_ID]
+    posts = posts[~posts[S.INFLUENCER_ID].str.endswith("0")]  # creators ...0 have no posts at all
+    pipe = tiny_pipeline.with_catalogue(inf, posts)
+    rec = pipe.recommend(Brief(text="raised garden bed and balcony herbs", target_countries=["US"]), k=5)
+    assert len(rec.matches) == 5
+    assert rec.matches[0].influencer_id.startswith("new-gar")
+    assert all(m.cost_is_estimate for m in rec.matches)
+
+
+def test_relevance_from_outcomes_grades():
+    o = pd.DataFrame({S.CONTACTED: [False, True, True, True], S.ACCEPTED: [False, False, True, True],
+                      S.BRAND_RATING: [np.nan, np.nan, 3.0, 5.0]})
+    assert relevance_from_outcomes(o).tolist() == [0, 1, 2, 3]
+
+
+def test_time_split_orders_by_created_at(tiny_tables):
+    split = time_split(tiny_tables.briefs, TrainConfig().split)
+    created = tiny_tables.briefs.set_index(S.BRIEF_ID)[S.CREATED_AT]
+    assert created[split.train].max() < created[split.valid].min()
+    assert created[split.valid].max() < created[split.test].min()
+    assert len(split.train) + len(split.valid) + len(split.test) == len(tiny_tables.briefs)
+
+
+def test_history_features_see_only_earlier_briefs(tiny_tables):
+    """Leakage guard: a creator's history as of a brief excludes that brief and later ones."""
+    enc = HashingEncoder()
+    pipe, _ = fit_pipeline(tiny_tables, tiny_config().model_copy(update={'negatives_per_brief': 0}), encoder=enc, progress=False)
+    o, b = tiny_tables.outcomes, tiny_tables.briefs
+    full = History.from_outcomes(o, b).aligned(pipe.catalogue)
+    created = b.set_index(S.BRIEF_ID)[S.CREATED_AT]
+    iid = o[S.INFLUENCER_ID].value_counts().index[0]
+    row = np.array([pipe.catalogue.index[iid]])
+    mine = o[o[S.INFLUENCER_ID] == iid].assign(t=lambda d: d[S.BRIEF_ID].map(created)).sort_values("t")
+    for t in mine["t"].unique():
+        day = (pd.Timestamp(t) - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
+        got = full.before(row, day)
+        earlier = mine[mine["t"] < t]
+        assert got["hist_shown"][0] == len(earlier)
+        if len(earlier):
+            assert got["hist_contact_rate"][0] == pytest.approx(earlier[S.CONTACTED].mean())
+        else:
+            assert np.isnan(got["hist_contact_rate"][0])
+
+
+def test_feature_matrix_has_stable_names_and_known_values(tiny_pipeline):
+    pipe = tiny_pipeline
+    assert pipe.feature_names == list(FEATURES)
+    brief = Brief(text="x", target_countries=["US"], target_ages=["18-24"], target_gender="female",
+                  budget_usd=200)
+    rows = pipe.catalogue.rows_for(["run00", "run01"])
+    X, best = pipe.features_for(brief, rows, pipe.embed_briefs([brief])[0])
+    f = dict(zip(pipe.feature_names, X[0], strict=True))
+    # run00: audience {"US": 0.6, "GB": 0.3}, ages 18-24 0.4, female 0.5, country US
+    assert f["aud_country_match"] == pytest.approx(0.6)
+    assert f["aud_age_match"] == pytest.approx(0.4)
+    assert f["aud_gender_match"] == pytest.approx(0.5)
+    assert f["country_match"] == 1.0
+    g = dict(zip(pipe.feature_names, X[1], strict=True))
+    assert g["country_match"] == 0.0 and g["aud_country_match"] == pytest.approx(0.2)
+    assert f["cost_to_budget"] == pytest.approx(pipe.costs[rows[0]] / 200, rel=1e-5)
+    assert (best >= 0).all()
+
+
+def test_exact_index_returns_best_first_within_mask():
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=(50, 8)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    q = v[7]
+    idx = ExactIndex(v)
+    rows, sims = idx.search(q, 5)
+    assert rows[0] == 7 and sims[0] == pytest.approx(1.0, abs=1e-5)
+    assert np.all(np.diff(sims) <= 1e-7)
+    mask = np.ones(50, bool)
+    mask[7] = False
+    rows2, _ = idx.search(q, 5, mask)
+    assert 7 not in rows2 and len(rows2) == 5
+    expected = np.argsort(-(v @ q))
+    assert rows2.tolist() == [r for r in expected if r != 7][:5]
+
+
+def test_hard_filter_country_via_audience_share(tiny_pipeline):
+    cat = tiny_pipeline.catalogue
+    brief = Brief(text="x", target_countries=["GB"])
+    m_strict = hard_filter(brief, cat, tiny_pipeline.costs, RetrievalConfig(min_audience_share=0.95))
+    m_loose = hard_filter(brief, cat, tiny_pipeline.costs, RetrievalConfig(min_audience_share=0.25))
+    # creators in the US with 30% GB audience pass only the loose share threshold
+    us_with_gb = np.array([c == "US" for c in cat.countries])
+    assert not m_strict[us_with_gb].any()
+    assert m_loose[us_with_gb].all()
+
+
+def test_predicting_before_fit_raises():
+    from matcher.models import EngagementModel, FitRanker
+
+    with pytest.raises(RuntimeError, match="not fitted"):
+        FitRanker().decision_function(np.zeros((1, 3), np.float32))
+    with pytest.raises(RuntimeError, match="not fitted"):
+        EngagementModel().predict(np.zeros((1, 3), np.float32))
+
+
+def test_training_is_deterministic(tiny_tables):
+    cfg = tiny_config(seed=3)
+    a, _ = fit_pipeline(tiny_tables, cfg, encoder=HashingEncoder(), progress=False)
+    b, _ = fit_pipeline(tiny_tables, cfg, encoder=HashingEncoder(), progress=False)
+    brief = Brief(text="pruning roses in the garden")
+    assert [m.model_dump() for m in a.recommend(brief, k=10).matches] == \
+        [m.model_dump() for m in b.recommend(brief, k=10).matches]
