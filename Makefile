@@ -27,7 +27,7 @@ bench: venv         ## speed and memory tables (on demand)
 	$(BIN)/python benchmarks/bench_pipeline.py
 
 serve: venv         ## the BentoML service on 127.0.0.1:3000 (champion from the registry)
-	cd serving && ../$(BIN)/bentoml serve service:MatcherService --host 127.0.0.1 --port 3000
+	$(BIN)/bentoml serve serving.service:MatcherService --host 127.0.0.1 --port 3000
 
 mlflow-ui: venv     ## MLflow UI on 127.0.0.1:5000 over the local store
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --default-artifact-root ./mlruns --host 127.0.0.1 --port 5000

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,9 +113,15 @@ class Catalogue:
 
     @classmethod
     def build(cls, influencers: pd.DataFrame, posts: pd.DataFrame | None, encoder: TextEncoder,
-              config: CatalogueConfig | None = None) -> Catalogue:
-        """Embed and summarise a validated catalogue (see ``matcher.data.io``)."""
+              config: CatalogueConfig | None = None,
+              embed: Callable[[list[str], str], NDArray[np.float32]] | None = None) -> Catalogue:
+        """Embed and summarise a validated catalogue (see ``matcher.data.io``).
+
+        ``embed(texts, desc)`` replaces ``encoder.encode`` for the two big embedding calls (e.g.
+        ``matcher.scale`` runs them on a Dask cluster); it must return the same vectors.
+        """
         config = config or CatalogueConfig()
+        embed = embed or encoder.encode
         inf = influencers.reset_index(drop=True)
         n = len(inf)
         ids = inf[S.INFLUENCER_ID].astype(str).to_numpy(dtype=object)
@@ -140,8 +147,8 @@ class Catalogue:
         post_texts = np.array([post_text(t) for t in recent[S.TEXT].tolist()], dtype=object)
         bios = [bio_text(b) for b in _str(inf, S.BIO)]
 
-        bio_emb = encoder.encode(bios, desc="embedding bios")
-        post_emb = encoder.encode(list(post_texts), desc="embedding posts")
+        bio_emb = embed(bios, "embedding bios")
+        post_emb = embed(list(post_texts), "embedding posts")
         profile = _profile(bio_emb, post_emb, offsets, np.array([bool(b) for b in bios]))
 
         search = np.empty(n, dtype=object)

@@ -121,7 +121,7 @@ def evaluate(
 
         plot_system_comparison(result.summary, plot)
     if as_json:
-        out.print_json(json.dumps({"metrics": result.metrics()}))
+        typer.echo(json.dumps({"metrics": result.metrics()}, indent=2))
     else:
         print_evaluation(result)
 
@@ -168,12 +168,20 @@ def match(
         pipe = pipe.with_catalogue(inf, posts)
     rec = pipe.recommend(brief, k=k)
     if as_json:
-        out.print_json(json.dumps([m.model_dump() for m in rec.matches]))
+        typer.echo(json.dumps([m.model_dump() for m in rec.matches], indent=2))
         return
     if not rec.matches:
         console.print(f"no matches: {rec.reason}")
         return
     _print_matches(rec.matches, f"Top {len(rec.matches)} of {rec.n_candidates:,} creators passing the filters")
+
+
+from matcher.cli_ab import register as _register_ab; _register_ab(app)  # noqa: E402, E702, I001
+
+
+from matcher.cli_lifecycle import register as _register_lifecycle  # noqa: E402
+
+_register_lifecycle(app)
 
 
 def main() -> None:  # pragma: no cover

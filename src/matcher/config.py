@@ -142,3 +142,73 @@ class TrainConfig(_Strict):
                 raise ValueError(f"override {item!r}: unknown key {parts[-1]!r}")
             node[parts[-1]] = yaml.safe_load(value)
         return TrainConfig.model_validate(data)
+
+
+class GateConfig(_Strict):
+    """Promotion gate: the challenger must not be worse than the champion beyond ``tolerance``
+    on ``metric`` (mean over the same held-out briefs) in ``view``."""
+
+    metric: str = "ndcg@10"
+    view: str = "logged"
+    tolerance: float = Field(default=0.01, ge=0.0)
+
+
+class TrackingConfig(_Strict):
+    """Where runs and the model registry live. Read by entry points (CLI, training, service);
+    ``uri=None`` resolves at call time to $MLFLOW_TRACKING_URI, else the embedded store
+    ``sqlite:///<cwd>/mlflow.db`` with artifacts in ``<cwd>/mlruns``."""
+
+    uri: str | None = Field(default=None, description="Tracking + registry URI (sqlite:///..., http://...).")
+    artifact_location: str | None = Field(
+        default=None, description="Artifact root for a new experiment; None = mlruns/<experiment> next "
+        "to a sqlite database (the server decides for http stores).")
+    experiment: str = "matcher"
+    model_name: str = "matcher"
+    gate: GateConfig = GateConfig()
+
+    def resolved_uri(self) -> str:
+        if self.uri:
+            return self.uri
+        env = os.environ.get("MLFLOW_TRACKING_URI")
+        if env:
+            return env
+        return f"sqlite:///{(Path.cwd() / 'mlflow.db').as_posix()}"
+
+    def resolved_artifact_location(self) -> str | None:
+        if self.artifact_location:
+            return self.artifact_location
+        uri = self.resolved_uri()
+        if uri.startswith("sqlite:///"):
+            db = Path(uri[len("sqlite:///"):])
+            safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in self.experiment)
+            return (db.parent / "mlruns" / safe).absolute().as_uri()
+        return None
+
+
+class ServingConfig(_Strict):
+    """What the BentoML service loads and where it logs. Built by the service at start-up from
+    the environment (``from_env``), never at import time."""
+
+    model: str = Field(default="champion", description="$MATCHER_MODEL: alias (champion), version (3), "
+                       "models:/name@alias, models:/name/3, or a saved pipeline directory.")
+    fallback_dir: str = Field(default="models/champion", description="$MATCHER_MODEL_FALLBACK: exported "
+                              "copy served when the tracking store is unreachable.")
+    request_log: str = Field(default="requests.db", description="$MATCHER_REQUEST_LOG: SQLite file.")
+    log_synchronous: str = Field(default="FULL", pattern="^(FULL|NORMAL)$",
+                                 description="$MATCHER_LOG_SYNC: FULL survives power loss, NORMAL a killed process.")
+    experiment: str | None = Field(default=None, description="$MATCHER_EXPERIMENT: experiment YAML; "
+                                   "unset = every request gets the default model.")
+    retry_seconds: float = Field(default=30.0, ge=0.0, description="$MATCHER_LOAD_RETRY_SECONDS: when no "
+                                 "model could be loaded at start-up, retry this often (0 = never).")
+    torch_threads: int = Field(default=1, ge=0, description="$MATCHER_TORCH_THREADS: intra-op threads for the "
+                               "encoder per request (0 = torch's default, all cores). One brief is too small "
+                               "to split; 1 keeps concurrent requests from fighting over cores.")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> ServingConfig:
+        env = dict(os.environ if environ is None else environ)
+        names = {"model": "MATCHER_MODEL", "fallback_dir": "MATCHER_MODEL_FALLBACK",
+                 "request_log": "MATCHER_REQUEST_LOG", "log_synchronous": "MATCHER_LOG_SYNC",
+                 "experiment": "MATCHER_EXPERIMENT", "retry_seconds": "MATCHER_LOAD_RETRY_SECONDS",
+                 "torch_threads": "MATCHER_TORCH_THREADS"}
+        return cls.model_validate({f: env[e].strip() for f, e in names.items() if env.get(e, "").strip()})

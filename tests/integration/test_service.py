@@ -1,0 +1,385 @@
+"""The BentoML service: in process through its ASGI app (fast, the tiny hashing-encoder
+pipeline), parity with the library, every bad-input rule, feedback, reload, readiness,
+experiments, and one real ``bentoml serve`` subprocess over HTTP."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from matcher.pipeline import MatchPipeline
+from matcher.schemas import Brief
+
+ROOT = Path(__file__).resolve().parents[2]
+ENV_KEYS = ("MATCHER_MODEL", "MATCHER_MODEL_FALLBACK", "MATCHER_REQUEST_LOG", "MATCHER_EXPERIMENT",
+            "MATCHER_LOAD_RETRY_SECONDS", "MATCHER_LOG_SYNC")
+BRIEF = {"text": "sourdough starter and bread baking for home bakers", "brand_id": "brand-bake",
+         "created_at": "2025-06-10T12:00:00Z", "platforms": ["instagram", "tiktok"]}
+
+
+@contextmanager
+def serve_in_process(**env: str) -> Iterator[tuple[object, object]]:
+    """A TestClient over ``MatcherService.to_asgi()`` (lifespan runs: the model loads)."""
+    from starlette.testclient import TestClient
+
+    from serving.service import MatcherService
+
+    with pytest.MonkeyPatch.context() as mp:
+        for k in ENV_KEYS:
+            mp.delenv(k, raising=False)
+        mp.setenv("MATCHER_LOAD_RETRY_SECONDS", "0")
+        for k, v in env.items():
+            mp.setenv(k, v)
+        # a second to_asgi() in one process would register the prometheus metrics twice
+        mp.setitem(MatcherService.config, "metrics", {"enabled": False})
+        with TestClient(MatcherService.to_asgi(), raise_server_exceptions=False) as client:
+            yield client, client.app
+
+
+@pytest.fixture(scope="module")
+def log_path(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("svc") / "requests.db"
+
+
+@pytest.fixture(scope="module")
+def client(tiny_pipeline_dir, log_path):
+    with serve_in_process(MATCHER_MODEL=str(tiny_pipeline_dir), MATCHER_REQUEST_LOG=str(log_path)) as (c, _):
+        yield c
+
+
+def versioned_copy(src: Path, dest: Path, version: str) -> Path:
+    shutil.copytree(src, dest)
+    (dest / "MODEL_INFO.json").write_text(json.dumps({"name": "matcher", "version": version, "alias": None}))
+    return dest
+
+
+def db_rows(path: Path, sql: str, params: tuple = ()) -> list[tuple]:
+    with sqlite3.connect(path) as con:
+        return con.execute(sql, params).fetchall()
+
+
+# --------------------------------------------------------------------------- happy paths
+def test_health_readiness_and_model_info(client):
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
+    info = client.get("/model").json()
+    assert info["name"] == "matcher" and info["version"] and info["catalogue_size"] == 48
+    assert info["encoder"].startswith("hashing") and info["trained_at"]
+    assert info["experiment"] is None and info["variants"] == []
+
+
+def test_match_returns_ranked_creators_and_is_logged_before_the_response(client, log_path):
+    r = client.post("/match", json={"brief": BRIEF, "k": 5})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert len(body["matches"]) == 5 and body["model_name"] == "matcher" and body["latency_ms"] > 0
+    m = body["matches"][0]
+    assert m["influencer_id"].startswith("bak") and m["rank"] == 1
+    for field in ("handle", "platform", "followers", "fit_score", "estimated_cost_usd", "reasons"):
+        assert m[field] not in (None, "", [])
+    e = m["expected_engagement"]
+    assert e["rate_low"] <= e["rate"] <= e["rate_high"] and e["engagements"] > 0
+    rid = body["request_id"]
+    # committed before the response: a fresh connection sees it
+    (status, brand, n, version), = db_rows(log_path, "SELECT status, brand_id, n_results, model_version "
+                                                     "FROM requests WHERE request_id = ?", (rid,))
+    assert (status, brand, n, version) == ("ok", "brand-bake", 5, body["model_version"])
+    imps = db_rows(log_path, "SELECT position, influencer_id, score FROM impressions WHERE request_id = ? "
+                             "ORDER BY position", (rid,))
+    assert [(p, i) for p, i, _ in imps] == [(x["rank"], x["influencer_id"]) for x in body["matches"]]
+    assert imps[0][2] == pytest.approx(m["score"])
+
+
+def test_parity_with_the_library(client, tiny_pipeline_dir):
+    brief = Brief.model_validate(BRIEF)
+    expected = MatchPipeline.load(tiny_pipeline_dir).recommend(brief, k=7)
+    body = client.post("/match", json={"brief": BRIEF, "k": 7}).json()
+    assert body["matches"] == [m.model_dump(mode="json") for m in expected.matches]
+    assert body["n_candidates"] == expected.n_candidates and body["reason"] == expected.reason
+
+
+def test_batch_equals_single_requests(client):
+    briefs = [BRIEF, {**BRIEF, "text": "esports stream and gaming setup"},
+              {**BRIEF, "text": "tomato seedlings", "platforms": ["youtube"]}]
+    r = client.post("/match_batch", json={"briefs": briefs, "k": 4})
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    assert len({x["request_id"] for x in results}) == 3
+    for b, got in zip(briefs, results, strict=True):
+        single = client.post("/match", json={"brief": b, "k": 4}).json()
+        assert got["matches"] == single["matches"] and got["reason"] == single["reason"]
+    assert results[1]["matches"][0]["influencer_id"].startswith("gam")
+    assert results[2]["matches"] == [] and results[2]["reason"]
+
+
+def test_no_candidate_is_200_with_a_reason_and_logged_as_empty(client, log_path):
+    r = client.post("/match", json={"brief": {**BRIEF, "platforms": ["youtube"]}})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["matches"] == [] and body["n_candidates"] == 0 and "filters" in body["reason"]
+    assert db_rows(log_path, "SELECT status FROM requests WHERE request_id = ?", (body["request_id"],)) == [("empty",)]
+
+
+# --------------------------------------------------------------------------- bad input
+TOO_LONG = "a" * 50_001
+BAD_MATCH_BODIES = [
+    ({"brief": {**BRIEF, "text": ""}}, "brief.text"),
+    ({"brief": {**BRIEF, "text": "   "}}, "brief.text"),
+    ({"brief": {**BRIEF, "text": TOO_LONG}}, "brief.text"),
+    ({"brief": BRIEF, "k": 0}, "k"),
+    ({"brief": BRIEF, "k": 101}, "k"),
+    ({"brief": BRIEF, "k": "ten"}, "k"),
+    ({"brief": BRIEF, "k": 2.5}, "k"),
+    ({"brief": {**BRIEF, "min_followers": -5}}, "brief.min_followers"),
+    ({"brief": {**BRIEF, "max_followers": -5}}, "brief.max_followers"),
+    ({"brief": {**BRIEF, "min_followers": 50_000, "max_followers": 10_000}}, "min_followers"),
+    ({"brief": {**BRIEF, "budget_usd": -100}}, "brief.budget_usd"),
+    ({"brief": {**BRIEF, "budget_usd": 0}}, "brief.budget_usd"),
+    ({"brief": {**BRIEF, "platforms": ["myspace"]}}, "brief.platforms"),
+    ({"brief": {**BRIEF, "platforms": "instagram"}}, "brief.platforms"),
+    ({"brief": {**BRIEF, "target_countries": ["XX"]}}, "brief.target_countries"),
+    ({"brief": {**BRIEF, "target_countries": ["USA"]}}, "brief.target_countries"),
+    ({"brief": {**BRIEF, "target_ages": ["12-99"]}}, "brief.target_ages"),
+    ({"brief": {**BRIEF, "language": "klingon"}}, "brief.language"),
+    ({"brief": {**BRIEF, "text": 123}}, "brief.text"),
+    ({"brief": {**BRIEF, "created_at": "last tuesday"}}, "brief.created_at"),
+    ({"brief": {**BRIEF, "colour": "red"}}, "brief.colour"),
+    ({"brief": BRIEF, "extra": 1}, "extra"),
+    ({}, "brief"),
+    ({"brief": "just text"}, "brief"),
+]
+
+
+@pytest.mark.parametrize(("body", "field"), BAD_MATCH_BODIES, ids=[f for _, f in BAD_MATCH_BODIES])
+def test_bad_match_input_is_400_naming_the_field(client, body, field):
+    r = client.post("/match", json=body)
+    assert r.status_code == 400, r.text
+    err = r.json()["error"]
+    assert field in err, err
+
+
+@pytest.mark.parametrize(("content", "ctype", "status", "needle"), [
+    (b"{not json", "application/json", 400, "Invalid JSON"),
+    (b'{"brief": {"text": "caf\xe9 \xff"}}', "application/json", 400, "Invalid JSON"),
+    (b"", "application/json", 400, "brief"),
+    (b"[1, 2]", "application/json", 400, "object"),
+    (b"null", "application/json", 400, "body"),
+    (b"--x\r\ngarbage", "multipart/form-data", 415, "application/json"),
+    (b"brief=hello", "application/x-www-form-urlencoded", 415, "application/json"),
+    (b"\x80\x03}q\x00.", "application/vnd.bentoml+pickle", 415, "application/json"),
+    (b"hello", "text/plain", 415, "application/json"),
+], ids=["malformed", "non-utf8", "empty", "array", "null", "multipart", "form", "pickle", "text"])
+def test_malformed_bodies_are_4xx_never_500(client, content, ctype, status, needle):
+    r = client.post("/match", content=content, headers={"content-type": ctype})
+    assert r.status_code == status, r.text
+    assert needle in r.json()["error"]
+
+
+def test_oversized_body_is_413(client):
+    body = json.dumps({"briefs": [{"text": "x" * 49_000}] * 200}).encode()
+    r = client.post("/match_batch", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "larger" in r.json()["error"]
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"briefs": []}, "briefs"),
+    ({"briefs": [BRIEF] * 101}, "briefs"),
+    ({"briefs": [BRIEF], "k": 0}, "k"),
+    ({"briefs": [BRIEF, {**BRIEF, "target_countries": ["ZZ"]}]}, "briefs.1.target_countries"),
+])
+def test_bad_batch_input(client, body, field):
+    r = client.post("/match_batch", json=body)
+    assert r.status_code == 400 and field in r.json()["error"], r.text
+
+
+def test_force_variant_without_experiment_is_400(client):
+    r = client.post("/match", json={"brief": BRIEF, "force_variant": "B"})
+    assert r.status_code == 400 and "force_variant" in r.json()["error"]
+
+
+# --------------------------------------------------------------------------- feedback
+@pytest.fixture(scope="module")
+def served(client):
+    body = client.post("/match", json={"brief": BRIEF, "k": 3}).json()
+    return body["request_id"], [m["influencer_id"] for m in body["matches"]]
+
+
+def test_feedback_is_stored_once(client, served, log_path):
+    rid, ids = served
+    first = client.post("/feedback", json={"request_id": rid, "influencer_id": ids[0], "event": "accepted"})
+    assert first.status_code == 200 and first.json()["duplicate"] is False and first.json()["value"] == 1
+    again = client.post("/feedback", json={"request_id": rid, "influencer_id": ids[0], "event": "accepted"})
+    assert again.status_code == 200 and again.json()["duplicate"] is True
+    for event, value in (("clicks", 12), ("rating", 4.5), ("post_engagements", 0)):
+        r = client.post("/feedback", json={"request_id": rid, "influencer_id": ids[1], "event": event, "value": value})
+        assert r.status_code == 200, r.text
+    rows = db_rows(log_path, "SELECT influencer_id, event, value FROM feedback WHERE request_id = ? ORDER BY event",
+                   (rid,))
+    assert rows == [(ids[0], "accepted", 1.0), (ids[1], "clicks", 12.0), (ids[1], "post_engagements", 0.0),
+                    (ids[1], "rating", 4.5)]
+
+
+def test_feedback_conflicting_value_is_409(client, served):
+    rid, ids = served
+    assert client.post("/feedback", json={"request_id": rid, "influencer_id": ids[2], "event": "clicks",
+                                          "value": 3}).status_code == 200
+    r = client.post("/feedback", json={"request_id": rid, "influencer_id": ids[2], "event": "clicks", "value": 4})
+    assert r.status_code == 409 and "already" in r.json()["error"]
+
+
+def test_feedback_unknown_request_or_creator_not_shown(client, served):
+    rid, _ = served
+    r = client.post("/feedback", json={"request_id": "no-such-request", "influencer_id": "bak00", "event": "contacted"})
+    assert r.status_code == 404 and "request_id" in r.json()["error"]
+    r = client.post("/feedback", json={"request_id": rid, "influencer_id": "gar11", "event": "contacted"})
+    assert r.status_code == 400 and "not shown" in r.json()["error"]
+    assert r.json()["detail"][0]["loc"] == ["influencer_id"]
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"event": "liked"}, "event"),
+    ({"event": "rating", "value": 6}, "value"),
+    ({"event": "rating"}, "value"),
+    ({"event": "clicks", "value": -1}, "value"),
+    ({"event": "clicks", "value": 1.5}, "value"),
+    ({"event": "accepted", "value": 0}, "value"),
+    ({"event": "clicks", "value": "many"}, "value"),
+    ({"event": "contacted", "request_id": ""}, "request_id"),
+    ({"event": "contacted", "when": "now"}, "when"),
+])
+def test_bad_feedback_input_is_400(client, served, body, field):
+    rid, ids = served
+    r = client.post("/feedback", json={"request_id": rid, "influencer_id": ids[0], **body})
+    assert r.status_code == 400 and field in r.json()["error"], r.text
+
+
+# --------------------------------------------------------------------------- reload and readiness
+def test_reload_swaps_the_model_without_dropping_requests(client, tiny_pipeline_dir, tmp_path):
+    v2 = versioned_copy(tiny_pipeline_dir, tmp_path / "v2", "2")
+    before = client.get("/model").json()["version"]
+    errors: list[int] = []
+    versions: set[str] = set()
+    stop = threading.Event()
+
+    def hammer() -> None:
+        while not stop.is_set():
+            r = client.post("/match", json={"brief": BRIEF, "k": 3})
+            if r.status_code != 200:
+                errors.append(r.status_code)
+            else:
+                versions.add(r.json()["model_version"])
+
+    t = threading.Thread(target=hammer)
+    t.start()
+    try:
+        time.sleep(0.1)
+        r = client.post("/reload", json={"model": str(v2)})
+        time.sleep(0.1)
+    finally:
+        stop.set()
+        t.join()
+    assert r.status_code == 200, r.text
+    assert r.json()["previous"]["version"] == before and r.json()["current"]["version"] == "2"
+    assert errors == [] and versions == {before, "2"}
+    assert client.get("/model").json()["version"] == "2"
+    bad = client.post("/reload", json={"model": str(tmp_path / "missing")})
+    assert bad.status_code == 400 and "still serving 2" in bad.json()["error"]
+    back = client.post("/reload", json={})  # the configured ref again
+    assert back.status_code == 200 and back.json()["current"]["version"] == before
+
+
+def test_not_ready_without_a_model_then_reload_fixes_it(tiny_pipeline_dir, tmp_path, caplog):
+    with serve_in_process(MATCHER_MODEL=str(tmp_path / "nothing"), MATCHER_MODEL_FALLBACK=str(tmp_path / "none"),
+                          MATCHER_REQUEST_LOG=str(tmp_path / "r.db")) as (c, _):
+        assert any("NOT READY" in rec.message for rec in caplog.records)
+        assert c.get("/livez").status_code == 200
+        assert c.get("/readyz").status_code == 503
+        for r in (c.post("/match", json={"brief": BRIEF}), c.get("/model"),
+                  c.post("/match_batch", json={"briefs": [BRIEF]})):
+            assert r.status_code == 503 and "no model loaded" in r.json()["error"]
+        assert c.post("/reload", json={}).status_code == 503
+        assert c.post("/reload", json={"model": str(tiny_pipeline_dir)}).status_code == 200
+        assert c.get("/readyz").status_code == 200
+        assert c.post("/match", json={"brief": BRIEF}).status_code == 200
+
+
+def test_fallback_dir_is_served_when_the_ref_does_not_resolve(tiny_pipeline_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'absent' / 'mlflow.db'}")
+    fb = versioned_copy(tiny_pipeline_dir, tmp_path / "champion", "7")
+    with serve_in_process(MATCHER_MODEL="champion", MATCHER_MODEL_FALLBACK=str(fb),
+                          MATCHER_REQUEST_LOG=str(tmp_path / "r.db")) as (c, _):
+        info = c.get("/model").json()
+        assert info["version"] == "7" and info["fallback_reason"]
+        assert c.post("/match", json={"brief": BRIEF}).json()["model_version"] == "7"
+
+
+# --------------------------------------------------------------------------- experiments
+def test_experiment_routing_and_interleaving(tiny_pipeline_dir, tmp_path):
+    pytest.importorskip("matcher.experiments")
+    v2 = versioned_copy(tiny_pipeline_dir, tmp_path / "v2", "2")
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(f"name: exp1\nmode: ab\nvariants:\n  control: {tiny_pipeline_dir}\n  treatment: {v2}\n"
+                   "forced:\n  brand-qa: treatment\n")
+    log = tmp_path / "r.db"
+    with serve_in_process(MATCHER_MODEL=str(tiny_pipeline_dir), MATCHER_EXPERIMENT=str(exp),
+                          MATCHER_REQUEST_LOG=str(log)) as (c, _):
+        assert c.get("/model").json()["variants"] == ["control", "treatment"]
+        r = c.post("/match", json={"brief": {**BRIEF, "brand_id": "brand-qa"}}).json()
+        assert r["variant"] == "treatment" and r["model_version"] == "2"
+        r = c.post("/match", json={"brief": BRIEF, "force_variant": "control"}).json()
+        assert r["variant"] == "control"
+        bad = c.post("/match", json={"brief": BRIEF, "force_variant": "nope"})
+        assert bad.status_code == 400 and "force_variant" in bad.json()["error"]
+        rows = db_rows(log, "SELECT experiment, variant FROM requests ORDER BY created_at")
+        assert rows == [("exp1", "treatment"), ("exp1", "control")]
+
+    exp.write_text(f"name: exp2\nmode: interleave\nvariants:\n  A: {tiny_pipeline_dir}\n  B: {v2}\n")
+    with serve_in_process(MATCHER_MODEL=str(tiny_pipeline_dir), MATCHER_EXPERIMENT=str(exp),
+                          MATCHER_REQUEST_LOG=str(log)) as (c, _):
+        r = c.post("/match", json={"brief": BRIEF, "k": 6}).json()
+        assert r["variant"] == "interleaved" and len(r["matches"]) == 6
+        teams = db_rows(log, "SELECT variant FROM impressions WHERE request_id = ? ORDER BY position",
+                        (r["request_id"],))
+        assert {t for (t,) in teams} <= {"A", "B"} and len(teams) == 6
+
+
+# --------------------------------------------------------------------------- the real server
+@pytest.mark.integration
+def test_bentoml_serve_subprocess_over_http(tiny_pipeline_dir, tmp_path):
+    from serving.process import ServiceProcess
+
+    log = tmp_path / "requests.db"
+    env = {"MATCHER_MODEL_FALLBACK": str(tmp_path / "none"), "BENTOML_HOME": str(tmp_path / "bentoml")}
+    svc = ServiceProcess(model=tiny_pipeline_dir, request_log=log, env=env, ready_timeout=120)
+    for k in ENV_KEYS:
+        if k not in ("MATCHER_MODEL", "MATCHER_REQUEST_LOG", "MATCHER_MODEL_FALLBACK"):
+            svc.env.pop(k, None)
+    with svc:
+        with httpx.Client(base_url=svc.url, timeout=30) as http:
+            assert http.get("/livez").status_code == 200
+            assert http.get("/model").json()["catalogue_size"] == 48
+            r = http.post("/match", json={"brief": BRIEF, "k": 4})
+            assert r.status_code == 200, r.text
+            body = r.json()
+            assert body["matches"][0]["influencer_id"].startswith("bak")
+            fb = {"request_id": body["request_id"], "influencer_id": body["matches"][0]["influencer_id"],
+                  "event": "contacted"}
+            assert http.post("/feedback", json=fb).status_code == 200
+            bad = http.post("/match", content=b"{oops", headers={"content-type": "application/json"})
+            assert bad.status_code == 400
+            metrics = http.get("/metrics").text
+            assert "bentoml_service_request" in metrics and 'endpoint="/match"' in metrics
+        # kill -9 (workers and arbiter) right after the responses: both rows must be on disk
+        svc.kill(signal.SIGKILL)
+        assert db_rows(log, "SELECT status FROM requests WHERE request_id = ?", (body["request_id"],)) == [("ok",)]
+        assert db_rows(log, "SELECT event FROM feedback WHERE request_id = ?", (body["request_id"],)) == [("contacted",)]

@@ -1,0 +1,156 @@
+"""RequestLog: the schema other modules read, idempotent feedback, threads, and durability."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+
+from matcher.requestlog import RequestLog, RequestRecord
+from matcher.schemas import Brief, EngagementEstimate, Match
+
+
+def match(rank: int, iid: str, score: float = 1.0) -> Match:
+    return Match(rank=rank, influencer_id=iid, handle=f"@{iid}", platform="instagram", followers=10_000,
+                 score=score, fit_score=0.5,
+                 expected_engagement=EngagementEstimate(rate=0.03, rate_low=0.02, rate_high=0.04, engagements=300.0),
+                 estimated_cost_usd=120.0, cost_is_estimate=True, reasons=["fits"])
+
+
+def record(rid: str = "r1", ids: tuple[str, ...] = ("a", "b", "c"), **kw) -> RequestRecord:
+    brief = Brief(text="vegan protein bar", brand_id="brand1", brief_id=kw.pop("brief_id", None))
+    return RequestRecord(request_id=rid, brief=brief, k=len(ids) or 10, model_name="matcher", model_version="3",
+                         matches=[match(i + 1, x, 1.0 - i / 10) for i, x in enumerate(ids)],
+                         n_candidates=42, latency_ms=12.5, **kw)
+
+
+def columns(path, table: str) -> list[str]:
+    with sqlite3.connect(path) as con:
+        return [r[1] for r in con.execute(f"PRAGMA table_info({table})")]
+
+
+def test_schema_has_the_contracted_columns_and_wal(tmp_path):
+    path = tmp_path / "log.db"
+    RequestLog(path).close()
+    assert columns(path, "requests") == [
+        "request_id", "created_at", "brand_id", "brief_id", "brief_json", "k", "model_name", "model_version",
+        "experiment", "variant", "latency_ms", "n_candidates", "n_results", "status", "error"]
+    assert columns(path, "impressions")[:6] == ["request_id", "position", "influencer_id", "score", "fit_score",
+                                                "variant"]
+    assert columns(path, "feedback") == ["request_id", "influencer_id", "event", "value", "created_at"]
+    with sqlite3.connect(path) as con:
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_request_and_impressions_round_trip(tmp_path):
+    with RequestLog(tmp_path / "log.db") as log:
+        log.log_request(record(experiment="exp1", variant="B"))
+        got = log.request("r1")
+    assert got["brand_id"] == "brand1" and got["k"] == 3 and got["n_results"] == 3 and got["status"] == "ok"
+    assert got["model_version"] == "3" and got["experiment"] == "exp1" and got["variant"] == "B"
+    assert Brief.model_validate(got["brief"]).text == "vegan protein bar"
+    assert [(i["position"], i["influencer_id"], i["variant"]) for i in got["impressions"]] == [
+        (1, "a", "B"), (2, "b", "B"), (3, "c", "B")]
+    assert got["impressions"][1]["score"] == pytest.approx(0.9)
+    assert got["impressions"][0]["estimated_cost_usd"] == 120.0
+
+
+def test_interleaving_sources_are_logged_per_position(tmp_path):
+    with RequestLog(tmp_path / "log.db") as log:
+        log.log_request(record(variant="interleaved", sources=["A", "B", "A"]))
+        assert [i["variant"] for i in log.request("r1")["impressions"]] == ["A", "B", "A"]
+        with pytest.raises(ValueError, match="sources"):
+            log.log_request(record("r2", sources=["A"]))
+        assert not log.has_request("r2")  # nothing half-written
+
+
+def test_feedback_is_idempotent_and_lookups_work(tmp_path):
+    with RequestLog(tmp_path / "log.db") as log:
+        log.log_request(record())
+        assert log.has_request("r1") and not log.has_request("nope")
+        assert log.was_shown("r1", "b") and not log.was_shown("r1", "zzz") and not log.was_shown("nope", "a")
+        assert log.log_feedback("r1", "a", "accepted", 1.0) is True
+        assert log.log_feedback("r1", "a", "accepted", 1.0) is False
+        assert log.log_feedback("r1", "a", "clicks", 7) is True
+        assert log.log_feedback("r1", "a", "clicks", 9) is False  # first value kept
+        assert log.feedback_value("r1", "a", "clicks") == 7.0
+        assert log.feedback_value("r1", "b", "clicks") is None
+        assert log.counts() == {"requests": 1, "impressions": 3, "feedback": 2}
+
+
+def test_empty_list_is_logged_without_impressions(tmp_path):
+    with RequestLog(tmp_path / "log.db") as log:
+        log.log_request(record(ids=(), status="empty"))
+        assert log.request("r1")["status"] == "empty"
+        assert log.counts()["impressions"] == 0
+
+
+def test_batch_is_one_transaction(tmp_path):
+    with RequestLog(tmp_path / "log.db") as log:
+        log.log_requests([record("x1"), record("x2")])
+        with pytest.raises(sqlite3.IntegrityError):
+            log.log_requests([record("x3"), record("x1")])  # duplicate id: the whole batch rolls back
+        assert log.has_request("x2") and not log.has_request("x3")
+
+
+def test_concurrent_writers_lose_nothing(tmp_path):
+    path = tmp_path / "log.db"
+    log = RequestLog(path, synchronous="NORMAL")
+    other = RequestLog(path, synchronous="NORMAL")  # a second connection, like a second worker
+
+    def work(w: int) -> None:
+        for i in range(25):
+            target = log if i % 2 else other
+            target.log_request(record(f"w{w}-{i}"))
+            target.log_feedback(f"w{w}-{i}", "a", "contacted")
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert log.counts() == {"requests": 150, "impressions": 450, "feedback": 150}
+    log.close()
+    other.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        log.has_request("w0-0")
+
+
+def test_committed_rows_survive_a_killed_process(tmp_path):
+    """The process logs, says so, then dies without any cleanup (like SIGKILL after a response)."""
+    path = tmp_path / "log.db"
+    code = textwrap.dedent(f"""
+        import os, sys
+        sys.path.insert(0, {str(__file__.rsplit('/', 1)[0])!r})
+        from test_requestlog import record
+        from matcher.requestlog import RequestLog
+        log = RequestLog({str(path)!r})
+        log.log_request(record("killed"))
+        log.log_feedback("killed", "a", "accepted")
+        print("sent", flush=True)
+        os._exit(137)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 137 and "sent" in out.stdout, out.stderr
+    with RequestLog(path) as log:
+        assert log.has_request("killed") and log.feedback_value("killed", "a", "accepted") == 1.0
+
+
+def test_old_minimal_schema_is_migrated(tmp_path):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as con:
+        con.execute("CREATE TABLE impressions(request_id TEXT, position INTEGER, influencer_id TEXT, score REAL, "
+                    "fit_score REAL, variant TEXT)")
+    with RequestLog(path) as log:
+        log.log_request(record())
+        assert log.counts()["impressions"] == 3
+    assert "estimated_cost_usd" in columns(path, "impressions")
+
+
+def test_bad_synchronous_mode_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="synchronous"):
+        RequestLog(tmp_path / "x.db", synchronous="OFF")

@@ -1,0 +1,130 @@
+"""Pure helpers of the MLflow lifecycle: URI resolution, references, names, fingerprints,
+the pyfunc's input/output conversion. No tracking store is touched."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from matcher.config import TrackingConfig
+from matcher.tracking import (
+    ModelRef,
+    ModelResolutionError,
+    flat_metrics,
+    flatten,
+    metric_key,
+    parse_ref,
+    table_fingerprint,
+    using_tracking,
+)
+
+
+def test_tracking_uri_resolution_order(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    cfg = TrackingConfig()
+    assert cfg.resolved_uri() == f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert cfg.resolved_artifact_location() == (tmp_path / "mlruns" / "matcher").as_uri()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://mlflow:5000")
+    assert cfg.resolved_uri() == "http://mlflow:5000"
+    assert cfg.resolved_artifact_location() is None  # the server decides
+    assert TrackingConfig(uri="sqlite:////x/y.db").resolved_uri() == "sqlite:////x/y.db"
+    assert TrackingConfig(uri="sqlite:////x/y.db").resolved_artifact_location() == "file:///x/mlruns/matcher"
+
+
+def test_using_tracking_restores_global_state_even_on_error(tmp_path, monkeypatch):
+    import mlflow
+    from mlflow.tracking._tracking_service import utils
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:////somewhere/else.db")
+    before = utils._tracking_uri
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    with pytest.raises(RuntimeError), using_tracking(TrackingConfig(uri=uri)):
+        assert mlflow.get_tracking_uri() == uri
+        raise RuntimeError
+    assert utils._tracking_uri == before
+    assert mlflow.get_tracking_uri() == "sqlite:////somewhere/else.db"
+
+
+@pytest.mark.parametrize(("ref", "expected"), [
+    (None, ModelRef(alias="champion", name="matcher")),
+    ("challenger", ModelRef(alias="challenger", name="matcher")),
+    ("models:/matcher@champion", ModelRef(alias="champion", name="matcher")),
+    ("models:/other/3", ModelRef(version="3", name="other")),
+    ("7", ModelRef(version="7", name="matcher")),
+    ("./models/champion", ModelRef(directory=Path("./models/champion"))),
+])
+def test_parse_ref(ref, expected):
+    assert parse_ref(ref, "matcher") == expected
+
+
+def test_parse_ref_rejects_bad_model_uri():
+    with pytest.raises(ModelResolutionError):
+        parse_ref("models:/matcher", "matcher")
+
+
+def test_registry_readers_stay_importable_from_tracking():
+    import matcher.registry
+    from matcher.tracking import export_model, resolve_pipeline
+
+    assert resolve_pipeline is matcher.registry.resolve_pipeline
+    assert export_model is matcher.registry.export_model
+
+
+def test_names_and_flattening():
+    assert metric_key("logged", "model", "ndcg@10") == "logged.model.ndcg_at_10"
+    assert flat_metrics({"logged": {"model": {"ndcg@10": 0.5, "auc": None, "mrr": math.nan}}}) == {
+        "logged.model.ndcg_at_10": 0.5}
+    assert flatten({"a": 1, "b": {"c": [1, 2], "d": None}}) == {"a": "1", "b.c": "[1, 2]", "b.d": "null"}
+
+
+def test_table_fingerprint_sees_values_and_order():
+    df = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    fp = table_fingerprint(df)
+    assert fp["rows"] == 2 and len(fp["sha256"]) == 64
+    assert table_fingerprint(df.copy())["sha256"] == fp["sha256"]
+    assert table_fingerprint(df.assign(b=["x", "z"]))["sha256"] != fp["sha256"]
+    assert table_fingerprint(df.iloc[::-1])["sha256"] != fp["sha256"]
+
+
+def test_pyfunc_frame_conversion_matches_recommend(tiny_pipeline):
+    from matcher.mlflow_model import MatcherModel, requests_from_frame
+
+    df = pd.DataFrame([{"text": "marathon training and trail running shoes", "platforms": ["instagram"], "k": 3},
+                       {"text": "sourdough starter", "platforms": "instagram|tiktok"}])
+    reqs = requests_from_frame(df)
+    assert [b.platforms for b, _ in reqs] == [["instagram"], ["instagram", "tiktok"]]
+    assert [k for _, k in reqs] == [3, 10]
+    out = MatcherModel(tiny_pipeline).predict(None, df)
+    for i, (brief, k) in enumerate(reqs):
+        rec = tiny_pipeline.recommend(brief, k)
+        got = out[out["brief_index"] == i]
+        assert got["influencer_id"].tolist() == [m.influencer_id for m in rec.matches]
+        assert got["score"].tolist() == [m.score for m in rec.matches]
+    with pytest.raises(ValueError, match="row 0"):
+        requests_from_frame(pd.DataFrame([{"text": "x", "target_countries": "Narnia"}]))
+
+
+def test_tuning_base_trial_reproduces_the_trained_ranker(tiny_tables):
+    """The tuner's shared feature matrices are the trainer's: same config -> same validation score."""
+    from matcher.embeddings import HashingEncoder
+    from matcher.offline_eval import evaluate
+    from matcher.trainer import fit_pipeline, time_split
+    from matcher.tuning import apply_params, current_params, prepare, score_params
+    from tests.conftest import tiny_config
+
+    cfg = tiny_config(seed=4)
+    assert apply_params(cfg, current_params(cfg)) == cfg
+    enc = HashingEncoder()
+    ctx = prepare(cfg, tiny_tables, enc)
+    value, extras = score_params(ctx, cfg)
+    split = time_split(tiny_tables.briefs, cfg.split)
+    pipe, _ = fit_pipeline(tiny_tables, cfg, encoder=enc, split=split, progress=False)
+    expected = evaluate(pipe, tiny_tables, split.valid, views=("logged",), seed=cfg.seed, progress=False)
+    assert value == pytest.approx(expected.metrics()["logged"]["model"]["ndcg@10"])
+    assert extras["best_iteration"] >= 1
+    with pytest.raises(ValueError, match="unknown tuning"):
+        apply_params(cfg, {"max_depth": 3})
