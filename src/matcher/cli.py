@@ -63,7 +63,7 @@ def simulate(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the market tables to.")] = Path("data/market"),
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     influencers: Annotated[int, typer.Option(help="Number of creators.", min=10)] = 3000,
-    briefs: Annotated[int, typer.Option(help="Number of campaign briefs.", min=10)] = 600,
+    briefs: Annotated[int, typer.Option(help="Number of campaign briefs.", min=10)] = 2000,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Simulate a synthetic influencer market (tables + hidden truth for the oracle)."""

@@ -79,6 +79,15 @@ class LGBMParams(_Strict):
     reg_lambda: float = 1.0
     early_stopping_rounds: int = 30
 
+    def lgb_train_params(self) -> dict[str, Any]:
+        """The same settings in ``lightgbm.train`` vocabulary (rounds are passed separately)."""
+        d = self.lgbm_kwargs()
+        d.pop("n_estimators")
+        return {"learning_rate": d["learning_rate"], "num_leaves": d["num_leaves"],
+                "min_data_in_leaf": d["min_child_samples"], "bagging_fraction": d["subsample"],
+                "bagging_freq": d["subsample_freq"], "feature_fraction": d["colsample_bytree"],
+                "lambda_l2": d["reg_lambda"]}
+
     def lgbm_kwargs(self) -> dict[str, Any]:
         d = self.model_dump()
         d.pop("early_stopping_rounds")
@@ -87,7 +96,7 @@ class LGBMParams(_Strict):
 
 class ScoringConfig(_Strict):
     engagement_weight: float = Field(
-        default=0.3, ge=0.0,
+        default=0.05, ge=0.0,
         description="final score = ranker score + w * log(expected ER / typical ER for the "
         "creator's platform and tier).",
     )
@@ -107,14 +116,25 @@ class TrainConfig(_Strict):
     encoder: EncoderConfig = EncoderConfig()
     catalogue: CatalogueConfig = CatalogueConfig()
     retrieval: RetrievalConfig = RetrievalConfig()
-    ranker: LGBMParams = LGBMParams()
+    ranker: LGBMParams = LGBMParams(n_estimators=500, learning_rate=0.03, num_leaves=15,
+                                    min_child_samples=50, early_stopping_rounds=50)
     engagement: LGBMParams = LGBMParams(n_estimators=200, num_leaves=15)
     scoring: ScoringConfig = ScoringConfig()
     split: SplitConfig = SplitConfig()
     negatives_per_brief: int = Field(
-        default=30, ge=0,
+        default=0, ge=0,
         description="Creators passing the brief's filters but never shown, added as relevance 0 "
         "so the ranker also learns the catalogue beyond what the legacy tool exposed.",
+    )
+    refit_on_valid: bool = Field(
+        default=True,
+        description="After early stopping on the validation briefs, refit the ranker on train + "
+        "validation with the chosen number of trees.",
+    )
+    debias_position: bool = Field(
+        default=False,
+        description="Learn the legacy tool's position bias jointly with the ranker (unbiased "
+        "LambdaMART), so exposure is not mistaken for relevance.",
     )
     features: list[str] | None = Field(
         default=None, description="Subset of feature names to use; None = all."

@@ -24,6 +24,9 @@ from matcher.config import LGBMParams
 logger = logging.getLogger(__name__)
 
 
+LABEL_GAIN = [0, 1, 3, 7]  # gains of relevance 0..3 (shown, contacted, accepted, accepted + rated >= 4)
+
+
 def _not_fitted(obj: object, attr: str) -> None:
     if not hasattr(obj, attr):
         raise RuntimeError(f"{type(obj).__name__} is not fitted: call fit() first")
@@ -43,28 +46,41 @@ class FitRanker:
     def fit(self, X: NDArray[np.float32], y: NDArray[np.int64], group: NDArray[np.int64],
             feature_names: list[str], X_valid: NDArray[np.float32] | None = None,
             y_valid: NDArray[np.int64] | None = None,
-            group_valid: NDArray[np.int64] | None = None) -> FitRanker:
-        """``group`` = sizes of contiguous query blocks (rows of one brief together)."""
+            group_valid: NDArray[np.int64] | None = None,
+            position: NDArray[np.int64] | None = None,
+            position_valid: NDArray[np.int64] | None = None) -> FitRanker:
+        """``group`` = sizes of contiguous query blocks (rows of one brief together).
+
+        ``position`` (the 1-based position each logged row was shown at) turns on LightGBM's
+        unbiased LambdaMART: a position-bias factor is learned jointly with the ranker, so the
+        legacy tool's exposure (top slots get contacted more, whoever sits there) is not
+        learned as relevance."""
         if int(np.sum(group)) != len(X):
             raise ValueError("group sizes must add up to the number of rows")
         self.feature_names_ = list(feature_names)
-        model = lgb.LGBMRanker(objective="lambdarank", random_state=self.random_state, n_jobs=2,
-                               verbose=-1, deterministic=True, force_row_wise=True,
-                               label_gain=[0, 1, 3, 7], lambdarank_truncation_level=20,
-                               **self.params.lgbm_kwargs())
-        fit_kw: dict[str, Any] = {"group": group, "feature_name": self.feature_names_,
-                                  "categorical_feature": _cat_index(self.feature_names_, self.categorical)}
-        callbacks = []
+        params: dict[str, Any] = {
+            "objective": "lambdarank", "seed": self.random_state, "num_threads": 2, "verbose": -1,
+            "deterministic": True, "force_row_wise": True, "label_gain": LABEL_GAIN,
+            "lambdarank_truncation_level": 20, "eval_at": [5, 10], **self.params.lgb_train_params(),
+        }
+        cats = _cat_index(self.feature_names_, self.categorical)
+        train = lgb.Dataset(X, y, group=group, position=position, feature_name=self.feature_names_,
+                            categorical_feature=cats, free_raw_data=False)
+        valid_sets, callbacks, evals = [], [], {}  # type: ignore[var-annotated]
         if X_valid is not None and len(X_valid):
-            fit_kw.update(eval_set=[(X_valid, y_valid)], eval_group=[group_valid], eval_at=[5, 10])
-            callbacks.append(lgb.early_stopping(self.params.early_stopping_rounds, verbose=False))
+            valid_sets.append(lgb.Dataset(X_valid, y_valid, group=group_valid, position=position_valid,
+                                          reference=train))
+            callbacks += [lgb.early_stopping(self.params.early_stopping_rounds, verbose=False),
+                          lgb.record_evaluation(evals)]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model.fit(X, y, callbacks=callbacks, **fit_kw)
-        self.evals_result_ = dict(getattr(model, "evals_result_", {}) or {})
-        # keep only the booster, cut at the best iteration: that is what is saved and served
-        self.booster_ = lgb.Booster(model_str=model.booster_.model_to_string(
-            num_iteration=model.best_iteration_ or None))
+            booster = lgb.train(params, train, num_boost_round=self.params.n_estimators,
+                                valid_sets=valid_sets, valid_names=["valid_0"][:len(valid_sets)],
+                                callbacks=callbacks)
+        self.evals_result_ = evals
+        # keep only the trees up to the best iteration: that is what is saved and served
+        self.booster_ = lgb.Booster(model_str=booster.model_to_string(
+            num_iteration=booster.best_iteration or None))
         raw = self.decision_function(X)
         target = (y >= 2).astype(int)
         self.calibration_ = (1.0, 0.0)

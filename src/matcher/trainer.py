@@ -71,6 +71,7 @@ class TrainingSet:
     brief_ids: list[str]
     er_X: NDArray[np.float32]
     er_y: NDArray[np.float64]
+    position: NDArray[np.int64]  # shown position; sampled negatives count as seen at the top
 
 
 @dataclass
@@ -90,7 +91,7 @@ def build_training_set(pipe: MatchPipeline, briefs: dict[str, Brief], queries: d
     ``negatives`` random unexposed creators that pass its filters (relevance 0)."""
     cat = pipe.catalogue
     by_brief = {k: g for k, g in outcomes.groupby(S.BRIEF_ID, sort=False)}
-    Xs, ys, groups, kept, erX, ery = [], [], [], [], [], []
+    Xs, ys, groups, kept, erX, ery, pos = [], [], [], [], [], [], []
     for bid in tqdm(brief_ids, desc="features", disable=not progress, mininterval=1.0):
         g = by_brief.get(bid)
         if g is None or len(g) == 0:
@@ -98,6 +99,7 @@ def build_training_set(pipe: MatchPipeline, briefs: dict[str, Brief], queries: d
         g = g[g[S.INFLUENCER_ID].astype(str).isin(cat.index)]
         rows = cat.rows_for(g[S.INFLUENCER_ID].astype(str).tolist())
         y = relevance_from_outcomes(g)
+        p = g[S.SHOWN_POSITION].to_numpy(np.int64)
         brief = briefs[bid]
         if negatives:
             mask = hard_filter(brief, cat, pipe.costs, pipe.config.retrieval)
@@ -107,9 +109,11 @@ def build_training_set(pipe: MatchPipeline, briefs: dict[str, Brief], queries: d
                 neg = rng.choice(pool, size=min(negatives, len(pool)), replace=False)
                 rows = np.concatenate([rows, np.sort(neg)])
                 y = np.concatenate([y, np.zeros(len(neg), np.int64)])
+                p = np.concatenate([p, np.ones(len(neg), np.int64)])
         X, _ = pipe.features_for(brief, rows, queries[bid])
         Xs.append(X)
         ys.append(y)
+        pos.append(p)
         groups.append(len(rows))
         kept.append(bid)
         acc = g[S.ACCEPTED].astype(bool).to_numpy() & pd.to_numeric(g[S.POST_ENGAGEMENTS], errors="coerce").notna().to_numpy()
@@ -126,6 +130,7 @@ def build_training_set(pipe: MatchPipeline, briefs: dict[str, Brief], queries: d
         brief_ids=kept,
         er_X=np.vstack(erX) if erX else np.zeros((0, d), np.float32),
         er_y=np.concatenate(ery) if ery else np.zeros(0),
+        position=np.concatenate(pos) if pos else np.zeros(0, np.int64),
     )
 
 
@@ -168,7 +173,21 @@ def fit_pipeline(tables: MarketTables, config: TrainConfig, encoder: TextEncoder
 
     t2 = time.perf_counter()
     names = pipe.feature_names
-    pipe.ranker.fit(train.X, train.y, train.group, names, valid.X, valid.y, valid.group)
+    debias = config.debias_position
+    pipe.ranker.fit(train.X, train.y, train.group, names, valid.X, valid.y, valid.group,
+                    position=train.position if debias else None,
+                    position_valid=valid.position if debias else None)
+    if config.refit_on_valid and len(valid.group):
+        # early stopping chose the number of trees; refit with that many on train + valid so
+        # the briefs closest in time to the test period are learned from too
+        curve = pipe.ranker.evals_result_
+        rounds = max(1, pipe.ranker.booster_.current_iteration())
+        params = config.ranker.model_copy(update={"n_estimators": rounds})
+        pipe.ranker = FitRanker(params, config.seed).fit(
+            np.vstack([train.X, valid.X]), np.concatenate([train.y, valid.y]),
+            np.concatenate([train.group, valid.group]), names,
+            position=np.concatenate([train.position, valid.position]) if debias else None)
+        pipe.ranker.evals_result_ = curve
     if len(train.er_y) < 20:
         raise ValueError(f"only {len(train.er_y)} accepted campaigns with engagement: too few to fit "
                          "the engagement model")
