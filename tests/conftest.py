@@ -27,7 +27,7 @@ def make_tiny_market(n_per_niche: int = 12, n_briefs_per_niche: int = 10, seed: 
     rng = np.random.default_rng(seed)
     infl, posts, briefs, outcomes = [], [], [], []
     names = list(NICHES)
-    for ni, niche in enumerate(names):
+    for niche in names:
         for j in range(n_per_niche):
             iid = f"{niche[:3]}{j:02d}"
             followers = int(rng.integers(2_000, 90_000))
@@ -63,7 +63,7 @@ def make_tiny_market(n_per_niche: int = 12, n_briefs_per_niche: int = 10, seed: 
             })
             # the legacy tool showed 3 creators of each niche; the brief's own niche did well
             pos = 1
-            for nj, other in enumerate(names):
+            for other in names:
                 for j in rng.choice(n_per_niche, size=3, replace=False):
                     iid = f"{other[:3]}{j:02d}"
                     good = other == niche
@@ -106,8 +106,13 @@ def tiny_config(**kw):
 
 
 def tiny_tables_from(market: dict[str, pd.DataFrame]):
-    from matcher.data.io import (MarketTables, validate_briefs, validate_influencers, validate_outcomes,
-                                 validate_posts)
+    from matcher.data.io import (
+        MarketTables,
+        validate_briefs,
+        validate_influencers,
+        validate_outcomes,
+        validate_posts,
+    )
 
     inf = validate_influencers(market["influencers"])
     briefs = validate_briefs(market["briefs"])

@@ -16,6 +16,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -104,6 +105,23 @@ class Catalogue:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    # integer codes, computed once, so per-request filters compare ints, not Python strings
+    @cached_property
+    def platform_codes(self) -> NDArray[np.int8]:
+        return np.array([PLATFORM_INDEX.get(p, -1) for p in self.platforms], dtype=np.int8)
+
+    @cached_property
+    def country_codes(self) -> NDArray[np.int16]:
+        return np.array([COUNTRY_INDEX.get(c, -1) for c in self.countries], dtype=np.int16)
+
+    @cached_property
+    def location_unknown(self) -> NDArray[np.bool_]:
+        return (self.countries == "") & np.isnan(self.aud_countries[:, 0])
+
+    @cached_property
+    def handles_normalised(self) -> NDArray[np.object_]:
+        return np.array([str(h).lower().lstrip("@") for h in self.handles], dtype=object)
 
     def rows_for(self, influencer_ids: list[str] | NDArray[Any]) -> NDArray[np.int64]:
         missing = [i for i in influencer_ids if str(i) not in self.index]

@@ -15,7 +15,7 @@ from rich.table import Table
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Match brands to micro-influencers.")
 console = Console(stderr=True)
-out = Console()
+out = Console(width=None if sys.stdout.isatty() else 160)  # no truncated columns in logs
 
 
 def _setup_logging(verbose: bool) -> None:

@@ -116,8 +116,10 @@ class TrainConfig(_Strict):
     encoder: EncoderConfig = EncoderConfig()
     catalogue: CatalogueConfig = CatalogueConfig()
     retrieval: RetrievalConfig = RetrievalConfig()
-    ranker: LGBMParams = LGBMParams(n_estimators=500, learning_rate=0.03, num_leaves=15,
-                                    min_child_samples=50, early_stopping_rounds=50)
+    # early stopping patience = all rounds: the validation NDCG is noisy (briefs with one
+    # positive), and stopping at the first plateau cut the ranker at ~20 trees (measured)
+    ranker: LGBMParams = LGBMParams(n_estimators=300, learning_rate=0.03, num_leaves=15,
+                                    min_child_samples=50, early_stopping_rounds=300)
     engagement: LGBMParams = LGBMParams(n_estimators=200, num_leaves=15)
     scoring: ScoringConfig = ScoringConfig()
     split: SplitConfig = SplitConfig()

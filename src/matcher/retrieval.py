@@ -13,7 +13,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from matcher.catalogue import COUNTRY_INDEX, Catalogue
+from matcher.catalogue import COUNTRY_INDEX, PLATFORM_INDEX, Catalogue
 from matcher.config import RetrievalConfig
 from matcher.schemas import Brief
 from matcher.text import keyword_hit
@@ -37,10 +37,7 @@ class ExactIndex:
 
     def search(self, query: NDArray[np.float32], k: int,
                mask: NDArray[np.bool_] | None = None) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
-        if mask is None:
-            rows = np.arange(len(self.vectors))
-        else:
-            rows = np.flatnonzero(mask)
+        rows = np.arange(len(self.vectors)) if mask is None else np.flatnonzero(mask)
         if len(rows) == 0 or k <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         sims = self.vectors[rows] @ query.astype(np.float32) if mask is not None else self.vectors @ query
@@ -56,18 +53,16 @@ def hard_filter(brief: Brief, cat: Catalogue, costs: NDArray[np.float64],
     ``exclude_keywords``, applied to the shortlist because it scans text)."""
     mask = (cat.followers >= brief.min_followers) & (cat.followers <= brief.max_followers)
     if brief.platforms:
-        mask &= np.isin(cat.platforms, brief.platforms)
+        mask &= np.isin(cat.platform_codes, [PLATFORM_INDEX[p] for p in brief.platforms])
     if brief.target_countries:
-        own = np.isin(cat.countries, brief.target_countries)
         cols = [COUNTRY_INDEX[c] for c in brief.target_countries]
+        own = np.isin(cat.country_codes, cols)
         share = np.nan_to_num(cat.aud_countries[:, cols].sum(axis=1), nan=0.0)
         # location unknown (no country, no audience data: a brand's own list, a new creator):
         # kept, so a partial catalogue degrades to ranking instead of an empty answer
-        unknown = (cat.countries == "") & np.isnan(cat.aud_countries[:, 0])
-        mask &= own | (share >= config.min_audience_share) | unknown
+        mask &= own | (share >= config.min_audience_share) | cat.location_unknown
     if brief.excluded_handles:
-        handles = np.array([h.lower().lstrip("@") for h in cat.handles], dtype=object)
-        mask &= ~np.isin(handles, brief.excluded_handles)
+        mask &= ~np.isin(cat.handles_normalised, brief.excluded_handles)
     if brief.budget_usd is not None:
         mask &= ~(costs > brief.budget_usd * config.budget_slack)
     return mask
