@@ -25,6 +25,16 @@ logger = logging.getLogger(__name__)
 
 
 LABEL_GAIN = [0, 1, 3, 7]  # gains of relevance 0..3 (shown, contacted, accepted, accepted + rated >= 4)
+LAMBDARANK_TRUNCATION = 20
+
+
+def platt_calibration(raw: NDArray[np.float64], y: NDArray[np.int64]) -> tuple[float, float]:
+    """(a, b) with P(relevance >= 2) = sigmoid(a * raw + b); identity-ish when one class only."""
+    target = (np.asarray(y) >= 2).astype(int)
+    if not 0 < target.sum() < len(target):
+        return 1.0, 0.0
+    cal = LogisticRegression(C=1.0).fit(raw.reshape(-1, 1), target)
+    return float(cal.coef_[0, 0]), float(cal.intercept_[0])
 
 
 def _not_fitted(obj: object, attr: str) -> None:
@@ -61,7 +71,7 @@ class FitRanker:
         params: dict[str, Any] = {
             "objective": "lambdarank", "seed": self.random_state, "num_threads": 2, "verbose": -1,
             "deterministic": True, "force_row_wise": True, "label_gain": LABEL_GAIN,
-            "lambdarank_truncation_level": 20, "eval_at": [5, 10], **self.params.lgb_train_params(),
+            "lambdarank_truncation_level": LAMBDARANK_TRUNCATION, "eval_at": [5, 10], **self.params.lgb_train_params(),
         }
         cats = _cat_index(self.feature_names_, self.categorical)
         train = lgb.Dataset(X, y, group=group, position=position, feature_name=self.feature_names_,
@@ -81,12 +91,7 @@ class FitRanker:
         # keep only the trees up to the best iteration: that is what is saved and served
         self.booster_ = lgb.Booster(model_str=booster.model_to_string(
             num_iteration=booster.best_iteration or None))
-        raw = self.decision_function(X)
-        target = (y >= 2).astype(int)
-        self.calibration_ = (1.0, 0.0)
-        if 0 < target.sum() < len(target):
-            cal = LogisticRegression(C=1.0).fit(raw.reshape(-1, 1), target)
-            self.calibration_ = (float(cal.coef_[0, 0]), float(cal.intercept_[0]))
+        self.calibration_ = platt_calibration(self.decision_function(X), y)
         return self
 
     def decision_function(self, X: NDArray[np.float32]) -> NDArray[np.float64]:

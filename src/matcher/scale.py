@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 from matcher.catalogue import Catalogue
 from matcher.config import CatalogueConfig, EncoderConfig, LGBMParams
 from matcher.embeddings import EmbeddingCache, HashingEncoder, TextEncoder, encoder_from_spec
-from matcher.models import FitRanker
+from matcher.models import LABEL_GAIN, LAMBDARANK_TRUNCATION, FitRanker, platt_calibration
 
 logger = logging.getLogger(__name__)
 
@@ -167,17 +167,6 @@ def group_partitions(group: NDArray[np.int64], n_partitions: int) -> list[tuple[
     return [(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
 
 
-def _platt(raw: NDArray[np.float64], y: NDArray[np.int64]) -> tuple[float, float]:
-    """Same calibration as ``FitRanker.fit``: P(relevance >= 2) from the raw score."""
-    from sklearn.linear_model import LogisticRegression
-
-    target = (np.asarray(y) >= 2).astype(int)
-    if not 0 < target.sum() < len(target):
-        return 1.0, 0.0
-    cal = LogisticRegression(C=1.0).fit(raw.reshape(-1, 1), target)
-    return float(cal.coef_[0, 0]), float(cal.intercept_[0])
-
-
 def fit_ranker_distributed(X: NDArray[np.float32], y: NDArray[np.int64], group: NDArray[np.int64],
                            feature_names: list[str], client: Client,
                            params: LGBMParams | None = None, *, random_state: int = 0,
@@ -218,7 +207,7 @@ def fit_ranker_distributed(X: NDArray[np.float32], y: NDArray[np.int64], group: 
     # fixed settings kept in step with FitRanker.fit; threads follow each worker's nthreads
     model = DaskLGBMRanker(client=client, objective="lambdarank", random_state=random_state,
                            verbose=-1, deterministic=True, force_row_wise=True,
-                           label_gain=[0, 1, 3, 7], lambdarank_truncation_level=20,
+                           label_gain=LABEL_GAIN, lambdarank_truncation_level=LAMBDARANK_TRUNCATION,
                            **params.lgbm_kwargs())
     cats = [i for i, n in enumerate(feature_names) if n in categorical]
     logger.info("training LambdaRank on %d rows, %d queries, %d partitions over %d workers",
@@ -231,5 +220,5 @@ def fit_ranker_distributed(X: NDArray[np.float32], y: NDArray[np.int64], group: 
     ranker.feature_names_ = list(feature_names)
     ranker.booster_ = lgb.Booster(model_str=model.to_local().booster_.model_to_string())
     ranker.evals_result_ = {}
-    ranker.calibration_ = _platt(ranker.decision_function(X), y)
+    ranker.calibration_ = platt_calibration(ranker.decision_function(X), y)
     return ranker

@@ -134,6 +134,23 @@ def build_training_set(pipe: MatchPipeline, briefs: dict[str, Brief], queries: d
     )
 
 
+def training_sets(pipe: MatchPipeline, tables: MarketTables, split: Split, config: TrainConfig,
+                  progress: bool = False) -> tuple[TrainingSet, TrainingSet]:
+    """Train and validation matrices from the outcomes of the split's train + valid briefs
+    (seeded: the same config gives the same sampled negatives)."""
+    fitted = set(split.train) | set(split.valid)
+    outcomes = tables.outcomes[tables.outcomes[S.BRIEF_ID].astype(str).isin(fitted)]
+    brief_models = dict(zip(tables.briefs[S.BRIEF_ID].astype(str), briefs_to_models(tables.briefs), strict=True))
+    fit_ids = [b for b in split.train + split.valid if b in brief_models]
+    queries = dict(zip(fit_ids, pipe.embed_briefs([brief_models[b] for b in fit_ids]), strict=True))
+    rng = np.random.default_rng(config.seed)
+    train = build_training_set(pipe, brief_models, queries, outcomes, split.train,
+                               config.negatives_per_brief, rng, progress)
+    valid = build_training_set(pipe, brief_models, queries, outcomes, split.valid,
+                               config.negatives_per_brief, rng, progress)
+    return train, valid
+
+
 def fit_pipeline(tables: MarketTables, config: TrainConfig, encoder: TextEncoder | None = None,
                  split: Split | None = None, progress: bool = True,
                  metadata: dict[str, Any] | None = None) -> tuple[MatchPipeline, TrainReport]:
@@ -157,16 +174,8 @@ def fit_pipeline(tables: MarketTables, config: TrainConfig, encoder: TextEncoder
                          engagement=EngagementModel(config.engagement, config.seed), history=history,
                          metadata=dict(metadata or {}))
 
-    brief_models = dict(zip(tables.briefs[S.BRIEF_ID].astype(str), briefs_to_models(tables.briefs), strict=True))
-    fit_ids = [b for b in split.train + split.valid if b in brief_models]
     t1 = time.perf_counter()
-    q = pipe.embed_briefs([brief_models[b] for b in fit_ids])
-    queries = dict(zip(fit_ids, q, strict=True))
-    rng = np.random.default_rng(config.seed)
-    train = build_training_set(pipe, brief_models, queries, outcomes, split.train,
-                               config.negatives_per_brief, rng, progress)
-    valid = build_training_set(pipe, brief_models, queries, outcomes, split.valid,
-                               config.negatives_per_brief, rng, progress)
+    train, valid = training_sets(pipe, tables, split, config, progress)
     timings["features"] = time.perf_counter() - t1
     if len(train.group) == 0:
         raise ValueError("no training brief has outcomes: cannot fit the ranker")

@@ -17,11 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import yaml
 
-from matcher import schemas as S
 from matcher.config import TrackingConfig, TrainConfig
 
 logger = logging.getLogger(__name__)
@@ -82,18 +80,11 @@ class TuneResult:
 
 
 def prepare(cfg: TrainConfig, tables: Any, encoder: Any = None, progress: bool = False) -> TuneContext:
-    from matcher.data.io import briefs_to_models
-    from matcher.trainer import build_training_set, fit_pipeline, time_split
+    from matcher.trainer import fit_pipeline, time_split, training_sets
 
     split = time_split(tables.briefs, cfg.split)
     pipe, _ = fit_pipeline(tables, cfg, encoder=encoder, split=split, progress=progress)
-    briefs = dict(zip(tables.briefs[S.BRIEF_ID].astype(str), briefs_to_models(tables.briefs), strict=True))
-    outcomes = tables.outcomes[tables.outcomes[S.BRIEF_ID].astype(str).isin(set(split.train) | set(split.valid))]
-    fit_ids = [b for b in split.train + split.valid if b in briefs]
-    queries = dict(zip(fit_ids, pipe.embed_briefs([briefs[b] for b in fit_ids]), strict=True))
-    rng = np.random.default_rng(cfg.seed)  # same draws as fit_pipeline: identical negatives
-    train = build_training_set(pipe, briefs, queries, outcomes, split.train, cfg.negatives_per_brief, rng)
-    valid = build_training_set(pipe, briefs, queries, outcomes, split.valid, cfg.negatives_per_brief, rng)
+    train, valid = training_sets(pipe, tables, split, cfg)  # the same seeded draws as fit_pipeline
     if len(valid.group) == 0:
         raise ValueError("no validation brief has outcomes: nothing to tune on")
     return TuneContext(pipe, train, valid, tables, split)
