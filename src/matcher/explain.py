@@ -64,13 +64,14 @@ def phrase(group: str, v: dict[str, float], brief: Brief, platform: str, tier: s
             bits.append(f"{_fmt(100 * v['comment_like_ratio'])} comments per 100 likes")
         return "Audience looks authentic: " + ", ".join(bits) if bits else None
     if group == "activity" and ok("posts_per_week"):
-        last = f", last post {v['days_since_last_post']:.0f} days before the snapshot" if ok("days_since_last_post") else ""
+        days = round(v.get("days_since_last_post", np.nan)) if ok("days_since_last_post") else None
+        last = "" if days is None else f", last post {days} day{'' if days == 1 else 's'} before the snapshot"
         return f"Active: {_fmt(v['posts_per_week'])} posts per week{last}"
     if group == "price" and ok("log_cost"):
         cost = 10 ** v["log_cost"]
-        known = "asks" if v.get("price_known") == 1.0 else "estimated at"
+        known = "Asks" if v.get("price_known") == 1.0 else "Fee estimated at"
         budget = f", {_pct(v['cost_to_budget'])} of the budget" if ok("cost_to_budget") else ""
-        return f"Fee {known} ${cost:,.0f} per post{budget}"
+        return f"{known} ${cost:,.0f} per post{budget}"
     if group == "history" and v.get("hist_shown", 0) > 0:
         bits = [f"shown to brands {int(v['hist_shown'])} times before"]
         if ok("hist_accept_rate"):
