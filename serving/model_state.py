@@ -1,6 +1,6 @@
 """What the service is serving, and how it changes: resolve, load, warm up, swap.
 
-Glue only (no feature logic): ``matcher.tracking.resolve_pipeline`` resolves a reference to a
+Glue only (no feature logic): ``matcher.registry.resolve_pipeline`` resolves a reference to a
 ``MatchPipeline``; ``matcher.experiments.ExperimentRouter`` chooses between models per brief.
 A reload builds a complete new ``Served`` (models loaded and warmed up) before one attribute
 assignment swaps it in; a request reads ``holder.current`` once and keeps that snapshot, so no
@@ -39,17 +39,17 @@ class NoExperimentError(ValueError):
 
 
 def resolve(ref: str, fallback_dir: str | None) -> Loaded:
-    """``matcher.tracking.resolve_pipeline`` (registry, with the exported fallback); until that
+    """``matcher.registry.resolve_pipeline`` (registry, with the exported fallback); until that
     module exists, a saved pipeline directory (``ref`` itself, else ``fallback_dir``)."""
     try:
-        from matcher.tracking import resolve_pipeline
-    except ModuleNotFoundError as e:  # only "tracking does not exist yet", not a broken import in it
-        if e.name != "matcher.tracking":
+        from matcher.registry import resolve_pipeline
+    except ModuleNotFoundError as e:  # only "registry/tracking does not exist yet", not a broken import in it
+        if e.name not in ("matcher.registry", "matcher.tracking"):
             raise
         for d in (ref, fallback_dir):
             if d and (Path(d) / "pipeline.json").is_file():
                 return MatchPipeline.load(d), {"ref": ref, "source": "directory", "path": str(Path(d).resolve())}
-        raise FileNotFoundError(f"cannot load model {ref!r}: matcher.tracking is not available and neither "
+        raise FileNotFoundError(f"cannot load model {ref!r}: matcher.registry is not available and neither "
                                 f"{ref!r} nor the fallback {fallback_dir!r} is a saved pipeline") from e
     return resolve_pipeline(ref, fallback_dir=fallback_dir)
 

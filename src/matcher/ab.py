@@ -226,8 +226,8 @@ def compare_offline(pa: MatchPipeline, pb: MatchPipeline, tables: MarketTables, 
 
 
 def resolve_ref(ref: str) -> tuple[MatchPipeline, dict[str, Any]]:
-    """A registry alias or version, or a model directory (``matcher.tracking.resolve_pipeline``)."""
-    from matcher.tracking import resolve_pipeline
+    """A registry alias or version, or a model directory (``matcher.registry.resolve_pipeline``)."""
+    from matcher.registry import resolve_pipeline
 
     return resolve_pipeline(ref, fallback_dir=None)  # never silently compare the champion to itself
 

