@@ -162,17 +162,19 @@ def register(app: typer.Typer) -> None:
         """Both models rank A's held-out briefs: paired differences per metric, overall and per segment."""
         _setup_logging(verbose)
         from matcher import ab as AB
+        from matcher import ab_offline
 
         try:
-            comp = AB.run_offline(a, b, data, n_boot=n_boot, seed=seed)
+            comp = ab_offline.run_offline(a, b, data, n_boot=n_boot, seed=seed)
         except (FileNotFoundError, ValueError, KeyError) as e:
             _fail(str(e))
         d = comp.to_dict()
         pdir, tmp = _plots_dir(plots, track)
-        files = [f for view in ("logged", "catalogue") for f in AB.offline_plots(comp, pdir, view)] if pdir else []
+        views = ("logged", "catalogue")
+        files = [f for v in views for f in ab_offline.offline_plots(comp, pdir, v)] if pdir else []
         if track:
-            d["mlflow_run_id"] = AB.log_to_mlflow(f"offline {a} vs {b}", comp.info, AB.offline_mlflow_metrics(comp),
-                                                  files, d)
+            d["mlflow_run_id"] = AB.log_to_mlflow(f"offline {a} vs {b}", comp.info,
+                                                  ab_offline.offline_mlflow_metrics(comp), files, d)
         if tmp is not None:
             tmp.cleanup()
         if as_json:
@@ -270,11 +272,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Requests A/B and interleaving need to detect the A-B difference (in-process simulation)."""
         _setup_logging(verbose)
-        from matcher import ab as AB
         from matcher import traffic
+        from matcher.ab_offline import resolve_ref
 
         try:
-            pipes = {"A": AB.resolve_ref(a)[0], "B": AB.resolve_ref(b)[0]}
+            pipes = {"A": resolve_ref(a)[0], "B": resolve_ref(b)[0]}
             briefs = traffic.held_out_briefs(data)
             truth = traffic.require_truth(data)
             sizes = [int(x) for x in grid.split(",") if x.strip()]

@@ -26,7 +26,8 @@ from urllib.parse import urlparse
 import numpy as np
 import pandas as pd
 
-from matcher.ab import RequestLogFrames, analyze_experiment, load_truth
+from matcher.ab import RequestLogFrames, analyze_experiment
+from matcher.ab_offline import load_truth
 from matcher.experiments import (
     INTERLEAVED,
     ExperimentConfig,

@@ -19,10 +19,10 @@ from matcher import ab as AB
 from matcher.ab import (
     RequestLogFrames,
     analyze_experiment,
-    compare_offline,
     interleaving_credit,
     read_request_log,
 )
+from matcher.ab_offline import OFFLINE_METRICS, compare_offline, offline_verdict
 from matcher.embeddings import HashingEncoder
 from matcher.offline_eval import evaluate
 from matcher.schemas import Brief, FeedbackEvent, MatchApiRequest
@@ -92,7 +92,7 @@ def test_offline_a_vs_a_is_a_tie_and_matches_offline_eval(tiny_pipeline, tiny_ta
     assert set(overall["view"]) == {"logged", "catalogue"}
     assert (overall["mean_diff"] == 0).all() and (overall["p_value"] == 1).all()
     assert (overall["ties"] == overall["n"]).all()
-    assert AB.offline_verdict(comp) == AB.NO_DIFFERENCE
+    assert offline_verdict(comp) == AB.NO_DIFFERENCE
     # the per-brief numbers are exactly what offline_eval reports for the model
     ev = evaluate(tiny_pipeline, tiny_tables, ids, truth, progress=False).per_query
     for view in ("logged", "catalogue"):
@@ -109,13 +109,13 @@ def test_offline_detects_a_worse_model_overall_and_per_segment(tiny_pipeline, wo
     o = comp.overall("catalogue")
     assert o.loc["ndcg@10", "mean_diff"] < -0.2 and o.loc["ndcg@10", "ci_high"] < 0
     assert o.loc["ndcg@10", "p_value"] < 0.001 and o.loc["ndcg@10", "losses"] > o.loc["ndcg@10", "wins"]
-    assert AB.offline_verdict(comp, view="catalogue") == "A better"
+    assert offline_verdict(comp, view="catalogue") == "A better"
     seg = comp.comparisons
     assert set(seg.loc[seg["segment_type"] == "niche", "segment"]) == set(NICHE_NAMES)
     assert set(seg.loc[seg["segment_type"] == "tier", "segment"]) <= {"nano", "micro", "mid"}
     assert "known" in set(seg.loc[seg["segment_type"] == "cold_start", "segment"])
     d = json.loads(json.dumps(comp.to_dict()))
-    assert set(d["views"]["catalogue"]["overall"]) == set(AB.OFFLINE_METRICS)
+    assert set(d["views"]["catalogue"]["overall"]) == set(OFFLINE_METRICS)
     assert {"niche", "tier", "cold_start"} <= set(d["views"]["catalogue"]["segments"])
     assert d["verdict"] == AB.NO_DIFFERENCE or d["verdict"] == "A better"
 
