@@ -59,7 +59,7 @@ def load_truth(data_dir: Path | str) -> Any | None:
     """The simulator's hidden truth, when the data is a simulated market (for the oracle)."""
     if not (Path(data_dir) / "truth").exists():
         return None
-    from matcher.data.simulator import Truth
+    from matcher.data.truth import Truth
 
     return Truth.from_dir(data_dir)
 

@@ -210,7 +210,7 @@ def load_truth(data_dir: str | Path) -> Any | None:
     """The simulator's hidden truth when ``data_dir`` is a simulated market, else None."""
     if not (Path(data_dir) / "truth").exists():
         return None
-    from matcher.data.simulator import Truth
+    from matcher.data.truth import Truth
 
     return Truth.from_dir(data_dir)
 

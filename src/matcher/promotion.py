@@ -65,7 +65,7 @@ class PromotionResult:
 def _load_truth(data_dir: Path) -> Any | None:
     if not (data_dir / "truth").exists():
         return None
-    from matcher.data.simulator import Truth
+    from matcher.data.truth import Truth
 
     return Truth.from_dir(data_dir)
 

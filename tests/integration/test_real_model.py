@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 from matcher.cli import app
 from matcher.config import EncoderConfig, TrainConfig
 from matcher.data.io import briefs_to_models, load_market
-from matcher.data.simulator import MarketConfig, Truth, simulate_market, write_market
+from matcher.data.simulator import MarketConfig, simulate_market, write_market
+from matcher.data.truth import Truth
 from matcher.embeddings import SentenceEncoder
 from matcher.offline_eval import evaluate
 from matcher.pipeline import MatchPipeline
