@@ -17,6 +17,7 @@ import pandas as pd
 
 from matcher.config import TrainConfig
 from matcher.data.io import MarketTables, load_market
+from matcher.data.truth import load_truth
 from matcher.offline_eval import EvaluationResult, evaluate
 from matcher.pipeline import MatchPipeline
 from matcher.trainer import Split, TrainReport, fit_pipeline, time_split
@@ -53,15 +54,6 @@ def build_config(path: Path | str | None = None, overrides: list[str] | None = N
     if seed is not None:
         upd["seed"] = seed
     return cfg.model_copy(update=upd) if upd else cfg
-
-
-def load_truth(data_dir: Path | str) -> Any | None:
-    """The simulator's hidden truth, when the data is a simulated market (for the oracle)."""
-    if not (Path(data_dir) / "truth").exists():
-        return None
-    from matcher.data.truth import Truth
-
-    return Truth.from_dir(data_dir)
 
 
 def load_training_tables(cfg: TrainConfig, feedback_db: Path | str | None = None) -> tuple[MarketTables, dict[str, Any]]:

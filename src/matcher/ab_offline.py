@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from matcher import schemas as S
 from matcher.ab import NO_DIFFERENCE, _clean, _metric_key
 from matcher.data.io import MarketTables, briefs_to_models
+from matcher.data.truth import load_truth
 from matcher.evaluation import evaluate_queries
 from matcher.experiments import model_version
 from matcher.offline_eval import TruthLike
@@ -204,15 +205,6 @@ def resolve_ref(ref: str) -> tuple[MatchPipeline, dict[str, Any]]:
     from matcher.registry import resolve_pipeline
 
     return resolve_pipeline(ref, fallback_dir=None)  # never silently compare the champion to itself
-
-
-def load_truth(data_dir: str | Path) -> Any | None:
-    """The simulator's hidden truth when ``data_dir`` is a simulated market, else None."""
-    if not (Path(data_dir) / "truth").exists():
-        return None
-    from matcher.data.truth import Truth
-
-    return Truth.from_dir(data_dir)
 
 
 def run_offline(a_ref: str, b_ref: str, data_dir: str | Path | None = None, n_boot: int = 2000,

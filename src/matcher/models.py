@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 LABEL_GAIN = [0, 1, 3, 7]  # gains of relevance 0..3 (shown, contacted, accepted, accepted + rated >= 4)
 LAMBDARANK_TRUNCATION = 20
+# below this many rows a prediction runs on one thread: a request scores a few hundred rows,
+# where OpenMP threads cost more than they save and spin-wait badly on busy shared cores
+SINGLE_THREAD_ROWS = 5_000
 
 
 def platt_calibration(raw: NDArray[np.float64], y: NDArray[np.int64]) -> tuple[float, float]:
@@ -35,6 +38,13 @@ def platt_calibration(raw: NDArray[np.float64], y: NDArray[np.int64]) -> tuple[f
         return 1.0, 0.0
     cal = LogisticRegression(C=1.0).fit(raw.reshape(-1, 1), target)
     return float(cal.coef_[0, 0]), float(cal.intercept_[0])
+
+
+def booster_predict(booster: lgb.Booster, X: NDArray[Any], **kw: Any) -> NDArray[np.float64]:
+    """``Booster.predict``, single-threaded for request-sized inputs (``SINGLE_THREAD_ROWS``)."""
+    if len(X) < SINGLE_THREAD_ROWS:
+        kw["num_threads"] = 1
+    return np.asarray(booster.predict(X, **kw), dtype=float)
 
 
 def _not_fitted(obj: object, attr: str) -> None:
@@ -98,7 +108,7 @@ class FitRanker:
         _not_fitted(self, "booster_")
         if len(X) == 0:
             return np.zeros(0)
-        return np.asarray(self.booster_.predict(X), dtype=float)
+        return booster_predict(self.booster_, X)
 
     def fit_probability(self, raw: NDArray[np.float64]) -> NDArray[np.float64]:
         """P(relevance >= 2), i.e. the creator accepts and the campaign goes ahead (Platt)."""
@@ -111,7 +121,7 @@ class FitRanker:
         _not_fitted(self, "booster_")
         if len(X) == 0:
             return np.zeros((0, len(self.feature_names_)))
-        return np.asarray(self.booster_.predict(X, pred_contrib=True))[:, :-1]
+        return booster_predict(self.booster_, X, pred_contrib=True)[:, :-1]
 
     def feature_importance(self) -> dict[str, float]:
         _not_fitted(self, "booster_")
@@ -179,9 +189,9 @@ class EngagementModel:
         if len(X) == 0:
             z = np.zeros(0)
             return z, z, z
-        mean = np.exp(self.boosters_[0].predict(X) + self.log_var_ / 2.0)
-        lo = np.exp(self.boosters_[1].predict(X))
-        hi = np.exp(self.boosters_[2].predict(X))
+        mean = np.exp(booster_predict(self.boosters_[0], X) + self.log_var_ / 2.0)
+        lo = np.exp(booster_predict(self.boosters_[1], X))
+        hi = np.exp(booster_predict(self.boosters_[2], X))
         lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
         return mean, np.minimum(lo, mean), np.maximum(hi, mean)
 
@@ -213,8 +223,8 @@ class CostModel:
         return np.column_stack([
             np.log10(np.maximum(followers, 1.0)),
             np.log10(np.maximum(np.nan_to_num(er, nan=0.01), 1e-5)),
-            [PLATFORM_INDEX.get(p, -1) for p in platforms],
-            [COUNTRY_INDEX.get(c, -1) for c in countries],
+            [PLATFORM_INDEX.get(p, np.nan) for p in platforms],  # unknown = missing (NaN), as LightGBM
+            [COUNTRY_INDEX.get(c, np.nan) for c in countries],  # would read a negative code
         ]).astype(float)
 
     def fit(self, X: NDArray[np.float64], price: NDArray[np.float64]) -> CostModel:
@@ -253,4 +263,4 @@ class CostModel:
             followers = 10 ** X[:, 0]
             cpm = np.where(X[:, 2] == 2, 22.5, 10.0)
             return np.maximum(followers * 0.25 / 1000.0 * cpm, 5.0)
-        return np.exp(self.model_.predict(X))
+        return np.exp(booster_predict(self.model_, X))

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from matcher.config import GateConfig, TrackingConfig
+from matcher.data.truth import load_truth
 from matcher.registry import get_alias_version, load_registered, version_for
 from matcher.tracking import (
     CHALLENGER,
@@ -60,14 +61,6 @@ class PromotionResult:
     @property
     def promoted(self) -> bool:
         return self.decision == "promoted"
-
-
-def _load_truth(data_dir: Path) -> Any | None:
-    if not (data_dir / "truth").exists():
-        return None
-    from matcher.data.truth import Truth
-
-    return Truth.from_dir(data_dir)
 
 
 def compare_pipelines(champion: Any, challenger: Any, tables: Any, brief_ids: list[str], gate: GateConfig,
@@ -162,7 +155,7 @@ def promote(tracking: TrackingConfig | None = None, data_dir: str | Path | None 
         if not ids:
             raise ValueError(f"none of the challenger's held-out briefs is in {ddir}: cannot compare")
         _warn_if_champion_saw(champion, tables, ids)
-        truth = _load_truth(ddir) if gate.view == "catalogue" else None
+        truth = load_truth(ddir) if gate.view == "catalogue" else None
         result.comparison, result.per_brief = compare_pipelines(champion, challenger, tables, ids, gate,
                                                                 truth, progress=progress)
         result.n_briefs = len(ids)

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from matcher.ab import RequestLogFrames, analyze_experiment
-from matcher.ab_offline import load_truth
+from matcher.data.truth import load_truth
 from matcher.experiments import (
     INTERLEAVED,
     ExperimentConfig,

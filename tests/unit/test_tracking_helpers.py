@@ -65,14 +65,6 @@ def test_parse_ref_rejects_bad_model_uri():
         parse_ref("models:/matcher", "matcher")
 
 
-def test_registry_readers_stay_importable_from_tracking():
-    import matcher.registry
-    from matcher.registry import export_model, resolve_pipeline
-
-    assert resolve_pipeline is matcher.registry.resolve_pipeline
-    assert export_model is matcher.registry.export_model
-
-
 def test_names_and_flattening():
     assert metric_key("logged", "model", "ndcg@10") == "logged.model.ndcg_at_10"
     assert flat_metrics({"logged": {"model": {"ndcg@10": 0.5, "auc": None, "mrr": math.nan}}}) == {

@@ -250,5 +250,11 @@ class Truth:
         })
 
 
+def load_truth(data_dir: str | Path) -> Truth | None:
+    """The simulator's hidden truth when ``data_dir`` is a simulated market (for the oracle and
+    the catalogue view), else None: real data has no truth."""
+    return Truth.from_dir(data_dir) if (Path(data_dir) / "truth").is_dir() else None
+
+
 def _unit(x: NDArray[np.float64]) -> NDArray[np.float64]:
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
