@@ -39,18 +39,9 @@ class NoExperimentError(ValueError):
 
 
 def resolve(ref: str, fallback_dir: str | None) -> Loaded:
-    """``matcher.registry.resolve_pipeline`` (registry, with the exported fallback); until that
-    module exists, a saved pipeline directory (``ref`` itself, else ``fallback_dir``)."""
-    try:
-        from matcher.registry import resolve_pipeline
-    except ModuleNotFoundError as e:  # only "registry/tracking does not exist yet", not a broken import in it
-        if e.name not in ("matcher.registry", "matcher.tracking"):
-            raise
-        for d in (ref, fallback_dir):
-            if d and (Path(d) / "pipeline.json").is_file():
-                return MatchPipeline.load(d), {"ref": ref, "source": "directory", "path": str(Path(d).resolve())}
-        raise FileNotFoundError(f"cannot load model {ref!r}: matcher.registry is not available and neither "
-                                f"{ref!r} nor the fallback {fallback_dir!r} is a saved pipeline") from e
+    """``matcher.registry.resolve_pipeline``: the registry, with the exported copy as fallback."""
+    from matcher.registry import resolve_pipeline
+
     return resolve_pipeline(ref, fallback_dir=fallback_dir)
 
 

@@ -44,16 +44,16 @@ _WORD = re.compile(r"[\w#@']+", re.UNICODE)
 
 def keyword_hit(haystack: str, keywords: list[str]) -> bool:
     """True when any excluded keyword appears as a whole word (or hashtag) in the text."""
-    if not keywords:
+    low = haystack.lower()
+    keywords = [k for k in (kw.lower().strip() for kw in keywords) if k]
+    # a whole-word hit is also a substring hit: most texts are ruled out without tokenising
+    if not any(kw.lstrip("#@") in low for kw in keywords):
         return False
-    words = set(_WORD.findall(haystack.lower()))
+    words = set(_WORD.findall(low))
     words |= {w.lstrip("#@") for w in words}
     for kw in keywords:
-        kw = kw.lower().strip()
-        if not kw:
-            continue
         if " " in kw:
-            if kw in haystack.lower():
+            if kw in low:
                 return True
         elif kw in words:
             return True
