@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 import json
-import logging
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from matcher.cli_common import AsJson, Verbose, console, fail, out, setup_logging
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Match brands to micro-influencers.")
-console = Console(stderr=True)
-out = Console(width=None if sys.stdout.isatty() else 160)  # no truncated columns in logs
-
-
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-
-
-def _fail(msg: str) -> None:
-    console.print(f"[bold red]error:[/] {msg}")
-    raise typer.Exit(code=2)
 
 
 def _print_matches(matches: list[Any], title: str) -> None:
@@ -64,10 +51,10 @@ def simulate(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     influencers: Annotated[int, typer.Option(help="Number of creators.", min=10)] = 3000,
     briefs: Annotated[int, typer.Option(help="Number of campaign briefs.", min=10)] = 2000,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: Verbose = False,
 ) -> None:
     """Simulate a synthetic influencer market (tables + hidden truth for the oracle)."""
-    _setup_logging(verbose)
+    setup_logging(verbose)
     from matcher.data.simulator import MarketConfig, simulate_market, write_market
 
     market = simulate_market(MarketConfig(n_influencers=influencers, n_briefs=briefs, seed=seed))
@@ -86,16 +73,16 @@ def train(
     track: Annotated[bool, typer.Option(help="Log the run to MLflow and register the model.")] = True,
     register: Annotated[bool, typer.Option(help="Register a new version of the model (sets alias challenger).")] = True,
     feedback: Annotated[Path | None, typer.Option(help="Serving request log (SQLite) whose feedback is merged into outcomes.")] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: Verbose = False,
 ) -> None:
     """Train the pipeline (load -> split -> embed -> features -> fit -> evaluate -> log -> register)."""
-    _setup_logging(verbose)
+    setup_logging(verbose)
     from training.train import build_config, run
 
     try:
         cfg = build_config(config, overrides=set_ or [], data_dir=data, out_dir=out_dir, seed=seed)
     except ValueError as e:
-        _fail(str(e))
+        fail(str(e))
     result = run(cfg, track=track, register=register, feedback_db=feedback)
     print_evaluation(result.evaluation)
     console.print(f"saved pipeline to {result.model_dir}"
@@ -107,12 +94,12 @@ def train(
 def evaluate(
     data: Annotated[Path, typer.Option(help="Market folder.")] = Path("data/market"),
     model: Annotated[Path, typer.Option(help="Saved pipeline folder.")] = Path("models/latest"),
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
+    as_json: AsJson = False,
     plot: Annotated[Path | None, typer.Option(help="Write the comparison plot (PNG) here.")] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: Verbose = False,
 ) -> None:
     """Evaluate a saved pipeline on the held-out (latest) briefs, against baselines and the oracle."""
-    _setup_logging(verbose)
+    setup_logging(verbose)
     from training.train import evaluate_saved
 
     result = evaluate_saved(data, model, progress=not as_json)
@@ -134,10 +121,10 @@ def match(
     catalog: Annotated[Path | None, typer.Option(help="Rank the influencers/posts tables in this folder instead.")] = None,
     k: Annotated[int, typer.Option(help="How many matches.", min=1, max=100)] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print the matches as JSON.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: Verbose = False,
 ) -> None:
     """Rank influencers for one brief."""
-    _setup_logging(verbose)
+    setup_logging(verbose)
     from pydantic import ValidationError
 
     from matcher.data.io import DataValidationError, load_catalogue
@@ -145,26 +132,26 @@ def match(
     from matcher.schemas import Brief
 
     if (brief_file is None) == (text is None):
-        _fail("give exactly one of --brief-file or --text")
+        fail("give exactly one of --brief-file or --text")
     try:
         if brief_file is not None:
             brief = Brief.model_validate_json(brief_file.read_bytes())
         else:
             brief = Brief(text=text or "")
     except ValidationError as e:
-        _fail("invalid brief: " + "; ".join(f"{'.'.join(map(str, err['loc'])) or 'brief'}: {err['msg']}"
+        fail("invalid brief: " + "; ".join(f"{'.'.join(map(str, err['loc'])) or 'brief'}: {err['msg']}"
                                             for err in e.errors()))
     except OSError as e:
-        _fail(f"cannot read {brief_file}: {e}")
+        fail(f"cannot read {brief_file}: {e}")
     try:
         pipe = MatchPipeline.load(model)
     except (FileNotFoundError, ValueError) as e:
-        _fail(str(e))
+        fail(str(e))
     if catalog is not None:
         try:
             inf, posts = load_catalogue(catalog)
         except (DataValidationError, FileNotFoundError) as e:
-            _fail(str(e))
+            fail(str(e))
         pipe = pipe.with_catalogue(inf, posts)
     rec = pipe.recommend(brief, k=k)
     if as_json:

@@ -4,37 +4,23 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from matcher.cli_common import AsJson, Verbose, console, fail, out, setup_logging
 
 logger = logging.getLogger(__name__)
 
-console = Console(stderr=True)
-out = Console()
 DEFAULT_EXPERIMENTS_DIR = Path("serving/experiments")
 MAX_SIMULATED_REQUESTS = 100_000
 
-Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 Track = Annotated[bool, typer.Option("--mlflow/--no-mlflow", help="Log a run with the plots to MLflow.")]
 Seed = Annotated[int, typer.Option(help="Random seed (bootstrap, simulation).")]
 NBoot = Annotated[int, typer.Option(help="Bootstrap resamples.", min=100)]
-
-
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-
-
-def _fail(msg: str) -> None:
-    console.print(f"[bold red]error:[/] {msg}")
-    raise typer.Exit(code=2)
 
 
 def _fmt(e: dict[str, Any] | None, pct: bool = False) -> str:
@@ -160,14 +146,14 @@ def register(app: typer.Typer) -> None:
         verbose: Verbose = False,
     ) -> None:
         """Both models rank A's held-out briefs: paired differences per metric, overall and per segment."""
-        _setup_logging(verbose)
+        setup_logging(verbose)
         from matcher import ab as AB
         from matcher import ab_offline
 
         try:
             comp = ab_offline.run_offline(a, b, data, n_boot=n_boot, seed=seed)
         except (FileNotFoundError, ValueError, KeyError) as e:
-            _fail(str(e))
+            fail(str(e))
         d = comp.to_dict()
         pdir, tmp = _plots_dir(plots, track)
         views = ("logged", "catalogue")
@@ -199,7 +185,7 @@ def register(app: typer.Typer) -> None:
         verbose: Verbose = False,
     ) -> None:
         """Read an experiment from the request log: rates with brand-clustered CIs, lift, SRM, guardrails, verdict."""
-        _setup_logging(verbose)
+        setup_logging(verbose)
         from matcher import ab as AB
         from matcher.experiments import load_experiment
 
@@ -209,18 +195,18 @@ def register(app: typer.Typer) -> None:
             shares = AB.parse_shares(expected) if expected else (cfg.traffic if cfg else None)
             frames = AB.read_request_log(log, experiment)
         except (FileNotFoundError, ValueError) as e:
-            _fail(str(e))
+            fail(str(e))
         if cfg is not None and cfg.name != experiment:
-            _fail(f"{cfg_path} configures experiment {cfg.name!r}, not {experiment!r}")
+            fail(f"{cfg_path} configures experiment {cfg.name!r}, not {experiment!r}")
         if len(frames.requests) == 0:
-            _fail(f"no requests of experiment {experiment!r} in {log}")
+            fail(f"no requests of experiment {experiment!r} in {log}")
         try:
             rep = AB.analyze_experiment(
                 frames, experiment=experiment, expected_shares=shares, control=control or (cfg.control if cfg else None),
                 mode=cfg.mode if cfg else None, alpha=alpha, mde=mde, interleave_event=event,
                 exclude_brands=cfg.forced if cfg else (), n_boot=n_boot, seed=seed)
         except ValueError as e:
-            _fail(str(e))
+            fail(str(e))
         d = rep.to_dict()
         pdir, tmp = _plots_dir(plots, track)
         files = AB.report_plots(rep, pdir) if pdir else []
@@ -247,7 +233,7 @@ def register(app: typer.Typer) -> None:
         seed: Seed = 0, verbose: Verbose = False,
     ) -> None:
         """Drive the running service with held-out market briefs and post feedback from the hidden utility."""
-        _setup_logging(verbose)
+        setup_logging(verbose)
         from matcher import traffic
 
         try:
@@ -256,7 +242,7 @@ def register(app: typer.Typer) -> None:
             truth = traffic.require_truth(data)
             summary = traffic.drive_service(url, briefs, truth, requests, k=k, seed=seed, experiment=experiment)
         except (FileNotFoundError, ValueError, ConnectionError) as e:
-            _fail(str(e))
+            fail(str(e))
         typer.echo(json.dumps(summary, indent=2))
 
     @ab.command()
@@ -271,7 +257,7 @@ def register(app: typer.Typer) -> None:
         as_json: AsJson = False, verbose: Verbose = False,
     ) -> None:
         """Requests A/B and interleaving need to detect the A-B difference (in-process simulation)."""
-        _setup_logging(verbose)
+        setup_logging(verbose)
         from matcher import traffic
         from matcher.ab_offline import resolve_ref
 
@@ -281,7 +267,7 @@ def register(app: typer.Typer) -> None:
             truth = traffic.require_truth(data)
             sizes = [int(x) for x in grid.split(",") if x.strip()]
         except (FileNotFoundError, ValueError) as e:
-            _fail(str(e))
+            fail(str(e))
         res = traffic.detection_study(pipes, briefs, truth, sizes, list(range(seeds)), expected, k=k)
         if as_json:
             typer.echo(json.dumps({"expected": expected, "grid": sizes,

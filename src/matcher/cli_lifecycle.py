@@ -7,35 +7,22 @@ Thin: parse, build config, call one function in ``matcher.promotion`` / ``tracki
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from matcher.cli_common import Verbose, console, fail, out, setup_logging
 
 if TYPE_CHECKING:
     from matcher.config import TrackingConfig
 
 logger = logging.getLogger(__name__)
 
-console = Console(stderr=True)
-out = Console()
 
 TrackingUri = Annotated[str | None, typer.Option(
     "--tracking-uri", help="MLflow store; default $MLFLOW_TRACKING_URI, else sqlite:///./mlflow.db.")]
-Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")]
-
-
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-
-
-def _fail(msg: str) -> None:
-    console.print(f"[bold red]error:[/] {msg}")
-    raise typer.Exit(code=2)
 
 
 def _tracking(uri: str | None) -> TrackingConfig:
@@ -63,7 +50,7 @@ def promote(
     verbose: Verbose = False,
 ) -> None:
     """Compare challenger vs champion on the same held-out briefs; move `champion` if the gate passes."""
-    _setup_logging(verbose)
+    setup_logging(verbose)
     from matcher.promotion import promote as run_promotion
     from matcher.tracking import ModelResolutionError
 
@@ -71,7 +58,7 @@ def promote(
         r = run_promotion(_tracking(tracking_uri), data_dir=data, tolerance=tolerance, force=force,
                           reason=reason, progress=verbose, version=version)
     except (ModelResolutionError, FileNotFoundError, ValueError) as e:
-        _fail(str(e))
+        fail(str(e))
         return
     if not r.comparison.empty:
         t = Table(title=f"candidate v{r.challenger_version} vs champion v{r.champion_version}: "
@@ -98,13 +85,13 @@ def runs(
     verbose: Verbose = False,
 ) -> None:
     """List recent MLflow runs with their key metrics."""
-    _setup_logging(verbose)
+    setup_logging(verbose)
     from matcher.tracking import ModelResolutionError, list_runs
 
     try:
         df = list_runs(n=n, kind=kind, tracking=_tracking(tracking_uri))
     except ModelResolutionError as e:
-        _fail(str(e))
+        fail(str(e))
         return
     if df.empty:
         console.print("no runs yet (matcher train logs one)")
@@ -137,7 +124,7 @@ def tune(
     verbose: Verbose = False,
 ) -> None:
     """Search ranker hyper-parameters on the validation briefs; write the best config as YAML."""
-    _setup_logging(verbose)
+    setup_logging(verbose)
     if not verbose:
         import optuna
 
@@ -148,13 +135,13 @@ def tune(
     try:
         cfg = build_config(config, overrides=set_ or [], data_dir=data)
     except ValueError as e:
-        _fail(str(e))
+        fail(str(e))
         return
     try:
         r = run_tuning(cfg, n_trials=trials, out_path=out_path, tracking=_tracking(tracking_uri), track=track,
                        progress=verbose, metric=metric, timeout=timeout)
     except (FileNotFoundError, ValueError) as e:
-        _fail(str(e))
+        fail(str(e))
         return
     t = Table(title=f"Best of {len(r.trials)} trials: validation {metric} = {r.best_value:.4f}")
     t.add_column("parameter")
@@ -174,14 +161,14 @@ def export(
     verbose: Verbose = False,
 ) -> None:
     """Write a self-contained copy of a registered model (pipeline + MODEL_INFO.json) for serving."""
-    _setup_logging(verbose)
+    setup_logging(verbose)
     from matcher.registry import export_model
     from matcher.tracking import ModelResolutionError
 
     try:
         dest = export_model(out_dir, alias=alias, version=version, tracking=_tracking(tracking_uri))
     except ModelResolutionError as e:
-        _fail(str(e))
+        fail(str(e))
         return
     out.print(f"exported to {dest} (serve it with no MLflow server: MatchPipeline.load('{dest}'))")
 
