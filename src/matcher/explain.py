@@ -65,7 +65,8 @@ def phrase(group: str, v: dict[str, float], brief: Brief, platform: str, tier: s
         return "Audience looks authentic: " + ", ".join(bits) if bits else None
     if group == "activity" and ok("posts_per_week"):
         days = round(v.get("days_since_last_post", np.nan)) if ok("days_since_last_post") else None
-        last = "" if days is None else f", last post {days} day{'' if days == 1 else 's'} before the snapshot"
+        when = {0: "on the snapshot day", 1: "1 day before the snapshot"}.get(days, f"{days} days before the snapshot")
+        last = "" if days is None else f", last post {when}"
         return f"Active: {_fmt(v['posts_per_week'])} posts per week{last}"
     if group == "price" and ok("log_cost"):
         cost = 10 ** v["log_cost"]

@@ -31,5 +31,7 @@ def test_activity_phrase_pluralises_days_and_skips_unknown_values() -> None:
     assert phrase("activity", v, BRIEF, "tiktok", "nano") == "Active: 3.0 posts per week, last post 1 day before the snapshot"
     v["days_since_last_post"] = 12.4
     assert phrase("activity", v, BRIEF, "tiktok", "nano").endswith("last post 12 days before the snapshot")
+    v["days_since_last_post"] = 0.2
+    assert phrase("activity", v, BRIEF, "tiktok", "nano").endswith("last post on the snapshot day")
     v["days_since_last_post"] = float("nan")
     assert phrase("activity", v, BRIEF, "tiktok", "nano") == "Active: 3.0 posts per week"
