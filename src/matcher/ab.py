@@ -186,7 +186,7 @@ class ExperimentReport:
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return _clean({"experiment": self.experiment, "mode": self.mode, "control": self.control,
+        return json_safe({"experiment": self.experiment, "mode": self.mode, "control": self.control,
                        "primary_metric": self.primary_metric, "alpha": self.alpha, "variants": self.variants,
                        "srm": self.srm, "interleaving": self.interleaving, "sample_size": self.sample_size,
                        "verdict": self.verdict, "warnings": self.warnings, "notes": self.notes})
@@ -195,12 +195,12 @@ class ExperimentReport:
         return json.dumps(self.to_dict(), indent=2)
 
 
-def _clean(x: Any) -> Any:
+def json_safe(x: Any) -> Any:
     """JSON-safe: numpy scalars -> Python, NaN/inf -> None."""
     if isinstance(x, dict):
-        return {str(k): _clean(v) for k, v in x.items()}
+        return {str(k): json_safe(v) for k, v in x.items()}
     if isinstance(x, list | tuple):
-        return [_clean(v) for v in x]
+        return [json_safe(v) for v in x]
     if isinstance(x, np.generic):
         x = x.item()
     if isinstance(x, float) and not math.isfinite(x):
@@ -472,10 +472,6 @@ def report_plots(report: ExperimentReport, out_dir: str | Path) -> list[Path]:
     return files
 
 
-def _metric_key(*parts: str) -> str:
-    return ".".join(p.replace("@", "_at_").replace(" ", "_") for p in parts)
-
-
 def log_to_mlflow(run_name: str, params: Mapping[str, Any], metrics: Mapping[str, float],
                   artifacts: Iterable[Path], payload: Mapping[str, Any],
                   experiment_name: str = "matcher-ab") -> str:
@@ -499,13 +495,15 @@ def log_to_mlflow(run_name: str, params: Mapping[str, Any], metrics: Mapping[str
 
 
 def report_mlflow_metrics(report: ExperimentReport) -> dict[str, float]:
+    from matcher.tracking import metric_key  # MLflow only when logging to it
+
     out: dict[str, float] = {}
     for v, block in report.variants.items():
-        out[_metric_key(v, "requests")] = block["requests"]
+        out[metric_key(v, "requests")] = block["requests"]
         for m, e in block["metrics"].items():
-            out[_metric_key(v, m)] = e["estimate"]
+            out[metric_key(v, m)] = e["estimate"]
         for m, e in block.get("lift_vs_control", {}).items():
-            out.update({_metric_key(v, "lift", m, k): e[k] for k in ("estimate", "ci_low", "ci_high")})
+            out.update({metric_key(v, "lift", m, k): e[k] for k in ("estimate", "ci_low", "ci_high")})
     if report.srm:
         out["srm_p_value"] = report.srm["p_value"]
     if report.interleaving and report.interleaving["decided"]:

@@ -18,7 +18,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from matcher import schemas as S
-from matcher.ab import NO_DIFFERENCE, _clean, _metric_key
+from matcher.ab import NO_DIFFERENCE, json_safe
 from matcher.data.io import MarketTables, briefs_to_models
 from matcher.data.truth import load_truth
 from matcher.evaluation import evaluate_queries
@@ -60,7 +60,7 @@ class OfflineComparison:
 
     def to_dict(self) -> dict[str, Any]:
         rows = self.comparisons.replace({np.nan: None}).to_dict("records")
-        out: dict[str, Any] = {"a": self.a, "b": self.b, **_clean(self.info), "verdict": offline_verdict(self),
+        out: dict[str, Any] = {"a": self.a, "b": self.b, **json_safe(self.info), "verdict": offline_verdict(self),
                                "views": {}}
         for r in rows:
             view = out["views"].setdefault(r.pop("view"), {})
@@ -266,9 +266,11 @@ def offline_plots(comp: OfflineComparison, out_dir: str | Path, view: str = "log
 
 
 def offline_mlflow_metrics(comp: OfflineComparison) -> dict[str, float]:
+    from matcher.tracking import metric_key  # MLflow only when logging to it
+
     c = comp.comparisons[comp.comparisons["segment_type"] == "all"]
     out: dict[str, float] = {}
     for r in c.itertuples(index=False):
         for k in ("mean_a", "mean_b", "mean_diff", "ci_low", "ci_high", "p_value"):
-            out[_metric_key(r.view, r.metric, k)] = getattr(r, k)
+            out[metric_key(r.view, r.metric, k)] = getattr(r, k)
     return out

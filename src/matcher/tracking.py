@@ -205,9 +205,10 @@ def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
     return out
 
 
-def metric_key(view: str, system: str, metric: str) -> str:
-    """MLflow metric names cannot contain '@': ``logged.model.ndcg_at_10``."""
-    return f"{view}.{system}.{metric.replace('@', '_at_')}"
+def metric_key(*parts: str) -> str:
+    """An MLflow metric name from its parts (names cannot contain '@' or spaces):
+    ``metric_key("logged", "model", "ndcg@10") == "logged.model.ndcg_at_10"``."""
+    return ".".join(p.replace("@", "_at_").replace(" ", "_") for p in parts)
 
 
 def flat_metrics(nested: Mapping[str, Mapping[str, Mapping[str, float | None]]]) -> dict[str, float]:

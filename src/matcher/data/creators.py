@@ -100,7 +100,7 @@ SENSITIVE_P = {  # P(creator's content touches a topic brands exclude), by niche
 }
 
 
-def _choice(rng: np.random.Generator, items: Sequence[Any], p: Sequence[float], size: int) -> NDArray[Any]:
+def weighted_choice(rng: np.random.Generator, items: Sequence[Any], p: Sequence[float], size: int) -> NDArray[Any]:
     pp = np.asarray(p, dtype=float)
     idx = rng.choice(len(items), size=size, p=pp / pp.sum())
     return np.asarray(items, dtype=object)[idx]
@@ -207,24 +207,25 @@ def _json_shares(keys: Sequence[str], m: NDArray[np.float64], top: int) -> list[
     return out
 
 
-def _nice(x: NDArray[np.float64]) -> NDArray[np.float64]:
+def nice_price(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Round to the steps people quote fees in ($5 below $100, $10 below $500, else $25)."""
     step = np.where(x < 100, 5.0, np.where(x < 500, 10.0, 25.0))
     return np.maximum(step, np.round(x / step) * step)
 
 
 @dataclass
-class _Creators:
+class Creators:
     hidden: pd.DataFrame  # everything, truth included
     W: NDArray[np.float64]
     generalist: NDArray[np.bool_]
     sensitive: NDArray[Any]  # category or ""
 
 
-def _make_creators(cfg: MarketConfig, rng: np.random.Generator, aff: NDArray[np.float64]) -> _Creators:
+def make_creators(cfg: MarketConfig, rng: np.random.Generator, aff: NDArray[np.float64]) -> Creators:
     n = cfg.n_influencers
-    platform = _choice(rng, list(PLATFORM_SHARES), list(PLATFORM_SHARES.values()), n)
+    platform = weighted_choice(rng, list(PLATFORM_SHARES), list(PLATFORM_SHARES.values()), n)
     W, generalist = _niche_mixtures(rng, platform, aff)
-    country = _choice(rng, list(COUNTRY_SHARES), list(COUNTRY_SHARES.values()), n)
+    country = weighted_choice(rng, list(COUNTRY_SHARES), list(COUNTRY_SHARES.values()), n)
     native = np.array([NATIVE_LANGUAGE.get(c, "en") for c in country], dtype=object)
     language = np.where((native != "en") & (rng.random(n) < P_WRITES_NATIVE), native, "en").astype(object)
     followers = sample_followers(rng, n)
@@ -263,10 +264,10 @@ def _make_creators(cfg: MarketConfig, rng: np.random.Generator, aff: NDArray[np.
         hidden[f"ac_{c}"] = ac[:, j]
     for j, a in enumerate(S.AGE_BUCKETS):
         hidden[f"age_{a}"] = ages[:, j]
-    return _Creators(hidden=hidden, W=W, generalist=generalist, sensitive=sensitive)
+    return Creators(hidden=hidden, W=W, generalist=generalist, sensitive=sensitive)
 
 
-def _public_influencers(cfg: MarketConfig, cr: _Creators, rng: np.random.Generator,
+def public_influencers(cfg: MarketConfig, cr: Creators, rng: np.random.Generator,
                         dice: P.Dice, progress: bool) -> pd.DataFrame:
     h = cr.hidden
     n = len(h)
@@ -293,7 +294,7 @@ def _public_influencers(cfg: MarketConfig, cr: _Creators, rng: np.random.Generat
         bios.append(P.write_bio(dice, mix, plat[i], lang[i], ctry[i], generalist=bool(cr.generalist[i]),
                                 pro=pro[i], fake=fake[i]))
     listed = rng.random(n) < LISTED_PRICE_SHARE
-    price = np.where(listed, _nice(h["true_price"].to_numpy() * np.exp(LISTED_PRICE_NOISE * rng.standard_normal(n))),
+    price = np.where(listed, nice_price(h["true_price"].to_numpy() * np.exp(LISTED_PRICE_NOISE * rng.standard_normal(n))),
                      np.nan)
     # public audience: noisy estimates of the truth, ~15% missing altogether
     ac = h[[f"ac_{c}" for c in S.COUNTRIES]].to_numpy() * np.exp(0.1 * rng.standard_normal((n, len(S.COUNTRIES))))

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from matcher import schemas as S
 from matcher.data.phrases_niches import NICHES
-from matcher.data.truth import Truth, _split_list
+from matcher.data.truth import Truth, split_list
 
 if TYPE_CHECKING:
     from matcher.data.simulator import MarketConfig
@@ -42,7 +42,7 @@ def _bag_of_words(texts: Sequence[str], vocab: dict[str, int]) -> sparse.csc_mat
     return sparse.csr_matrix((data, indices, indptr), shape=(len(texts), max(len(vocab), 1))).tocsc()
 
 
-def _legacy_outcomes(cfg: MarketConfig, inf: pd.DataFrame, posts: pd.DataFrame, briefs: pd.DataFrame,
+def legacy_outcomes(cfg: MarketConfig, inf: pd.DataFrame, posts: pd.DataFrame, briefs: pd.DataFrame,
                      truth: Truth, rng: np.random.Generator, out_rng: np.random.Generator,
                      progress: bool) -> pd.DataFrame:
     """The legacy tool: popularity, crude keyword overlap (bio + captions), a coarse category
@@ -81,10 +81,10 @@ def _legacy_outcomes(cfg: MarketConfig, inf: pd.DataFrame, posts: pd.DataFrame, 
                   disable=not progress, mininterval=1.0):
         bd = b._asdict()
         mask = (fol >= bd[S.MIN_FOLLOWERS]) & (fol <= bd[S.MAX_FOLLOWERS])
-        plats = _split_list(bd[S.PLATFORMS_COL])
+        plats = split_list(bd[S.PLATFORMS_COL])
         if plats:
             mask &= np.isin(np.asarray(S.PLATFORMS), plats)[plat]
-        tc = _split_list(bd[S.TARGET_COUNTRIES])
+        tc = split_list(bd[S.TARGET_COUNTRIES])
         if tc:
             cols = [cidx[c] for c in tc]
             ok = np.zeros(len(S.COUNTRIES) + 1, dtype=bool)  # last slot: code -1 (unknown)
@@ -93,7 +93,7 @@ def _legacy_outcomes(cfg: MarketConfig, inf: pd.DataFrame, posts: pd.DataFrame, 
         budget = bd[S.BUDGET_USD]
         if budget == budget:  # listed price far above budget: the tool hides it (unknown price kept)
             mask &= ~(listed > 2.0 * budget)
-        eh = _split_list(bd[S.EXCLUDED_HANDLES])
+        eh = split_list(bd[S.EXCLUDED_HANDLES])
         if eh:
             mask &= ~np.isin(handles, eh)
         cand = np.flatnonzero(mask)

@@ -28,7 +28,13 @@ import pandas as pd
 from pydantic import ValidationError
 
 from matcher import schemas as S
-from matcher.data.validation import MAX_PROBLEMS, DataValidationError, Problem, _missing, _Table
+from matcher.data.validation import (
+    MAX_PROBLEMS,
+    DataValidationError,
+    Problem,
+    TableChecker,
+    is_missing,
+)
 
 __all__ = [
     "MAX_PROBLEMS", "TABLES", "DataValidationError", "MarketTables", "Problem", "brief_from_row",
@@ -55,7 +61,7 @@ class MarketTables:
 # --------------------------------------------------------------------------- validators
 def validate_influencers(df: pd.DataFrame, source: str = "influencers.csv") -> pd.DataFrame:
     """Clean and check the catalogue of creators (ids and handles unique per platform)."""
-    t = _Table(df, source, S.INFLUENCER_REQUIRED, S.INFLUENCER_OPTIONAL)
+    t = TableChecker(df, source, S.INFLUENCER_REQUIRED, S.INFLUENCER_OPTIONAL)
     t.string(S.INFLUENCER_ID, required=True)
     t.string(S.HANDLE, required=True)
     t.category(S.PLATFORM, S.PLATFORMS, "lower", "platform", required=True)
@@ -78,7 +84,7 @@ def validate_influencers(df: pd.DataFrame, source: str = "influencers.csv") -> p
 def validate_posts(df: pd.DataFrame, influencers: pd.DataFrame | None = None,
                    source: str = "posts.csv") -> pd.DataFrame:
     """Clean and check posts; posts with empty text are dropped (counted, logged)."""
-    t = _Table(df, source, S.POST_REQUIRED, S.POST_OPTIONAL)
+    t = TableChecker(df, source, S.POST_REQUIRED, S.POST_OPTIONAL)
     t.string(S.POST_ID, required=True)
     t.string(S.INFLUENCER_ID, required=True)
     t.datetime(S.POSTED_AT, required=True)
@@ -100,7 +106,7 @@ def validate_posts(df: pd.DataFrame, influencers: pd.DataFrame | None = None,
 
 def validate_briefs(df: pd.DataFrame, source: str = "briefs.csv") -> pd.DataFrame:
     """Clean and check briefs so that every row builds a valid ``schemas.Brief``."""
-    t = _Table(df, source, S.BRIEF_REQUIRED, S.BRIEF_OPTIONAL)
+    t = TableChecker(df, source, S.BRIEF_REQUIRED, S.BRIEF_OPTIONAL)
     t.string(S.BRIEF_ID, required=True)
     t.string(S.BRAND_ID, required=True)
     t.datetime(S.CREATED_AT, required=True)
@@ -136,7 +142,7 @@ def validate_outcomes(df: pd.DataFrame, briefs: pd.DataFrame | None = None,
                       source: str = "outcomes.csv") -> pd.DataFrame:
     """Clean and check shown lists and what happened; duplicate (brief, influencer) rows keep
     the last one (counted, logged)."""
-    t = _Table(df, source, S.OUTCOME_REQUIRED, S.OUTCOME_OPTIONAL)
+    t = TableChecker(df, source, S.OUTCOME_REQUIRED, S.OUTCOME_OPTIONAL)
     t.string(S.BRIEF_ID, required=True)
     t.string(S.INFLUENCER_ID, required=True)
     t.integer(S.SHOWN_POSITION, min_value=1, required=True)
@@ -265,8 +271,8 @@ def load_market(data_dir: str | Path, require_outcomes: bool = False,
 # --------------------------------------------------------------------------- briefs <-> rows
 def _as_list(v: Any) -> list[str]:
     if isinstance(v, list | tuple | np.ndarray | pd.Series):
-        return [str(x).strip() for x in v if not _missing(x)]
-    if _missing(v):
+        return [str(x).strip() for x in v if not is_missing(x)]
+    if is_missing(v):
         return []
     return [x.strip() for x in str(v).split(S.LIST_SEP) if x.strip()]
 
@@ -283,7 +289,7 @@ def brief_from_row(row: pd.Series | Mapping[str, Any]) -> S.Brief:
         if name in _LIST_FIELDS:
             kwargs[name] = _as_list(v)
             continue
-        if _missing(v):
+        if is_missing(v):
             continue
         if isinstance(v, pd.Timestamp):
             v = v.to_pydatetime()

@@ -30,8 +30,14 @@ from tqdm.auto import tqdm
 
 from matcher import schemas as S
 from matcher.data import phrases as P
-from matcher.data.creators import _choice, _Creators, _make_creators, _nice, _public_influencers
-from matcher.data.history import _legacy_outcomes
+from matcher.data.creators import (
+    Creators,
+    make_creators,
+    nice_price,
+    public_influencers,
+    weighted_choice,
+)
+from matcher.data.history import legacy_outcomes
 from matcher.data.market_params import (
     AGE_BASE,
     AGE_TILT,
@@ -105,7 +111,7 @@ def _make_brands(cfg: MarketConfig, rng: np.random.Generator, dice: P.Dice,
         pw = np.where(aff[primary[i]] >= 0.1, aff[primary[i]], 0.0)
         pw[primary[i]] = 0
         second[i] = rng.choice(k, p=pw / pw.sum())
-    country = _choice(rng, list(BRAND_COUNTRY_SHARES), list(BRAND_COUNTRY_SHARES.values()), nb)
+    country = weighted_choice(rng, list(BRAND_COUNTRY_SHARES), list(BRAND_COUNTRY_SHARES.values()), nb)
     lang = np.array([NATIVE_LANGUAGE.get(c, "en") if u < 0.35 else "en"
                      for c, u in zip(country, rng.random(nb), strict=True)], dtype=object)
     taken: set[str] = set()
@@ -128,7 +134,7 @@ def _make_brands(cfg: MarketConfig, rng: np.random.Generator, dice: P.Dice,
     return _Brands(table=table, by_niche=by_niche)
 
 
-def _make_posts(cfg: MarketConfig, cr: _Creators, inf: pd.DataFrame, brands: _Brands,
+def _make_posts(cfg: MarketConfig, cr: Creators, inf: pd.DataFrame, brands: _Brands,
                 rng: np.random.Generator, dice: P.Dice, aff: NDArray[np.float64],
                 progress: bool) -> tuple[pd.DataFrame, list[str]]:
     """Posts plus each creator's content flags (sensitive categories and sponsor handles)."""
@@ -227,7 +233,7 @@ def _make_posts(cfg: MarketConfig, cr: _Creators, inf: pd.DataFrame, brands: _Br
 
 
 # --------------------------------------------------------------------------- briefs
-def _make_briefs(cfg: MarketConfig, cr: _Creators, inf: pd.DataFrame, brands: _Brands,
+def _make_briefs(cfg: MarketConfig, cr: Creators, inf: pd.DataFrame, brands: _Brands,
                  rng: np.random.Generator, dice: P.Dice, aff: NDArray[np.float64],
                  progress: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Public briefs and their hidden niche mixtures."""
@@ -288,7 +294,7 @@ def _make_briefs(cfg: MarketConfig, cr: _Creators, inf: pd.DataFrame, brands: _B
             budget = rate * target / 1000 * br["budget_mult"] * np.exp(0.15 + 0.35 * rng.standard_normal())
             if rng.random() < 0.2:
                 budget *= 0.45  # a tight budget
-            budget = float(_nice(np.array([max(budget, 15.0)]))[0])
+            budget = float(nice_price(np.array([max(budget, 15.0)]))[0])
         excl_h: list[str] = []
         if rng.random() < 0.07:
             pool = np.flatnonzero(np.isin(primary_c, [names.index(x) for x in mix]))
@@ -343,8 +349,8 @@ def simulate_market(cfg: MarketConfig, progress: bool = True) -> Market:
     aff = niche_affinity()
     logger.info("simulating %d creators and %d briefs (seed %d)", cfg.n_influencers, cfg.n_briefs, cfg.seed)
     brands = _make_brands(cfg, streams[0], P.Dice(streams[1]), aff)
-    cr = _make_creators(cfg, streams[2], aff)
-    inf = _public_influencers(cfg, cr, streams[3], P.Dice(streams[4]), progress)
+    cr = make_creators(cfg, streams[2], aff)
+    inf = public_influencers(cfg, cr, streams[3], P.Dice(streams[4]), progress)
     posts, flags = _make_posts(cfg, cr, inf, brands, streams[5], P.Dice(streams[6]), aff, progress)
     briefs, hidden_briefs = _make_briefs(cfg, cr, inf, brands, streams[7], P.Dice(streams[8]), aff, progress)
     hc = cr.hidden.copy()
@@ -353,7 +359,7 @@ def simulate_market(cfg: MarketConfig, progress: bool = True) -> Market:
     hc["flags"] = flags
     truth = Truth(hc, hidden_briefs, niche_latent())
     legacy_rng, outcome_rng = (np.random.default_rng(s) for s in np.random.SeedSequence([cfg.seed, 1]).spawn(2))
-    outcomes = _legacy_outcomes(cfg, inf, posts, briefs, truth, legacy_rng, outcome_rng, progress)
+    outcomes = legacy_outcomes(cfg, inf, posts, briefs, truth, legacy_rng, outcome_rng, progress)
     logger.info("market: %d creators, %d posts, %d briefs, %d outcome rows", len(inf), len(posts),
                 len(briefs), len(outcomes))
     return Market(influencers=inf, posts=posts, briefs=briefs, outcomes=outcomes, truth=truth, config=cfg)

@@ -46,7 +46,7 @@ def _sigmoid(x: NDArray[np.float64]) -> NDArray[np.float64]:
 _LIST_COLS = ("platforms", "target_countries", "target_ages", "excluded_handles", "excluded_keywords")
 
 
-def _split_list(v: Any) -> list[str]:
+def split_list(v: Any) -> list[str]:
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return []
     return [x for x in str(v).split(S.LIST_SEP) if x]
@@ -71,7 +71,7 @@ class Truth:
         self._brief_info: list[dict[str, Any]] = []
         for i, row in enumerate(self.briefs.drop(columns=[f"w_{n}" for n in self.niches]).to_dict("records")):
             for k in _LIST_COLS:
-                row[k] = _split_list(row[k])
+                row[k] = split_list(row[k])
             row["_i"] = i
             self._brief_info.append(row)
         w = c[[f"w_{n}" for n in self.niches]].to_numpy(np.float64)
@@ -88,7 +88,7 @@ class Truth:
         self._language = c["language"].astype(str).to_numpy()
         self._handle = c["handle"].astype(str).str.lower().to_numpy()
         self._native = np.array([NATIVE_LANGUAGE.get(x, "en") for x in c["country"].astype(str)], dtype=object)
-        self._flags = [set(_split_list(f)) for f in c["flags"].tolist()]
+        self._flags = [set(split_list(f)) for f in c["flags"].tolist()]
         self._bpos = _unit(self.briefs[[f"w_{n}" for n in self.niches]].to_numpy(np.float64) @ self.latent)
         self._cidx = {x: i for i, x in enumerate(S.COUNTRIES)}
         self._aidx = {x: i for i, x in enumerate(S.AGE_BUCKETS)}

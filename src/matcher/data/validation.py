@@ -1,5 +1,5 @@
 """The validation machinery behind ``matcher.data.io``: problems, the error that lists them,
-and ``_Table``, which coerces and checks a raw table column by column.
+and ``TableChecker``, which coerces and checks a raw table column by column.
 
 Lines are counted the way a spreadsheet user finds them: the header is line 1, so the first
 data row is line 2 (line = 0-based row position + 2). Up to ``MAX_PROBLEMS`` problems are
@@ -61,7 +61,7 @@ class DataValidationError(ValueError):
         super().__init__(text)
 
 
-def _missing(v: Any) -> bool:
+def is_missing(v: Any) -> bool:
     """Blank for the contract: None, NaN, NA or a whitespace-only string."""
     if v is None:
         return True
@@ -111,7 +111,7 @@ def _expected(vocab: tuple[str, ...]) -> str:
     return f"one of {', '.join(vocab)}"
 
 
-class _Table:
+class TableChecker:
     """Coerces and checks one raw table column by column, collecting problems."""
 
     def __init__(self, df: pd.DataFrame, source: str, required: Iterable[str],
@@ -255,7 +255,7 @@ class _Table:
         raw = self.raw[column] if column in self.raw.columns else pd.Series([None] * self.n)
         out: list[str | float] = []
         for pos, cell in enumerate(raw.tolist()):
-            if not isinstance(cell, Mapping) and _missing(cell):  # blank = unknown audience
+            if not isinstance(cell, Mapping) and is_missing(cell):  # blank = unknown audience
                 out.append(np.nan)
                 continue
             parsed, problem = _parse_shares(cell, keys)
