@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,13 +33,22 @@ def _fmt(e: dict[str, Any] | None, pct: bool = False) -> str:
     return f"{f(e['estimate'])}{ci}"
 
 
-def _plots_dir(plots: Path | None, track: bool) -> tuple[Path | None, tempfile.TemporaryDirectory[str] | None]:
-    if plots is not None:
-        return plots, None
-    if track:
-        tmp = tempfile.TemporaryDirectory(prefix="matcher-ab-")
-        return Path(tmp.name), tmp
-    return None, None
+def _publish(d: dict[str, Any], *, plots: Path | None, track: bool, make_plots: Callable[[Path], list[Path]],
+             run_name: str, params: dict[str, Any], metrics: Callable[[], dict[str, float]], as_json: bool,
+             show: Callable[[dict[str, Any]], None]) -> None:
+    """Plots (to ``plots``, or a temporary folder when only MLflow wants them), the MLflow run
+    (its id goes into ``d``), then ``d`` as JSON or as tables."""
+    from matcher.ab import log_to_mlflow
+
+    with tempfile.TemporaryDirectory(prefix="matcher-ab-") as tmp:
+        pdir = plots if plots is not None else (Path(tmp) if track else None)
+        files = make_plots(pdir) if pdir is not None else []
+        if track:
+            d["mlflow_run_id"] = log_to_mlflow(run_name, params, metrics(), files, d)
+    if as_json:
+        typer.echo(json.dumps(d, indent=2))
+    else:
+        show(d)
 
 
 def _print_offline(d: dict[str, Any], segment_metric: str = "ndcg@10") -> None:
@@ -147,26 +157,16 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Both models rank A's held-out briefs: paired differences per metric, overall and per segment."""
         setup_logging(verbose)
-        from matcher import ab as AB
         from matcher import ab_offline
 
         try:
             comp = ab_offline.run_offline(a, b, data, n_boot=n_boot, seed=seed)
         except (FileNotFoundError, ValueError, KeyError) as e:
             fail(str(e))
-        d = comp.to_dict()
-        pdir, tmp = _plots_dir(plots, track)
-        views = ("logged", "catalogue")
-        files = [f for v in views for f in ab_offline.offline_plots(comp, pdir, v)] if pdir else []
-        if track:
-            d["mlflow_run_id"] = AB.log_to_mlflow(f"offline {a} vs {b}", comp.info,
-                                                  ab_offline.offline_mlflow_metrics(comp), files, d)
-        if tmp is not None:
-            tmp.cleanup()
-        if as_json:
-            typer.echo(json.dumps(d, indent=2))
-        else:
-            _print_offline(d)
+        _publish(comp.to_dict(), plots=plots, track=track,
+                 make_plots=lambda pdir: [f for v in ("logged", "catalogue") for f in ab_offline.offline_plots(comp, pdir, v)],
+                 run_name=f"offline {a} vs {b}", params=comp.info, metrics=lambda: ab_offline.offline_mlflow_metrics(comp),
+                 as_json=as_json, show=_print_offline)
 
     @ab.command()
     def report(
@@ -207,20 +207,11 @@ def register(app: typer.Typer) -> None:
                 exclude_brands=cfg.forced if cfg else (), n_boot=n_boot, seed=seed)
         except ValueError as e:
             fail(str(e))
-        d = rep.to_dict()
-        pdir, tmp = _plots_dir(plots, track)
-        files = AB.report_plots(rep, pdir) if pdir else []
-        if track:
-            params = {"experiment": experiment, "log": str(log), "mode": rep.mode, "control": rep.control,
-                      "verdict": rep.verdict, "alpha": alpha, "mde": mde}
-            d["mlflow_run_id"] = AB.log_to_mlflow(f"report {experiment}", params, AB.report_mlflow_metrics(rep),
-                                                  files, d)
-        if tmp is not None:
-            tmp.cleanup()
-        if as_json:
-            typer.echo(json.dumps(d, indent=2))
-        else:
-            _print_report(d)
+        params = {"experiment": experiment, "log": str(log), "mode": rep.mode, "control": rep.control,
+                  "verdict": rep.verdict, "alpha": alpha, "mde": mde}
+        _publish(rep.to_dict(), plots=plots, track=track, make_plots=lambda pdir: AB.report_plots(rep, pdir),
+                 run_name=f"report {experiment}", params=params, metrics=lambda: AB.report_mlflow_metrics(rep),
+                 as_json=as_json, show=_print_report)
 
     @ab.command()
     def simulate(
