@@ -218,7 +218,9 @@ def main() -> None:
         texts = [briefs[i % len(briefs)] for i in range(len(bodies))]
         with tempfile.TemporaryDirectory() as tmp:
             svc = ServiceProcess(model=model_dir, request_log=Path(tmp) / "requests.db", workers=args.workers,
-                                 env={"MATCHER_MODEL_FALLBACK": str(model_dir)}, ready_timeout=600)
+                                 # brief cache off: the 100 briefs repeat, and every request must embed
+                                 env={"MATCHER_MODEL_FALLBACK": str(model_dir), "MATCHER_BRIEF_CACHE": "0"},
+                                 ready_timeout=600)
             t0 = time.perf_counter()
             with svc:
                 ready_s = time.perf_counter() - t0

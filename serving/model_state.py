@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from matcher.config import ServingConfig
+from matcher.embeddings import MemoryCache
 from matcher.pipeline import MatchPipeline
 from matcher.schemas import Brief, Match, ModelInfo
 
@@ -45,14 +46,15 @@ def resolve(ref: str, fallback_dir: str | None) -> Loaded:
     return resolve_pipeline(ref, fallback_dir=fallback_dir)
 
 
-def quiet_encoder(pipe: MatchPipeline) -> MatchPipeline:
+def quiet_encoder(pipe: MatchPipeline, brief_cache: int = 0) -> MatchPipeline:
     """Per-request settings for the encoder: no progress bar, and no on-disk embedding cache
-    (it would write a new shard file for every unseen brief; the catalogue is precomputed)."""
+    (it would write a new shard file for every unseen brief; the catalogue is precomputed);
+    instead an in-memory LRU of ``brief_cache`` brief vectors (0 = none)."""
     enc: Any = pipe.encoder
     if hasattr(enc, "show_progress"):
         enc.show_progress = False
-    if getattr(enc, "cache", None) is not None:
-        enc.cache = None
+    if hasattr(enc, "cache"):
+        enc.cache = MemoryCache(enc.dim, brief_cache) if brief_cache > 0 else None
     return pipe
 
 
@@ -154,7 +156,7 @@ def build(config: ServingConfig, ref: str | None = None) -> Served:
     fallback copy is used only for the configured ref: an explicit ``ref`` loads exactly that."""
     pipe, info = resolve(ref or config.model, None if ref else config.fallback_dir)
     ref = ref or config.model
-    quiet_encoder(pipe)
+    quiet_encoder(pipe, config.brief_cache)
     warm_up(pipe)  # loads torch when the encoder needs it
     set_torch_threads(config.torch_threads)
     mi = model_info(pipe, info, ref)
@@ -168,7 +170,7 @@ def build(config: ServingConfig, ref: str | None = None) -> Served:
             if vref in (ref, mi.version, f"models:/{mi.name}/{mi.version}"):
                 return pipe, {**info, "version": mi.version}
             vpipe, vinfo = resolve(vref, None)  # a variant never silently falls back to the champion
-            warm_up(quiet_encoder(vpipe))
+            warm_up(quiet_encoder(vpipe, config.brief_cache))
             return vpipe, {**vinfo, "version": model_info(vpipe, vinfo, vref).version}
 
         router = ExperimentRouter(exp, load_variant)

@@ -225,6 +225,8 @@ class ServingConfig(_Strict):
     torch_threads: int = Field(default=1, ge=0, description="$MATCHER_TORCH_THREADS: intra-op threads for the "
                                "encoder per request (0 = torch's default, all cores). One brief is too small "
                                "to split; 1 keeps concurrent requests from fighting over cores.")
+    brief_cache: int = Field(default=4096, ge=0, description="$MATCHER_BRIEF_CACHE: brief embeddings kept "
+                             "in memory per worker (LRU), so a re-run brief skips its embedding; 0 = off.")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> ServingConfig:
@@ -232,5 +234,5 @@ class ServingConfig(_Strict):
         names = {"model": "MATCHER_MODEL", "fallback_dir": "MATCHER_MODEL_FALLBACK",
                  "request_log": "MATCHER_REQUEST_LOG", "log_synchronous": "MATCHER_LOG_SYNC",
                  "experiment": "MATCHER_EXPERIMENT", "retry_seconds": "MATCHER_LOAD_RETRY_SECONDS",
-                 "torch_threads": "MATCHER_TORCH_THREADS"}
+                 "torch_threads": "MATCHER_TORCH_THREADS", "brief_cache": "MATCHER_BRIEF_CACHE"}
         return cls.model_validate({f: env[e].strip() for f, e in names.items() if env.get(e, "").strip()})

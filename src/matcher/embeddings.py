@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -105,6 +106,42 @@ class EmbeddingCache:
             index[k] = (s, i)
 
 
+class MemoryCache:
+    """Bounded in-memory LRU of vectors keyed by text hash (the service's brief cache: a brand
+    re-running a brief with other filters or k skips the embedding). Thread-safe; same
+    ``get``/``put`` as ``EmbeddingCache``, nothing written to disk."""
+
+    def __init__(self, dim: int, max_items: int = 4096) -> None:
+        if max_items < 1:
+            raise ValueError("max_items must be >= 1")
+        self.dim = dim
+        self.max_items = max_items
+        self._items: OrderedDict[bytes, NDArray[np.float32]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, keys: list[bytes]) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
+        out = np.zeros((len(keys), self.dim), dtype=np.float32)
+        hit = np.zeros(len(keys), dtype=bool)
+        with self._lock:
+            for j, k in enumerate(keys):
+                v = self._items.get(k)
+                if v is not None:
+                    self._items.move_to_end(k)
+                    out[j], hit[j] = v, True
+        return out, hit
+
+    def put(self, keys: list[bytes], vecs: NDArray[np.float32]) -> None:
+        with self._lock:
+            for k, v in zip(keys, vecs, strict=True):
+                self._items[k] = np.array(v, dtype=np.float32)
+                self._items.move_to_end(k)
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+
+
 class _CachedEncoder:
     """Shared dedupe + cache + batching logic; subclasses implement ``_encode_batch``."""
 
@@ -112,7 +149,7 @@ class _CachedEncoder:
     dim: int
     batch_size: int = 64
     show_progress: bool = False
-    cache: EmbeddingCache | None = None
+    cache: EmbeddingCache | MemoryCache | None = None
 
     def _encode_batch(self, texts: list[str]) -> NDArray[np.float32]:
         raise NotImplementedError
