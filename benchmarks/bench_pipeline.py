@@ -36,7 +36,7 @@ def rss_mb() -> float:
 
 def replicate(cat, times: int, seed: int = 0):
     """A catalogue ``times`` larger: copies with new ids and slightly jittered vectors."""
-    from matcher.catalogue import Catalogue, _unit
+    from matcher.ranking.catalogue import Catalogue, _unit
 
     rng = np.random.default_rng(seed)
     n, m = len(cat), len(cat.post_emb)
@@ -82,10 +82,10 @@ def main() -> None:
 
     from matcher.config import EncoderConfig, TrainConfig
     from matcher.data.io import briefs_to_models, load_market
-    from matcher.data.simulator import MarketConfig, simulate_market, write_market
-    from matcher.embeddings import SentenceEncoder
-    from matcher.pipeline import MatchPipeline
-    from matcher.trainer import fit_pipeline
+    from matcher.ranking.embeddings import SentenceEncoder
+    from matcher.ranking.pipeline import MatchPipeline
+    from matcher.simulator.market import MarketConfig, simulate_market, write_market
+    from matcher.training.trainer import fit_pipeline
     from serving.model_state import quiet_encoder, set_torch_threads
 
     n_inf, reps = (2_000, 5) if a.small else (10_000, 10)

@@ -32,9 +32,9 @@ def main() -> None:
 
     from matcher.config import EncoderConfig
     from matcher.data.io import briefs_to_models
-    from matcher.data.simulator import MarketConfig, simulate_market
-    from matcher.embeddings import SentenceEncoder
-    from matcher.text import brief_text
+    from matcher.ranking.embeddings import SentenceEncoder
+    from matcher.ranking.text import brief_text
+    from matcher.simulator.market import MarketConfig, simulate_market
 
     market = simulate_market(MarketConfig(n_influencers=300, n_briefs=max(a.briefs, 300), seed=5), progress=False)
     texts = [brief_text(b) for b in briefs_to_models(market.briefs)[:a.briefs]]

@@ -49,10 +49,10 @@ def base_pipeline(args: argparse.Namespace) -> tuple[Any, list[Any], str]:
     """(pipeline, briefs, description) from --model or a freshly simulated and trained market."""
     from matcher.config import EncoderConfig, TrainConfig
     from matcher.data.io import briefs_to_models, load_market
-    from matcher.data.simulator import MarketConfig, simulate_market, write_market
-    from matcher.embeddings import SentenceEncoder
-    from matcher.pipeline import MatchPipeline
-    from matcher.trainer import fit_pipeline
+    from matcher.ranking.embeddings import SentenceEncoder
+    from matcher.ranking.pipeline import MatchPipeline
+    from matcher.simulator.market import MarketConfig, simulate_market, write_market
+    from matcher.training.trainer import fit_pipeline
 
     market_dir = OUT / f"market_{args.base}"
     if not (market_dir / "briefs.csv").exists():
@@ -77,7 +77,7 @@ def sized(pipe: Any, size: int) -> tuple[Any, Path]:
     """The base pipeline over a catalogue of ``size`` creators (replicated), saved for the service."""
     from bench_pipeline import replicate
 
-    from matcher.pipeline import MatchPipeline
+    from matcher.ranking.pipeline import MatchPipeline
 
     times = max(1, round(size / len(pipe.catalogue)))
     cat = pipe.catalogue if times == 1 else replicate(pipe.catalogue, times)

@@ -1,7 +1,7 @@
 """What the service is serving, and how it changes: resolve, load, warm up, swap.
 
-Glue only (no feature logic): ``matcher.registry.resolve_pipeline`` resolves a reference to a
-``MatchPipeline``; ``matcher.experiments.ExperimentRouter`` chooses between models per brief.
+Glue only (no feature logic): ``matcher.lifecycle.registry.resolve_pipeline`` resolves a reference to a
+``MatchPipeline``; ``matcher.online.experiments.ExperimentRouter`` chooses between models per brief.
 A reload builds a complete new ``Served`` (models loaded and warmed up) before one attribute
 assignment swaps it in; a request reads ``holder.current`` once and keeps that snapshot, so no
 request sees half a reload and none is dropped.
@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from matcher.config import ServingConfig
-from matcher.embeddings import MemoryCache
-from matcher.pipeline import MatchPipeline
+from matcher.ranking.embeddings import MemoryCache
+from matcher.ranking.pipeline import MatchPipeline
 from matcher.schemas import Brief, Match, ModelInfo
 
 logger = logging.getLogger(__name__)
@@ -40,8 +40,8 @@ class NoExperimentError(ValueError):
 
 
 def resolve(ref: str, fallback_dir: str | None) -> Loaded:
-    """``matcher.registry.resolve_pipeline``: the registry, with the exported copy as fallback."""
-    from matcher.registry import resolve_pipeline
+    """``matcher.lifecycle.registry.resolve_pipeline``: the registry, with the exported copy as fallback."""
+    from matcher.lifecycle.registry import resolve_pipeline
 
     return resolve_pipeline(ref, fallback_dir=fallback_dir)
 
@@ -126,7 +126,7 @@ class Served:
     pipeline: MatchPipeline
     info: dict[str, Any]
     model: ModelInfo
-    router: Any = None  # matcher.experiments.ExperimentRouter | None
+    router: Any = None  # matcher.online.experiments.ExperimentRouter | None
 
     def recommend(self, brief: Brief, k: int, force_variant: str | None = None) -> Answer:
         if self.router is None or not self.router.loaded_variants:
@@ -162,7 +162,7 @@ def build(config: ServingConfig, ref: str | None = None) -> Served:
     mi = model_info(pipe, info, ref)
     router = None
     if config.experiment:
-        from matcher.experiments import ExperimentRouter, load_experiment
+        from matcher.online.experiments import ExperimentRouter, load_experiment
 
         exp = load_experiment(config.experiment)
 

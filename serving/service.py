@@ -1,7 +1,7 @@
 """BentoML service: rank creators for a brief, take feedback, report and reload the model.
 
 Thin by design: pydantic models from ``matcher.schemas`` in and out, ``MatchPipeline`` (via
-``serving.model_state``) for every answer, ``matcher.requestlog`` for the durable log. Nothing
+``serving.model_state``) for every answer, ``matcher.online.requestlog`` for the durable log. Nothing
 is loaded at import; the model is resolved when a worker starts (``ServingConfig.from_env``).
 
 Run from the repository root: ``bentoml serve serving.service:MatcherService``. Endpoints:
@@ -39,7 +39,7 @@ with bentoml.importing():
     import anyio.to_thread
 
     from matcher.config import ServingConfig
-    from matcher.requestlog import RequestLog, RequestRecord
+    from matcher.online.requestlog import RequestLog, RequestRecord
     from serving.model_state import (
         Answer,
         ModelHolder,

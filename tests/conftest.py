@@ -128,8 +128,8 @@ def tiny_tables(tiny_market):
 @pytest.fixture(scope="session")
 def tiny_pipeline_dir(tmp_path_factory):
     """A pipeline trained on the tiny market with the fast hashing encoder, saved once per session."""
-    from matcher.embeddings import HashingEncoder
-    from matcher.trainer import fit_pipeline
+    from matcher.ranking.embeddings import HashingEncoder
+    from matcher.training.trainer import fit_pipeline
 
     tables = tiny_tables_from(make_tiny_market())
     pipe, _ = fit_pipeline(tables, tiny_config(), encoder=HashingEncoder(), progress=False)
@@ -138,6 +138,6 @@ def tiny_pipeline_dir(tmp_path_factory):
 
 @pytest.fixture
 def tiny_pipeline(tiny_pipeline_dir):
-    from matcher.pipeline import MatchPipeline
+    from matcher.ranking.pipeline import MatchPipeline
 
     return MatchPipeline.load(tiny_pipeline_dir)

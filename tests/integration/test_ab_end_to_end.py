@@ -8,11 +8,11 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from matcher.ab import NO_DIFFERENCE, analyze_experiment, read_request_log
-from matcher.embeddings import HashingEncoder
-from matcher.experiments import ExperimentConfig, ExperimentRouter
-from matcher.pipeline import MatchPipeline
-from matcher.traffic import MemoPipeline, detection_study, simulate_inprocess
+from matcher.online.analysis import NO_DIFFERENCE, analyze_experiment, read_request_log
+from matcher.online.experiments import ExperimentConfig, ExperimentRouter
+from matcher.online.traffic import MemoPipeline, detection_study, simulate_inprocess
+from matcher.ranking.embeddings import HashingEncoder
+from matcher.ranking.pipeline import MatchPipeline
 from tests.conftest import NICHES, make_tiny_market, tiny_config, tiny_tables_from
 from tests.unit.test_ab import TinyTruth
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def worse_dir(tmp_path_factory):
     """A clearly worse model trained through the library (follower count only)."""
-    from matcher.trainer import fit_pipeline
+    from matcher.training.trainer import fit_pipeline
 
     pipe, _ = fit_pipeline(tiny_tables_from(make_tiny_market()), tiny_config(features=["log_followers"]),
                            encoder=HashingEncoder(), progress=False)
@@ -102,7 +102,7 @@ def test_interleaving_needs_fewer_requests(tiny_pipeline_dir, worse_dir, market)
 
 
 def test_cli_offline_logs_to_mlflow(tmp_path, monkeypatch, tiny_pipeline_dir, worse_dir, tiny_market_dir):
-    from matcher.cli import app
+    from matcher.cli.main import app
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     monkeypatch.chdir(tmp_path)  # default artifact root ./mlruns lands in the temp dir
@@ -123,7 +123,7 @@ def test_cli_offline_logs_to_mlflow(tmp_path, monkeypatch, tiny_pipeline_dir, wo
 def test_simulated_traffic_over_http_against_the_real_service(tmp_path, tiny_pipeline_dir, worse_dir, market):
     """``matcher ab simulate``'s driver against ``bentoml serve`` running an experiment: the
     request shapes, the variant in the answers and the log the analysis reads."""
-    from matcher.traffic import drive_service
+    from matcher.online.traffic import drive_service
     from serving.process import ServiceProcess
 
     briefs, truth = market

@@ -20,8 +20,8 @@ from mlflow import MlflowClient
 
 from matcher.config import TrackingConfig
 from matcher.data.io import briefs_to_models
-from matcher.embeddings import HashingEncoder
-from matcher.pipeline import MatchPipeline
+from matcher.ranking.embeddings import HashingEncoder
+from matcher.ranking.pipeline import MatchPipeline
 from tests.conftest import make_tiny_market, tiny_config
 
 pytestmark = pytest.mark.integration
@@ -58,13 +58,13 @@ def empty_store(tmp_path_factory) -> Path:
 def _lab(root: Path, mp: pytest.MonkeyPatch, template: Path) -> Lab:
     shutil.copy(template, root / "mlflow.db")
     uri = f"sqlite:///{root / 'mlflow.db'}"
-    mp.setenv("MLFLOW_TRACKING_URI", uri)  # what `matcher train` / training.train.run resolve
+    mp.setenv("MLFLOW_TRACKING_URI", uri)  # what `matcher train` / matcher.training.run.run resolve
     mp.setenv("MATCHER_CACHE_DIR", str(root / "cache"))
     return Lab(root, _write_market(root / "market"), TrackingConfig(uri=uri))
 
 
 def train(lab: Lab, seed: int, name: str, **kw):
-    from training.train import run
+    from matcher.training.run import run
 
     cfg = tiny_config(data_dir=str(lab.market), out_dir=str(lab.root / "models" / name), seed=seed, **kw)
     return run(cfg, progress=False, encoder=HashingEncoder())
@@ -73,7 +73,7 @@ def train(lab: Lab, seed: int, name: str, **kw):
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory, empty_store):
     """One store: run A (seed 1) -> v1, promoted (first champion); run B (same seed) -> v2 challenger."""
-    from matcher.promotion import promote
+    from matcher.lifecycle.promotion import promote
 
     with pytest.MonkeyPatch.context() as mp:
         lab = _lab(tmp_path_factory.mktemp("lifecycle"), mp, empty_store)
@@ -167,8 +167,8 @@ def test_same_config_data_and_seed_give_identical_metrics(lab):
 
 
 def test_failed_logging_never_registers_or_moves_aliases(lab, monkeypatch):
-    import matcher.tracking as tracking
-    from training.train import run
+    import matcher.lifecycle.runs as tracking
+    from matcher.training.run import run
 
     c = lab.client
     before = {a: _alias(c, a) for a in ("champion", "challenger")}
@@ -190,7 +190,7 @@ def test_failed_logging_never_registers_or_moves_aliases(lab, monkeypatch):
 
 # --------------------------------------------------------------------------- the pyfunc
 def test_registered_pyfunc_returns_the_library_matches(lab, tmp_path, monkeypatch):
-    from matcher.tracking import using_tracking
+    from matcher.lifecycle.runs import using_tracking
 
     tables = lab.run_a.tables
     briefs = briefs_to_models(tables.briefs.tail(3))
@@ -216,7 +216,7 @@ def test_registered_pyfunc_returns_the_library_matches(lab, tmp_path, monkeypatc
 
 
 def test_pyfunc_input_variants_and_errors(lab):
-    from matcher.tracking import using_tracking
+    from matcher.lifecycle.runs import using_tracking
 
     with using_tracking(lab.tracking):
         model = mlflow.pyfunc.load_model("models:/matcher/1")
@@ -240,7 +240,7 @@ def test_pyfunc_input_variants_and_errors(lab):
     ("models:/matcher@champion", "1", "champion"), ("models:/matcher/2", "2", None), ("2", "2", None),
 ])
 def test_resolve_pipeline_references(lab, ref, version, alias):
-    from matcher.registry import resolve_pipeline
+    from matcher.lifecycle.registry import resolve_pipeline
 
     pipe, info = resolve_pipeline(ref, lab.tracking, fallback_dir=None)
     assert (info["name"], info["version"], info["alias"]) == ("matcher", version, alias)
@@ -255,8 +255,8 @@ def test_resolve_pipeline_references(lab, ref, version, alias):
 
 
 def test_export_then_serve_without_a_store(lab, tmp_path):
-    from matcher.registry import export_model, resolve_pipeline
-    from matcher.tracking import ModelResolutionError
+    from matcher.lifecycle.registry import export_model, resolve_pipeline
+    from matcher.lifecycle.runs import ModelResolutionError
 
     dest = export_model(tmp_path / "models", alias="champion", tracking=lab.tracking)
     assert dest == tmp_path / "models" / "champion"
@@ -290,8 +290,8 @@ def test_export_then_serve_without_a_store(lab, tmp_path):
 def test_runs_listing_and_cli(lab):
     from typer.testing import CliRunner
 
-    from matcher.cli import app
-    from matcher.tracking import list_runs
+    from matcher.cli.main import app
+    from matcher.lifecycle.runs import list_runs
 
     df = list_runs(10, tracking=lab.tracking)
     assert set(df["kind"]) >= {"train", "promotion"}
@@ -305,7 +305,7 @@ def test_runs_listing_and_cli(lab):
 
 # --------------------------------------------------------------------------- promotion gate
 def test_promotion_gate_both_outcomes(fresh_lab):
-    from matcher.promotion import promote
+    from matcher.lifecycle.promotion import promote
 
     lab, c = fresh_lab, fresh_lab.client
     train(lab, 1, "v1")
@@ -347,7 +347,7 @@ def test_promotion_gate_both_outcomes(fresh_lab):
 def test_promote_cli_with_tolerance(fresh_lab):
     from typer.testing import CliRunner
 
-    from matcher.cli import app
+    from matcher.cli.main import app
 
     lab = fresh_lab
     train(lab, 1, "v1")
@@ -366,9 +366,9 @@ def test_promote_cli_with_tolerance(fresh_lab):
 
 # --------------------------------------------------------------------------- tuning
 def test_tune_uses_validation_only_and_writes_a_config(fresh_lab, monkeypatch):
-    import matcher.offline_eval as offline_eval
-    from matcher.trainer import time_split
-    from matcher.tuning import tune
+    import matcher.evaluation.offline as offline_eval
+    from matcher.data.labels import time_split
+    from matcher.training.tuning import tune
 
     lab = fresh_lab
     seen: list[str] = []
@@ -403,9 +403,9 @@ def test_tune_uses_validation_only_and_writes_a_config(fresh_lab, monkeypatch):
 def test_cli_train_with_minilm_then_pyfunc_parity(fresh_lab):
     from typer.testing import CliRunner
 
-    from matcher.cli import app
-    from matcher.registry import resolve_pipeline
-    from matcher.tracking import using_tracking
+    from matcher.cli.main import app
+    from matcher.lifecycle.registry import resolve_pipeline
+    from matcher.lifecycle.runs import using_tracking
 
     lab = fresh_lab
     small = ["negatives_per_brief=5"] + [f"{m}.{k}={v}" for m in ("ranker", "engagement") for k, v in

@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from matcher.cli import app
+from matcher.cli.main import app
 from matcher.config import EncoderConfig, TrainConfig
 from matcher.data.io import briefs_to_models, load_market
-from matcher.data.simulator import MarketConfig, simulate_market, write_market
-from matcher.data.truth import Truth
-from matcher.embeddings import SentenceEncoder
-from matcher.offline_eval import evaluate
-from matcher.pipeline import MatchPipeline
+from matcher.evaluation.offline import evaluate
+from matcher.ranking.embeddings import SentenceEncoder
+from matcher.ranking.pipeline import MatchPipeline
 from matcher.schemas import Brief
-from matcher.trainer import fit_pipeline
+from matcher.simulator.market import MarketConfig, simulate_market, write_market
+from matcher.simulator.truth import Truth
+from matcher.training.trainer import fit_pipeline
 
 pytestmark = pytest.mark.integration
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from matcher.pipeline import MatchPipeline
+from matcher.ranking.pipeline import MatchPipeline
 from matcher.schemas import Brief
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -325,7 +325,7 @@ def test_fallback_dir_is_served_when_the_ref_does_not_resolve(tiny_pipeline_dir,
 
 # --------------------------------------------------------------------------- experiments
 def test_experiment_routing_and_interleaving(tiny_pipeline_dir, tmp_path):
-    pytest.importorskip("matcher.experiments")
+    pytest.importorskip("matcher.online.experiments")
     v2 = versioned_copy(tiny_pipeline_dir, tmp_path / "v2", "2")
     exp = tmp_path / "exp.yaml"
     exp.write_text(f"name: exp1\nmode: ab\nvariants:\n  control: {tiny_pipeline_dir}\n  treatment: {v2}\n"

@@ -15,19 +15,19 @@ import pytest
 from scipy import stats as sps
 from typer.testing import CliRunner
 
-from matcher import ab as AB
-from matcher.ab import (
+from matcher.evaluation.compare import OFFLINE_METRICS, compare_offline, offline_verdict
+from matcher.evaluation.offline import evaluate
+from matcher.evaluation.stats import required_sample_size_proportion
+from matcher.online import analysis as AB
+from matcher.online.analysis import (
     RequestLogFrames,
     analyze_experiment,
     interleaving_credit,
     read_request_log,
 )
-from matcher.ab_offline import OFFLINE_METRICS, compare_offline, offline_verdict
-from matcher.embeddings import HashingEncoder
-from matcher.offline_eval import evaluate
+from matcher.online.traffic import drive_service, feedback_events, synthetic_log, write_log
+from matcher.ranking.embeddings import HashingEncoder
 from matcher.schemas import Brief, FeedbackEvent, MatchApiRequest
-from matcher.stats import required_sample_size_proportion
-from matcher.traffic import drive_service, feedback_events, synthetic_log, write_log
 from tests.conftest import NICHES, tiny_config
 
 NICHE_NAMES = list(NICHES)
@@ -75,7 +75,7 @@ class TinyTruth:
 @pytest.fixture(scope="module")
 def worse_pipeline():
     """A clearly worse model built through the library: it only sees follower counts."""
-    from matcher.trainer import fit_pipeline
+    from matcher.training.trainer import fit_pipeline
     from tests.conftest import make_tiny_market, tiny_tables_from
 
     pipe, _ = fit_pipeline(tiny_tables_from(make_tiny_market()), tiny_config(features=["log_followers"]),
@@ -189,8 +189,8 @@ def test_report_known_answers(tmp_path):
 
 
 def test_reads_the_services_request_log(tmp_path, tiny_pipeline):
-    """Written by ``matcher.requestlog`` exactly as the service does (interleaved request included)."""
-    from matcher.requestlog import RequestLog, RequestRecord
+    """Written by ``matcher.online.requestlog`` exactly as the service does (interleaved request included)."""
+    from matcher.online.requestlog import RequestLog, RequestRecord
 
     log = RequestLog(tmp_path / "requests.db", synchronous="NORMAL")
     brief = Brief(text="sourdough starter and bread baking", brand_id="b1", brief_id="x1")
@@ -340,7 +340,7 @@ def test_parse_shares():
 
 # --------------------------------------------------------------------------- CLI
 def test_cli_report_json_and_plots(tmp_path):
-    from matcher.cli import app
+    from matcher.cli.main import app
 
     db = write_log(synthetic_log(800, SHARES, lift={"B": -0.5}, experiment="exp", seed=6), tmp_path / "r.db")
     res = CliRunner().invoke(app, ["ab", "report", "--experiment", "exp", "--log", str(db), "--expected",
@@ -389,7 +389,7 @@ def test_feedback_events_only_positive_outcomes():
 
 
 def test_cli_report_finds_the_experiment_config_by_name(tmp_path, monkeypatch):
-    from matcher.cli import app
+    from matcher.cli.main import app
 
     db = write_log(synthetic_log(300, SHARES, experiment="exp", seed=7), tmp_path / "r.db")
     (tmp_path / "serving" / "experiments").mkdir(parents=True)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from matcher.config import ServingConfig
-from matcher.embeddings import HashingEncoder, MemoryCache, text_key
+from matcher.ranking.embeddings import HashingEncoder, MemoryCache, text_key
 
 
 class CountingEncoder(HashingEncoder):

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from matcher.evaluation import (
+from matcher.evaluation.metrics import (
     METRICS,
     auc,
     average_precision,

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from matcher.experiments import (
+from matcher.online.experiments import (
     INTERLEAVED,
     ExperimentConfig,
     ExperimentRouter,
@@ -20,7 +20,7 @@ from matcher.experiments import (
     load_experiment,
     team_draft_interleave,
 )
-from matcher.pipeline import Recommendation
+from matcher.ranking.pipeline import Recommendation
 from matcher.schemas import Brief, EngagementEstimate, Match
 
 REPO = Path(__file__).resolve().parents[2]

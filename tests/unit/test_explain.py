@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from matcher.explain import phrase, reasons
+from matcher.ranking.explain import phrase, reasons
 from matcher.schemas import Brief
 
 NAMES = ["sim_post_max", "sim_profile", "aud_country_match", "engagement_rate", "er_vs_typical",

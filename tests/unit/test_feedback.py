@@ -9,8 +9,8 @@ import pytest
 
 from matcher import schemas as S
 from matcher.data.io import validate_briefs, validate_outcomes
-from matcher.feedback import logged_tables, merge_feedback
-from matcher.requestlog import RequestLog, RequestRecord
+from matcher.online.requestlog import RequestLog, RequestRecord
+from matcher.online.to_training import logged_tables, merge_feedback
 from matcher.schemas import Brief
 from tests.unit.test_requestlog import match
 
@@ -118,8 +118,8 @@ def test_empty_or_missing_log(tmp_path, tiny_tables):
 
 
 def test_training_entry_point_merges_the_log(db, tiny_market_dir):
-    from training.train import build_config, load_training_tables
+    from matcher.online.to_training import load_training_tables
 
-    tables, stats = load_training_tables(build_config(data_dir=tiny_market_dir), feedback_db=db)
+    tables, stats = load_training_tables(tiny_market_dir, feedback_db=db)
     assert stats["n_outcomes_new"] == 6
     assert stats["n_outcomes_base"] + 6 == len(tables.outcomes)

@@ -8,12 +8,13 @@ import pytest
 
 from matcher import schemas as S
 from matcher.config import RetrievalConfig, TrainConfig
-from matcher.embeddings import HashingEncoder
-from matcher.features import FEATURES, History
-from matcher.pipeline import MatchPipeline
-from matcher.retrieval import ExactIndex, hard_filter
+from matcher.data.labels import relevance_from_outcomes, time_split
+from matcher.ranking.embeddings import HashingEncoder
+from matcher.ranking.features import FEATURES, History
+from matcher.ranking.pipeline import MatchPipeline
+from matcher.ranking.retrieval import ExactIndex, hard_filter
 from matcher.schemas import Brief
-from matcher.trainer import fit_pipeline, relevance_from_outcomes, time_split
+from matcher.training.trainer import fit_pipeline
 from tests.conftest import tiny_config
 
 
@@ -181,7 +182,7 @@ def test_hard_filter_country_via_audience_share(tiny_pipeline):
 
 
 def test_predicting_before_fit_raises():
-    from matcher.models import EngagementModel, FitRanker
+    from matcher.ranking.models import EngagementModel, FitRanker
 
     with pytest.raises(RuntimeError, match="not fitted"):
         FitRanker().decision_function(np.zeros((1, 3), np.float32))

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from matcher import plots
+from matcher.evaluation import plots
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -70,6 +70,6 @@ def test_paired_differences(tmp_path: Path) -> None:
 
 
 def test_import_does_not_load_matplotlib() -> None:
-    code = "import sys, matcher.plots; print('matplotlib' in sys.modules)"
+    code = "import sys, matcher.evaluation.plots; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from matcher.requestlog import RequestLog, RequestRecord
+from matcher.online.requestlog import RequestLog, RequestRecord
 from matcher.schemas import Brief, EngagementEstimate, Match
 
 
@@ -127,7 +127,7 @@ def test_committed_rows_survive_a_killed_process(tmp_path):
         import os, sys
         sys.path.insert(0, {str(__file__.rsplit('/', 1)[0])!r})
         from test_requestlog import record
-        from matcher.requestlog import RequestLog
+        from matcher.online.requestlog import RequestLog
         log = RequestLog({str(path)!r})
         log.log_request(record("killed"))
         log.log_feedback("killed", "a", "accepted")

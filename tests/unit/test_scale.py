@@ -12,12 +12,12 @@ pytest.importorskip("distributed")
 
 from distributed import Client, LocalCluster  # noqa: E402
 
-from matcher.catalogue import Catalogue  # noqa: E402
 from matcher.config import LGBMParams  # noqa: E402
-from matcher.embeddings import EmbeddingCache, HashingEncoder, text_key  # noqa: E402
-from matcher.evaluation import ndcg_at_k  # noqa: E402
-from matcher.models import FitRanker  # noqa: E402
-from matcher.scale import (  # noqa: E402
+from matcher.evaluation.metrics import ndcg_at_k  # noqa: E402
+from matcher.ranking.catalogue import Catalogue  # noqa: E402
+from matcher.ranking.embeddings import EmbeddingCache, HashingEncoder, text_key  # noqa: E402
+from matcher.ranking.models import FitRanker  # noqa: E402
+from matcher.training.distributed import (  # noqa: E402
     build_catalogue_distributed,
     embed_texts_distributed,
     fit_ranker_distributed,

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 
 from matcher import schemas as S
-from matcher.data.creators import sample_followers
 from matcher.data.io import load_market
-from matcher.data.market_params import niche_affinity, niche_names
-from matcher.data.simulator import Market, MarketConfig, simulate_market, write_market
-from matcher.data.truth import GRADES, Truth
+from matcher.simulator.creators import sample_followers
+from matcher.simulator.market import Market, MarketConfig, simulate_market, write_market
+from matcher.simulator.params import niche_affinity, niche_names
+from matcher.simulator.truth import GRADES, Truth
 
 
 @pytest.fixture(scope="module")

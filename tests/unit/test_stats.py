@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from matcher.stats import (
+from matcher.evaluation.stats import (
     bootstrap_ci,
     cluster_bootstrap_lift,
     cluster_bootstrap_ratio,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from matcher.text import keyword_hit
+from matcher.ranking.text import keyword_hit
 
 TEXT = "Sunday long run done 🏃 then a big #Vegan bowl with @OatlyUK. Energy drinks? Never."
 

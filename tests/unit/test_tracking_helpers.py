@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from matcher.config import TrackingConfig
-from matcher.registry import ModelRef, parse_ref
-from matcher.tracking import (
+from matcher.lifecycle.registry import ModelRef, parse_ref
+from matcher.lifecycle.runs import (
     ModelResolutionError,
     flat_metrics,
     flatten,
@@ -82,7 +82,7 @@ def test_table_fingerprint_sees_values_and_order():
 
 
 def test_pyfunc_frame_conversion_matches_recommend(tiny_pipeline):
-    from matcher.mlflow_model import MatcherModel, requests_from_frame
+    from matcher.lifecycle.pyfunc import MatcherModel, requests_from_frame
 
     df = pd.DataFrame([{"text": "marathon training and trail running shoes", "platforms": ["instagram"], "k": 3},
                        {"text": "sourdough starter", "platforms": "instagram|tiktok"}])
@@ -101,10 +101,11 @@ def test_pyfunc_frame_conversion_matches_recommend(tiny_pipeline):
 
 def test_tuning_base_trial_reproduces_the_trained_ranker(tiny_tables):
     """The tuner's shared feature matrices are the trainer's: same config -> same validation score."""
-    from matcher.embeddings import HashingEncoder
-    from matcher.offline_eval import evaluate
-    from matcher.trainer import fit_pipeline, time_split
-    from matcher.tuning import apply_params, current_params, prepare, score_params
+    from matcher.data.labels import time_split
+    from matcher.evaluation.offline import evaluate
+    from matcher.ranking.embeddings import HashingEncoder
+    from matcher.training.trainer import fit_pipeline
+    from matcher.training.tuning import apply_params, current_params, prepare, score_params
     from tests.conftest import tiny_config
 
     cfg = tiny_config(seed=4)

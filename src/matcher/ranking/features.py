@@ -1,0 +1,267 @@
+"""(brief, influencer) pairs -> feature matrix. One featurizer for training, evaluation and serving.
+
+Feature names are stable: models, explanations and MLflow logs refer to them. Missing
+information (no audience data, no posts, no price, no history: a cold-start creator) becomes
+NaN, which LightGBM routes natively, so a partial catalogue degrades instead of failing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from matcher import schemas as S
+from matcher.ranking.catalogue import AGE_INDEX, COUNTRY_INDEX, PLATFORM_INDEX, Catalogue
+from matcher.schemas import Brief
+
+logger = logging.getLogger(__name__)
+
+FEATURES: tuple[str, ...] = (
+    # semantic fit
+    "sim_profile", "sim_bio", "sim_post_max", "sim_post_mean", "sim_post_topk",
+    # audience and targeting
+    "aud_country_match", "aud_age_match", "aud_gender_match", "country_match", "language_match",
+    "has_audience_data",
+    # size and engagement
+    "log_followers", "platform", "engagement_rate", "er_vs_typical", "er_cv", "comment_like_ratio",
+    # authenticity and activity
+    "log_follower_following", "posts_per_week", "days_since_last_post", "sponsored_share",
+    "sponsored_er_ratio",
+    # price
+    "log_cost", "cost_to_budget", "price_known",
+    # history (outcomes of earlier briefs only)
+    "hist_shown", "hist_contact_rate", "hist_accept_rate", "hist_mean_rating",
+)
+CATEGORICAL: tuple[str, ...] = ("platform",)
+
+
+@dataclass
+class History:
+    """Past outcomes per creator, queryable "as of" a time without leakage.
+
+    Rows are sorted by (creator, brief time); prefix sums answer "what happened before t"
+    for many creators at once with one ``searchsorted``.
+    """
+
+    ids: NDArray[np.object_]  # influencer id per event
+    days: NDArray[np.float64]  # brief created_at in days since epoch
+    contacted: NDArray[np.float64]
+    accepted: NDArray[np.float64]
+    rating: NDArray[np.float64]  # NaN if none
+
+    @classmethod
+    def from_outcomes(cls, outcomes: pd.DataFrame, briefs: pd.DataFrame) -> History:
+        if len(outcomes) == 0:
+            return cls.empty()
+        t = pd.to_datetime(briefs.set_index(S.BRIEF_ID)[S.CREATED_AT])
+        created = outcomes[S.BRIEF_ID].map(t)
+        rating = (pd.to_numeric(outcomes[S.BRAND_RATING], errors="coerce")
+                  if S.BRAND_RATING in outcomes.columns else pd.Series(np.nan, index=outcomes.index))
+        return cls(
+            ids=outcomes[S.INFLUENCER_ID].astype(str).to_numpy(dtype=object),
+            days=_days(created),
+            contacted=outcomes[S.CONTACTED].astype(float).to_numpy(),
+            accepted=outcomes[S.ACCEPTED].astype(float).to_numpy(),
+            rating=rating.to_numpy(dtype=float),
+        )
+
+    @classmethod
+    def empty(cls) -> History:
+        z = np.zeros(0)
+        return cls(np.zeros(0, dtype=object), z, z, z, z)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def aligned(self, cat: Catalogue) -> AlignedHistory:
+        return AlignedHistory(self, cat)
+
+
+class AlignedHistory:
+    """History keyed by catalogue row; creators unknown to the history have none (cold start)."""
+
+    def __init__(self, hist: History, cat: Catalogue) -> None:
+        rows = np.array([cat.index.get(str(i), -1) for i in hist.ids], dtype=np.int64)
+        keep = rows >= 0
+        rows, days = rows[keep], hist.days[keep]
+        order = np.lexsort((days, rows))
+        self.rows = rows[order]
+        self.days = days[order]
+        self.key = self.rows.astype(np.float64) * 1e7 + self.days
+        rated = ~np.isnan(hist.rating[keep][order])
+
+        def prefix(x: NDArray[np.float64]) -> NDArray[np.float64]:
+            return np.concatenate([[0.0], np.cumsum(x)])
+
+        self.c_shown = prefix(np.ones(len(order)))
+        self.c_contacted = prefix(hist.contacted[keep][order])
+        self.c_accepted = prefix(hist.accepted[keep][order])
+        self.c_rated = prefix(rated.astype(float))
+        self.c_rating = prefix(np.nan_to_num(hist.rating[keep][order], nan=0.0))
+
+    def before(self, rows: NDArray[np.int64], day: float) -> dict[str, NDArray[np.float64]]:
+        lo = np.searchsorted(self.key, rows.astype(np.float64) * 1e7 - 1.0, side="left")
+        hi = np.searchsorted(self.key, rows.astype(np.float64) * 1e7 + day, side="left")
+        shown = self.c_shown[hi] - self.c_shown[lo]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            contacted = self.c_contacted[hi] - self.c_contacted[lo]
+            accepted = self.c_accepted[hi] - self.c_accepted[lo]
+            rated = self.c_rated[hi] - self.c_rated[lo]
+            rsum = self.c_rating[hi] - self.c_rating[lo]
+            return {
+                "hist_shown": shown,
+                "hist_contact_rate": np.where(shown > 0, contacted / shown, np.nan),
+                "hist_accept_rate": np.where(contacted > 0, accepted / contacted, np.nan),
+                "hist_mean_rating": np.where(rated > 0, rsum / rated, np.nan),
+            }
+
+
+def _days(ts: pd.Series | pd.Timestamp) -> NDArray[np.float64]:
+    epoch = pd.Timestamp("1970-01-01")
+    if isinstance(ts, pd.Timestamp):
+        return np.array([(ts.tz_localize(None) if ts.tzinfo else ts) - epoch]) / pd.Timedelta(days=1)
+    s = pd.to_datetime(ts)
+    if getattr(s.dt, "tz", None) is not None:
+        s = s.dt.tz_localize(None)
+    return ((s - epoch) / pd.Timedelta(days=1)).to_numpy(dtype=float)
+
+
+def brief_day(brief: Brief, default: pd.Timestamp) -> float:
+    ts = pd.Timestamp(brief.created_at) if brief.created_at is not None else default
+    return float(_days(ts)[0])
+
+
+class PairFeaturizer:
+    """Computes ``FEATURES`` for one brief and many catalogue rows.
+
+    Fitted state (``typical_er_``: median engagement rate per platform x tier on the training
+    catalogue) is saved with the pipeline, so serving computes exactly what training did.
+    """
+
+    def __init__(self, top_posts: int = 3, features: list[str] | None = None) -> None:
+        self.top_posts = top_posts
+        self.features = features
+
+    def fit(self, cat: Catalogue) -> PairFeaturizer:
+        tiers = np.array([S.follower_tier(f) for f in cat.followers], dtype=object)
+        er = cat.stats["engagement_rate"]
+        df = pd.DataFrame({"p": cat.platforms, "t": tiers, "er": er}).dropna()
+        self.typical_er_ = {f"{p}/{t}": float(v) for (p, t), v in df.groupby(["p", "t"])["er"].median().items()}
+        self.global_er_ = float(np.nanmedian(er)) if np.isfinite(er).any() else 0.01
+        self.feature_names_ = list(self.features) if self.features else list(FEATURES)
+        unknown = set(self.feature_names_) - set(FEATURES)
+        if unknown:
+            raise ValueError(f"unknown feature(s) {sorted(unknown)}; known: {list(FEATURES)}")
+        return self
+
+    def _check(self) -> None:
+        if not hasattr(self, "typical_er_"):
+            raise RuntimeError("PairFeaturizer is not fitted: call fit(catalogue) first")
+
+    def typical_er(self, cat: Catalogue, rows: NDArray[np.int64]) -> NDArray[np.float64]:
+        self._check()
+        return np.array([self.typical_er_.get(f"{cat.platforms[r]}/{S.follower_tier(cat.followers[r])}",
+                                              self.global_er_) for r in rows], dtype=float)
+
+    def transform(self, brief: Brief, query: NDArray[np.float32], rows: NDArray[np.int64],
+                  cat: Catalogue, costs: NDArray[np.float64], price_known: NDArray[np.bool_],
+                  history: AlignedHistory | None, day: float) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+        """Feature matrix (len(rows), n_features) and, per row, the index of its post most
+        similar to the brief (-1 when the creator has no posts)."""
+        self._check()
+        n = len(rows)
+        f: dict[str, NDArray[np.float64]] = {}
+        q = query.astype(np.float32)
+        f["sim_profile"] = cat.profile[rows] @ q
+        f["sim_bio"] = cat.bio_emb[rows] @ q
+        post_max, post_mean, post_topk, best = _post_sims(cat, rows, q, self.top_posts)
+        f["sim_post_max"], f["sim_post_mean"], f["sim_post_topk"] = post_max, post_mean, post_topk
+
+        has_aud = ~np.isnan(cat.aud_countries[rows, 0])
+        f["has_audience_data"] = has_aud.astype(float)
+        if brief.target_countries:
+            cols = [COUNTRY_INDEX[c] for c in brief.target_countries]
+            f["aud_country_match"] = cat.aud_countries[rows][:, cols].sum(axis=1)
+            f["country_match"] = np.isin(cat.countries[rows], brief.target_countries).astype(float)
+        else:
+            f["aud_country_match"] = np.where(has_aud, 1.0, np.nan)
+            f["country_match"] = np.ones(n)
+        if brief.target_ages:
+            cols = [AGE_INDEX[a] for a in brief.target_ages]
+            f["aud_age_match"] = cat.aud_ages[rows][:, cols].sum(axis=1)
+        else:
+            f["aud_age_match"] = np.where(~np.isnan(cat.aud_ages[rows, 0]), 1.0, np.nan)
+        fem = cat.aud_female[rows]
+        f["aud_gender_match"] = {"female": fem, "male": 1.0 - fem}.get(
+            brief.target_gender, np.where(np.isnan(fem), np.nan, 1.0))
+        if brief.language:
+            langs = cat.languages[rows]
+            f["language_match"] = np.where(langs == "", np.nan, (langs == brief.language).astype(float))
+        else:
+            f["language_match"] = np.full(n, np.nan)
+
+        fol = cat.followers[rows]
+        f["log_followers"] = np.log10(np.maximum(fol, 1.0))
+        f["platform"] = np.array([PLATFORM_INDEX.get(p, -1) for p in cat.platforms[rows]], dtype=float)
+        er = cat.stats["engagement_rate"][rows]
+        f["engagement_rate"] = er
+        f["er_vs_typical"] = er / self.typical_er(cat, rows)
+        f["er_cv"] = cat.stats["er_cv"][rows]
+        f["comment_like_ratio"] = cat.stats["comment_like_ratio"][rows]
+        following = cat.following[rows]
+        f["log_follower_following"] = np.log10(np.maximum(fol, 1.0) / np.maximum(following, 1.0))
+        f["posts_per_week"] = cat.stats["posts_per_week"][rows]
+        f["days_since_last_post"] = cat.stats["days_since_last_post"][rows]
+        f["sponsored_share"] = cat.stats["sponsored_share"][rows]
+        f["sponsored_er_ratio"] = cat.stats["sponsored_er_ratio"][rows]
+
+        cost = costs[rows]
+        f["log_cost"] = np.log10(np.maximum(cost, 1.0))
+        f["cost_to_budget"] = cost / brief.budget_usd if brief.budget_usd else np.full(n, np.nan)
+        f["price_known"] = price_known[rows].astype(float)
+
+        if history is not None and len(history.rows):
+            f.update(history.before(rows, day))
+        else:
+            f["hist_shown"] = np.zeros(n)
+            for k in ("hist_contact_rate", "hist_accept_rate", "hist_mean_rating"):
+                f[k] = np.full(n, np.nan)
+
+        X = np.column_stack([np.asarray(f[name], dtype=np.float64) for name in self.feature_names_]) \
+            if n else np.zeros((0, len(self.feature_names_)))
+        return X.astype(np.float32), best
+
+
+def _post_sims(cat: Catalogue, rows: NDArray[np.int64], q: NDArray[np.float32],
+               top: int) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+    n = len(rows)
+    starts, ends = cat.post_offsets[rows], cat.post_offsets[rows + 1]
+    counts = ends - starts
+    out_max = np.full(n, np.nan)
+    out_mean = np.full(n, np.nan)
+    out_top = np.full(n, np.nan)
+    best = np.full(n, -1, dtype=np.int64)
+    total = int(counts.sum())
+    if total == 0:
+        return out_max, out_mean, out_top, best
+    # gather the posts of all requested rows into one block, then one mat-vec
+    idx = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) + np.arange(total)
+    sims = cat.post_emb[idx] @ q
+    owner = np.repeat(np.arange(n), counts)
+    order = np.lexsort((-sims, owner))  # per owner, best first
+    sims_sorted, idx_sorted = sims[order], idx[order]
+    seg = np.concatenate([[0], np.cumsum(counts)])
+    has = counts > 0
+    firsts = seg[:-1][has]
+    out_max[has] = sims_sorted[firsts]
+    best[has] = idx_sorted[firsts]
+    out_mean[has] = np.add.reduceat(sims, np.concatenate([[0], np.cumsum(counts)[:-1]])[has]) / counts[has]
+    rank_in_owner = np.arange(total) - np.repeat(seg[:-1], counts)
+    keep = rank_in_owner < top
+    topsum = np.bincount(owner[order][keep], weights=sims_sorted[keep], minlength=n)
+    out_top[has] = topsum[has] / np.minimum(counts[has], top)
+    return out_max, out_mean, out_top, best

@@ -1,0 +1,240 @@
+"""MatchPipeline: filters -> candidates -> features -> models -> ranked matches.
+
+The ONLY inference path: evaluation, the CLI, the MLflow pyfunc and the BentoML service all
+call it. Everything serving needs (catalogue embeddings, fitted featurizer state, models,
+encoder spec, past outcomes) is saved in one directory by ``save`` and restored by ``load``.
+
+Final score (documented in README): ``score = ranker_raw + w * log(expected_ER / typical_ER)``
+where ``typical_ER`` is the median engagement rate of the creator's platform and follower
+tier on the training catalogue and ``w = scoring.engagement_weight``. The ranker orders by
+fit; the second term lifts creators expected to over-deliver on engagement for their size.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from matcher import schemas as S
+from matcher.config import CatalogueConfig, EncoderConfig, TrainConfig
+from matcher.ranking.catalogue import Catalogue
+from matcher.ranking.embeddings import TextEncoder, encoder_from_spec
+from matcher.ranking.explain import reasons
+from matcher.ranking.features import History, PairFeaturizer, brief_day
+from matcher.ranking.models import CostModel, EngagementModel, FitRanker
+from matcher.ranking.retrieval import ExactIndex, VectorIndex, retrieve
+from matcher.ranking.text import brief_text
+from matcher.schemas import Brief, EngagementEstimate, Match
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Scored:
+    """Model outputs for a set of catalogue rows (one brief), in the order given."""
+
+    rows: NDArray[np.int64]
+    raw: NDArray[np.float64]
+    fit: NDArray[np.float64]
+    er: NDArray[np.float64]
+    er_low: NDArray[np.float64]
+    er_high: NDArray[np.float64]
+    score: NDArray[np.float64]
+    X: NDArray[np.float32]
+    best_post: NDArray[np.int64]
+
+
+@dataclass
+class Recommendation:
+    matches: list[Match]
+    n_candidates: int
+    reason: str | None = None
+
+
+class MatchPipeline:
+    def __init__(self, *, config: TrainConfig, encoder: TextEncoder, catalogue: Catalogue,
+                 featurizer: PairFeaturizer, ranker: FitRanker, engagement: EngagementModel,
+                 cost_model: CostModel, history: History, metadata: dict[str, Any] | None = None,
+                 index: VectorIndex | None = None) -> None:
+        self.config = config
+        self.encoder = encoder
+        self.featurizer = featurizer
+        self.ranker = ranker
+        self.engagement = engagement
+        self.cost_model = cost_model
+        self.history = history
+        self.metadata = dict(metadata or {})
+        self._set_catalogue(catalogue, index)
+
+    def _set_catalogue(self, cat: Catalogue, index: VectorIndex | None = None) -> None:
+        """Precompute everything that does not depend on the brief (costs, index, history)."""
+        self.catalogue = cat
+        self.price_known = np.isfinite(cat.price_usd) & (cat.price_usd > 0)
+        est = self.cost_model.predict(CostModel.design(cat.followers, cat.stats["engagement_rate"],
+                                                       cat.platforms, cat.countries))
+        self.costs = np.where(self.price_known, cat.price_usd, est)
+        self.index = index or ExactIndex(cat.profile)
+        self.aligned_history = self.history.aligned(cat)
+        self.typical_er = self.featurizer.typical_er(cat, np.arange(len(cat)))
+
+    @property
+    def feature_names(self) -> list[str]:
+        return list(self.featurizer.feature_names_)
+
+    # ------------------------------------------------------------------ inference
+    def embed_briefs(self, briefs: list[Brief]) -> NDArray[np.float32]:
+        return self.encoder.encode([brief_text(b) for b in briefs], desc="embedding briefs")
+
+    def _day(self, brief: Brief) -> float:
+        return brief_day(brief, pd.Timestamp.now())
+
+    def features_for(self, brief: Brief, rows: NDArray[np.int64],
+                     query: NDArray[np.float32]) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+        """Feature matrix for (brief, rows): the same call in training, evaluation and serving."""
+        return self.featurizer.transform(brief, query, rows, self.catalogue, self.costs, self.price_known,
+                                         self.aligned_history, self._day(brief))
+
+    def score_rows(self, brief: Brief, rows: NDArray[np.int64],
+                   query: NDArray[np.float32] | None = None) -> Scored:
+        q = self.embed_briefs([brief])[0] if query is None else query
+        X, best = self.features_for(brief, rows, q)
+        raw = self.ranker.decision_function(X)
+        er, lo, hi = self.engagement.predict(X)
+        w = self.config.scoring.engagement_weight
+        score = raw + w * np.log(np.maximum(er, 1e-6) / np.maximum(self.typical_er[rows], 1e-6)) \
+            if len(rows) else raw
+        return Scored(rows, raw, self.ranker.fit_probability(raw), er, lo, hi, score, X, best)
+
+    def score_pairs(self, brief: Brief, influencer_ids: list[str]) -> Scored:
+        """Score given creators for a brief, bypassing filters and retrieval (logged evaluation,
+        interleaving, re-scoring a brand's own shortlist)."""
+        return self.score_rows(brief, self.catalogue.rows_for(influencer_ids))
+
+    def candidates(self, brief: Brief, query: NDArray[np.float32],
+                   n: int | None = None) -> tuple[NDArray[np.int64], int]:
+        return retrieve(brief, query, self.catalogue, self.index, self.costs, self.config.retrieval, n)
+
+    def recommend(self, brief: Brief, k: int = 10, query: NDArray[np.float32] | None = None) -> Recommendation:
+        if not 1 <= k <= S.MAX_K:
+            raise ValueError(f"k must be between 1 and {S.MAX_K}, got {k}")
+        q = self.embed_briefs([brief])[0] if query is None else query
+        rows, n_pass = self.candidates(brief, q, max(self.config.retrieval.n_candidates, k))
+        if len(rows) == 0:
+            why = ("no influencer in the catalogue passes the brief's filters (platforms, follower range, "
+                   "countries, budget, exclusions)")
+            return Recommendation([], n_pass, why)
+        scored = self.score_rows(brief, rows, q)
+        order = np.lexsort((scored.rows, -scored.score))[:k]
+        return Recommendation(self._matches(brief, scored, order), n_pass)
+
+    def recommend_batch(self, briefs: list[Brief], k: int = 10) -> list[Recommendation]:
+        qs = self.embed_briefs(briefs)
+        return [self.recommend(b, k, q) for b, q in zip(briefs, qs, strict=True)]
+
+    def _matches(self, brief: Brief, s: Scored, order: NDArray[np.int64]) -> list[Match]:
+        cat = self.catalogue
+        contrib = self.ranker.contributions(s.X[order])
+        out = []
+        for rank, (j, c) in enumerate(zip(order, contrib, strict=True), start=1):
+            r = int(s.rows[j])
+            followers = float(cat.followers[r])
+            platform = str(cat.platforms[r])
+            tier = S.follower_tier(followers)
+            bp = int(s.best_post[j])
+            out.append(Match(
+                rank=rank,
+                influencer_id=str(cat.ids[r]),
+                handle=str(cat.handles[r]),
+                platform=platform,
+                followers=int(followers),
+                country=str(cat.countries[r]) or None,
+                score=round(float(s.score[j]), 6),
+                fit_score=round(float(s.fit[j]), 4),
+                expected_engagement=EngagementEstimate(
+                    rate=round(float(s.er[j]), 6), rate_low=round(float(s.er_low[j]), 6),
+                    rate_high=round(float(s.er_high[j]), 6),
+                    engagements=round(float(s.er[j]) * followers, 1)),
+                estimated_cost_usd=round(float(self.costs[r]), 2),
+                cost_is_estimate=not bool(self.price_known[r]),
+                reasons=reasons(c, s.X[j], self.feature_names, brief, platform, tier,
+                                self.config.scoring.explain_top_n_features),
+                best_post=str(cat.post_texts[bp]) if bp >= 0 else None,
+            ))
+        return out
+
+    # ------------------------------------------------------------------ other catalogues
+    def with_catalogue(self, influencers: pd.DataFrame, posts: pd.DataFrame | None,
+                       catalogue_config: CatalogueConfig | None = None) -> MatchPipeline:
+        """The same models over another catalogue (a brand's own list, new creators). Columns
+        that are missing become unknown features; creators without history are cold starts."""
+        cat = Catalogue.build(influencers, posts, self.encoder, catalogue_config or self.config.catalogue)
+        return MatchPipeline(config=self.config, encoder=self.encoder, catalogue=cat,
+                             featurizer=self.featurizer, ranker=self.ranker, engagement=self.engagement,
+                             cost_model=self.cost_model, history=self.history,
+                             metadata={**self.metadata, "catalogue": "custom"})
+
+    # ------------------------------------------------------------------ persistence
+    def info(self) -> dict[str, Any]:
+        return {**self.metadata, "encoder": self.encoder.spec(), "features": self.feature_names,
+                "catalogue_size": len(self.catalogue),
+                "catalogue_snapshot": self.catalogue.snapshot_at.isoformat()}
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        state = {
+            "format_version": FORMAT_VERSION,
+            "config": self.config.model_dump(),
+            "metadata": self.metadata,
+            "encoder": self.encoder.spec(),
+            "featurizer": {"top_posts": self.featurizer.top_posts, "features": self.feature_names,
+                           "typical_er": self.featurizer.typical_er_, "global_er": self.featurizer.global_er_},
+        }
+        (path / "pipeline.json").write_text(json.dumps(state, indent=2, default=str))
+        (path / "ranker.json").write_text(json.dumps(self.ranker.state()))
+        (path / "engagement.json").write_text(json.dumps(self.engagement.state()))
+        (path / "cost.json").write_text(json.dumps(self.cost_model.state()))
+        np.savez(path / "catalogue.npz", **self.catalogue.to_arrays())
+        h = self.history
+        pd.DataFrame({"influencer_id": h.ids.astype(str), "day": h.days, "contacted": h.contacted,
+                      "accepted": h.accepted, "rating": h.rating}).to_parquet(path / "history.parquet")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, encoder_config: EncoderConfig | None = None,
+             encoder: TextEncoder | None = None) -> MatchPipeline:
+        path = Path(path)
+        f = path / "pipeline.json"
+        if not f.exists():
+            raise FileNotFoundError(f"{path} is not a saved MatchPipeline (no pipeline.json)")
+        state = json.loads(f.read_text())
+        if state.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"pipeline format {state.get('format_version')} is not supported "
+                             f"(this matcher reads format {FORMAT_VERSION})")
+        config = TrainConfig.model_validate(state["config"])
+        enc = encoder or encoder_from_spec(state["encoder"], encoder_config or config.encoder)
+        fz = state["featurizer"]
+        featurizer = PairFeaturizer(top_posts=fz["top_posts"], features=fz["features"])
+        featurizer.feature_names_ = list(fz["features"])
+        featurizer.typical_er_ = {k: float(v) for k, v in fz["typical_er"].items()}
+        featurizer.global_er_ = float(fz["global_er"])
+        with np.load(path / "catalogue.npz", allow_pickle=False) as z:
+            cat = Catalogue.from_arrays({k: z[k] for k in z.files})
+        hdf = pd.read_parquet(path / "history.parquet")
+        history = History(ids=hdf["influencer_id"].astype(str).to_numpy(dtype=object),
+                          days=hdf["day"].to_numpy(float), contacted=hdf["contacted"].to_numpy(float),
+                          accepted=hdf["accepted"].to_numpy(float), rating=hdf["rating"].to_numpy(float))
+        return cls(config=config, encoder=enc, catalogue=cat, featurizer=featurizer,
+                   ranker=FitRanker.from_state(json.loads((path / "ranker.json").read_text())),
+                   engagement=EngagementModel.from_state(json.loads((path / "engagement.json").read_text())),
+                   cost_model=CostModel.from_state(json.loads((path / "cost.json").read_text())),
+                   history=history, metadata=state.get("metadata", {}))

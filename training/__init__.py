@@ -1,1 +1,0 @@
-"""Retraining pipeline entry points."""
