@@ -119,6 +119,11 @@ def follower_tier(followers: float) -> str:
 
 TIERS: tuple[str, ...] = ("sub1k", "nano", "micro", "mid", "macro")
 
+# integer codes of the vocabularies (catalogue arrays, LightGBM categoricals, filters)
+COUNTRY_INDEX: dict[str, int] = {c: i for i, c in enumerate(COUNTRIES)}
+AGE_INDEX: dict[str, int] = {a: i for i, a in enumerate(AGE_BUCKETS)}
+PLATFORM_INDEX: dict[str, int] = {p: i for i, p in enumerate(PLATFORMS)}
+
 
 # --------------------------------------------------------------------------- request models
 class Brief(BaseModel):

@@ -8,13 +8,13 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from matcher.online.analysis import NO_DIFFERENCE, analyze_experiment, read_request_log
+from matcher.evaluation.verdicts import NO_DIFFERENCE
+from matcher.online.analysis import analyze_experiment, read_request_log
 from matcher.online.experiments import ExperimentConfig, ExperimentRouter
 from matcher.online.traffic import MemoPipeline, detection_study, simulate_inprocess
 from matcher.ranking.embeddings import HashingEncoder
 from matcher.ranking.pipeline import MatchPipeline
-from tests.conftest import NICHES, make_tiny_market, tiny_config, tiny_tables_from
-from tests.unit.test_ab import TinyTruth
+from tests.helpers import NICHES, TinyTruth, make_tiny_market, tiny_config, tiny_tables_from
 
 pytestmark = pytest.mark.integration
 

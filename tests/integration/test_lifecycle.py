@@ -22,7 +22,7 @@ from matcher.config import TrackingConfig
 from matcher.data.io import briefs_to_models
 from matcher.ranking.embeddings import HashingEncoder
 from matcher.ranking.pipeline import MatchPipeline
-from tests.conftest import make_tiny_market, tiny_config
+from tests.helpers import make_tiny_market, tiny_config
 
 pytestmark = pytest.mark.integration
 

@@ -23,7 +23,7 @@ from matcher.data.labels import relevance_from_outcomes
 from matcher.evaluation.metrics import evaluate_queries
 from matcher.evaluation.offline import TruthLike
 from matcher.evaluation.stats import paired_comparison
-from matcher.online.analysis import NO_DIFFERENCE, json_safe
+from matcher.evaluation.verdicts import NO_DIFFERENCE, json_safe
 from matcher.online.experiments import model_version
 from matcher.ranking.pipeline import MatchPipeline
 from matcher.ranking.retrieval import exclude_keywords, hard_filter

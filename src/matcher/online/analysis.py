@@ -1,7 +1,6 @@
 """A/B evaluation of online experiments (A/B and team-draft interleaving) from the service's
-request log. The offline paired comparison of two pipelines is ``matcher.evaluation.compare``; it
-reuses this module's JSON cleaning and MLflow metric keys, and ``log_to_mlflow`` records
-either kind of result as an MLflow run.
+request log. The offline paired comparison of two pipelines is ``matcher.evaluation.compare``;
+``log_to_mlflow`` records either kind of result as an MLflow run.
 
 Online A/B: the unit of assignment is the brand, so every rate is a ratio of sums whose CI
 resamples whole brands (``stats.cluster_bootstrap_ratio``/``_lift``). The verdict reads the
@@ -34,12 +33,12 @@ from matcher.evaluation.stats import (
     required_sample_size_proportion,
     srm_test,
 )
+from matcher.evaluation.verdicts import NO_DIFFERENCE, json_safe
 from matcher.online.experiments import INTERLEAVED
 
 logger = logging.getLogger(__name__)
 
 SRM_ALPHA = 0.001
-NO_DIFFERENCE = "no detectable difference"
 
 
 # =========================================================================== request log
@@ -193,19 +192,6 @@ class ExperimentReport:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
-
-
-def json_safe(x: Any) -> Any:
-    """JSON-safe: numpy scalars -> Python, NaN/inf -> None."""
-    if isinstance(x, dict):
-        return {str(k): json_safe(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [json_safe(v) for v in x]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 def _est(t: tuple[float, float, float]) -> dict[str, float]:

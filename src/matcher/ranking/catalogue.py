@@ -27,12 +27,10 @@ from matcher import schemas as S
 from matcher.config import CatalogueConfig
 from matcher.ranking.embeddings import TextEncoder
 from matcher.ranking.text import bio_text, post_text
+from matcher.vectors import unit_rows
 
 logger = logging.getLogger(__name__)
 
-COUNTRY_INDEX = {c: i for i, c in enumerate(S.COUNTRIES)}
-AGE_INDEX = {a: i for i, a in enumerate(S.AGE_BUCKETS)}
-PLATFORM_INDEX = {p: i for i, p in enumerate(S.PLATFORMS)}
 
 
 def _json_shares(cell: Any, index: dict[str, int]) -> NDArray[np.float32] | None:
@@ -109,11 +107,11 @@ class Catalogue:
     # integer codes, computed once, so per-request filters compare ints, not Python strings
     @cached_property
     def platform_codes(self) -> NDArray[np.int8]:
-        return np.array([PLATFORM_INDEX.get(p, -1) for p in self.platforms], dtype=np.int8)
+        return np.array([S.PLATFORM_INDEX.get(p, -1) for p in self.platforms], dtype=np.int8)
 
     @cached_property
     def country_codes(self) -> NDArray[np.int16]:
-        return np.array([COUNTRY_INDEX.get(c, -1) for c in self.countries], dtype=np.int16)
+        return np.array([S.COUNTRY_INDEX.get(c, -1) for c in self.countries], dtype=np.int16)
 
     @cached_property
     def location_unknown(self) -> NDArray[np.bool_]:
@@ -181,8 +179,8 @@ class Catalogue:
             following=_num(inf, S.FOLLOWING),
             countries=np.array([str(x).upper() for x in _str(inf, S.COUNTRY)], dtype=object),
             languages=np.array([str(x).lower() for x in _str(inf, S.LANGUAGE)], dtype=object),
-            aud_countries=_matrix(inf.get(S.AUDIENCE_COUNTRIES), n, COUNTRY_INDEX),
-            aud_ages=_matrix(inf.get(S.AUDIENCE_AGES), n, AGE_INDEX),
+            aud_countries=_matrix(inf.get(S.AUDIENCE_COUNTRIES), n, S.COUNTRY_INDEX),
+            aud_ages=_matrix(inf.get(S.AUDIENCE_AGES), n, S.AGE_INDEX),
             aud_female=_num(inf, S.AUDIENCE_FEMALE),
             price_usd=_num(inf, S.PRICE_USD),
             bio_emb=bio_emb,
@@ -233,14 +231,8 @@ def _profile(bio: NDArray[np.float32], posts: NDArray[np.float32], offsets: NDAr
         post_mean[nz] = sums / counts[nz, None]
     w_bio = has_bio.astype(np.float32)[:, None]
     w_post = nz.astype(np.float32)[:, None]
-    prof = w_bio * bio + w_post * _unit(post_mean)
-    return _unit(prof)
-
-
-def _unit(x: NDArray[np.float32]) -> NDArray[np.float32]:
-    norm = np.linalg.norm(x, axis=1, keepdims=True)
-    norm[norm == 0] = 1.0
-    return (x / norm).astype(np.float32)
+    prof = w_bio * bio + w_post * unit_rows(post_mean)
+    return unit_rows(prof)
 
 
 def _post_stats(p: pd.DataFrame, n: int, followers: NDArray[np.float64],

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matcher.config import EncoderConfig
+from matcher.vectors import unit_rows
 
 logger = logging.getLogger(__name__)
 
@@ -31,12 +32,6 @@ class TextEncoder(Protocol):
     def encode(self, texts: Sequence[str], desc: str = "embedding") -> NDArray[np.float32]: ...
 
     def spec(self) -> dict[str, Any]: ...
-
-
-def _normalise(x: NDArray[np.float32]) -> NDArray[np.float32]:
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return (x / norms).astype(np.float32)
 
 
 def text_key(text: str) -> bytes:
@@ -251,7 +246,7 @@ class HashingEncoder(_CachedEncoder):
             for w in re.findall(r"\w+", t.lower()):
                 h = int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little")
                 out[i, h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
-        return _normalise(out)
+        return unit_rows(out)
 
     def spec(self) -> dict[str, Any]:
         return {"kind": "hashing", "name": self.name, "dim": self.dim}

@@ -15,8 +15,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from matcher import schemas as S
-from matcher.ranking.catalogue import AGE_INDEX, COUNTRY_INDEX, PLATFORM_INDEX, Catalogue
-from matcher.schemas import Brief
+from matcher.ranking.catalogue import Catalogue
+from matcher.schemas import AGE_INDEX, COUNTRY_INDEX, PLATFORM_INDEX, Brief
 
 logger = logging.getLogger(__name__)
 

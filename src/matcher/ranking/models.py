@@ -218,7 +218,7 @@ class CostModel:
     @staticmethod
     def design(followers: NDArray[np.float64], er: NDArray[np.float64], platforms: NDArray[Any],
                countries: NDArray[Any]) -> NDArray[np.float64]:
-        from matcher.ranking.catalogue import COUNTRY_INDEX, PLATFORM_INDEX
+        from matcher.schemas import COUNTRY_INDEX, PLATFORM_INDEX
 
         return np.column_stack([
             np.log10(np.maximum(followers, 1.0)),

@@ -14,9 +14,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matcher.config import RetrievalConfig
-from matcher.ranking.catalogue import COUNTRY_INDEX, PLATFORM_INDEX, Catalogue
+from matcher.ranking.catalogue import Catalogue
 from matcher.ranking.text import keyword_hit
-from matcher.schemas import Brief
+from matcher.schemas import COUNTRY_INDEX, PLATFORM_INDEX, Brief
 
 logger = logging.getLogger(__name__)
 

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from matcher import schemas as S
 from matcher.simulator.params import FORMAT_VERSION, NATIVE_LANGUAGE, SPONSORED_ER, niche_names
+from matcher.vectors import unit_rows
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class Truth:
             row["_i"] = i
             self._brief_info.append(row)
         w = c[[f"w_{n}" for n in self.niches]].to_numpy(np.float64)
-        self._pos = _unit(w @ self.latent)
+        self._pos = unit_rows(w @ self.latent, np.float64)
         self._aud_c = c[[f"ac_{x}" for x in S.COUNTRIES]].to_numpy(np.float64)
         self._aud_a = c[[f"age_{x}" for x in S.AGE_BUCKETS]].to_numpy(np.float64)
         self._female = c["female"].to_numpy(np.float64)
@@ -89,7 +90,8 @@ class Truth:
         self._handle = c["handle"].astype(str).str.lower().to_numpy()
         self._native = np.array([NATIVE_LANGUAGE.get(x, "en") for x in c["country"].astype(str)], dtype=object)
         self._flags = [set(split_list(f)) for f in c["flags"].tolist()]
-        self._bpos = _unit(self.briefs[[f"w_{n}" for n in self.niches]].to_numpy(np.float64) @ self.latent)
+        self._bpos = unit_rows(self.briefs[[f"w_{n}" for n in self.niches]].to_numpy(np.float64) @ self.latent,
+                               np.float64)
         self._cidx = {x: i for i, x in enumerate(S.COUNTRIES)}
         self._aidx = {x: i for i, x in enumerate(S.AGE_BUCKETS)}
 
@@ -256,5 +258,3 @@ def load_truth(data_dir: str | Path) -> Truth | None:
     return Truth.from_dir(data_dir) if (Path(data_dir) / "truth").is_dir() else None
 
 
-def _unit(x: NDArray[np.float64]) -> NDArray[np.float64]:
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)

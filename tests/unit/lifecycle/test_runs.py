@@ -106,7 +106,7 @@ def test_tuning_base_trial_reproduces_the_trained_ranker(tiny_tables):
     from matcher.ranking.embeddings import HashingEncoder
     from matcher.training.trainer import fit_pipeline
     from matcher.training.tuning import apply_params, current_params, prepare, score_params
-    from tests.conftest import tiny_config
+    from tests.helpers import tiny_config
 
     cfg = tiny_config(seed=4)
     assert apply_params(cfg, current_params(cfg)) == cfg

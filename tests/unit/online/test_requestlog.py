@@ -11,14 +11,8 @@ import threading
 import pytest
 
 from matcher.online.requestlog import RequestLog, RequestRecord
-from matcher.schemas import Brief, EngagementEstimate, Match
-
-
-def match(rank: int, iid: str, score: float = 1.0) -> Match:
-    return Match(rank=rank, influencer_id=iid, handle=f"@{iid}", platform="instagram", followers=10_000,
-                 score=score, fit_score=0.5,
-                 expected_engagement=EngagementEstimate(rate=0.03, rate_low=0.02, rate_high=0.04, engagements=300.0),
-                 estimated_cost_usd=120.0, cost_is_estimate=True, reasons=["fits"])
+from matcher.schemas import Brief
+from tests.helpers import match
 
 
 def record(rid: str = "r1", ids: tuple[str, ...] = ("a", "b", "c"), **kw) -> RequestRecord:

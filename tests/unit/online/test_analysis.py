@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import zlib
 from collections import Counter
 
 import httpx
@@ -18,6 +17,7 @@ from typer.testing import CliRunner
 from matcher.evaluation.compare import OFFLINE_METRICS, compare_offline, offline_verdict
 from matcher.evaluation.offline import evaluate
 from matcher.evaluation.stats import required_sample_size_proportion
+from matcher.evaluation.verdicts import NO_DIFFERENCE
 from matcher.online import analysis as AB
 from matcher.online.analysis import (
     RequestLogFrames,
@@ -28,55 +28,14 @@ from matcher.online.analysis import (
 from matcher.online.traffic import drive_service, feedback_events, synthetic_log, write_log
 from matcher.ranking.embeddings import HashingEncoder
 from matcher.schemas import Brief, FeedbackEvent, MatchApiRequest
-from tests.conftest import NICHES, tiny_config
-
-NICHE_NAMES = list(NICHES)
-
-
-class TinyTruth:
-    """Hidden utility of the tiny market: a creator of the brief's niche is worth a lot, the
-    others little; acceptance falls with the position shown (1/log2(1+position)). Brief ids
-    ``<id>@<brand>`` (a brief reused by many simulated brands) scale the utility by a brand
-    propensity ``exp(brand_sd * z_brand)``: brands differ in how much they contact."""
-
-    def __init__(self, briefs: pd.DataFrame, good: float = 0.5, bad: float = 0.03, brand_sd: float = 0.0) -> None:
-        self.niche = {str(b): NICHE_NAMES[int(str(brand).removeprefix("brand"))]
-                      for b, brand in zip(briefs["brief_id"], briefs["brand_id"], strict=True)}
-        self.good, self.bad, self.brand_sd = good, bad, brand_sd
-
-    def brief_niche(self, brief_id: str) -> str:
-        return self.niche[brief_id.split("@")[0]]
-
-    def _same(self, brief_id: str, ids) -> np.ndarray:
-        prefix = self.brief_niche(brief_id)[:3]
-        return np.array([str(i).startswith(prefix) for i in ids])
-
-    def expected_utility(self, brief_id: str, influencer_ids) -> np.ndarray:
-        u = np.where(self._same(brief_id, influencer_ids), self.good, self.bad)
-        if "@" in brief_id and self.brand_sd:
-            z = np.random.default_rng(zlib.crc32(brief_id.split("@")[1].encode())).normal()
-            u = u * np.exp(self.brand_sd * z - self.brand_sd**2 / 2)
-        return u
-
-    def relevance_grades(self, brief_id: str, influencer_ids) -> np.ndarray:
-        return np.where(self._same(brief_id, influencer_ids), 3, 0).astype(np.int64)
-
-    def draw_outcomes(self, brief_id: str, influencer_ids, positions, rng) -> pd.DataFrame:
-        u = self.expected_utility(brief_id, influencer_ids) / np.log2(1 + np.asarray(positions, float))
-        contacted = rng.random(len(u)) < np.minimum(1.0, 1.6 * u)
-        accepted = contacted & (rng.random(len(u)) < 0.6)
-        eng = np.where(accepted, rng.poisson(200, len(u)), np.nan)
-        return pd.DataFrame({"influencer_id": list(influencer_ids), "contacted": contacted, "accepted": accepted,
-                             "post_engagements": eng, "clicks": np.where(accepted, 5.0, np.nan),
-                             "conversions": np.where(accepted, 1.0, np.nan),
-                             "brand_rating": np.where(accepted, 4.0, np.nan)})
+from tests.helpers import NICHE_NAMES, TinyTruth, tiny_config
 
 
 @pytest.fixture(scope="module")
 def worse_pipeline():
     """A clearly worse model built through the library: it only sees follower counts."""
     from matcher.training.trainer import fit_pipeline
-    from tests.conftest import make_tiny_market, tiny_tables_from
+    from tests.helpers import make_tiny_market, tiny_tables_from
 
     pipe, _ = fit_pipeline(tiny_tables_from(make_tiny_market()), tiny_config(features=["log_followers"]),
                            encoder=HashingEncoder(), progress=False)
@@ -92,7 +51,7 @@ def test_offline_a_vs_a_is_a_tie_and_matches_offline_eval(tiny_pipeline, tiny_ta
     assert set(overall["view"]) == {"logged", "catalogue"}
     assert (overall["mean_diff"] == 0).all() and (overall["p_value"] == 1).all()
     assert (overall["ties"] == overall["n"]).all()
-    assert offline_verdict(comp) == AB.NO_DIFFERENCE
+    assert offline_verdict(comp) == NO_DIFFERENCE
     # the per-brief numbers are exactly what offline_eval reports for the model
     ev = evaluate(tiny_pipeline, tiny_tables, ids, truth, progress=False).per_query
     for view in ("logged", "catalogue"):
@@ -117,7 +76,7 @@ def test_offline_detects_a_worse_model_overall_and_per_segment(tiny_pipeline, wo
     d = json.loads(json.dumps(comp.to_dict()))
     assert set(d["views"]["catalogue"]["overall"]) == set(OFFLINE_METRICS)
     assert {"niche", "tier", "cold_start"} <= set(d["views"]["catalogue"]["segments"])
-    assert d["verdict"] == AB.NO_DIFFERENCE or d["verdict"] == "A better"
+    assert d["verdict"] == NO_DIFFERENCE or d["verdict"] == "A better"
 
 
 def test_offline_niche_falls_back_to_brand_without_truth(tiny_pipeline, tiny_tables):
@@ -227,7 +186,7 @@ def test_report_json_has_estimates_cis_and_verdict(tmp_path):
     rep = analyze_experiment(synthetic_log(500, {"A": 0.5, "B": 0.5}, seed=1), expected_shares={"A": 0.5, "B": 0.5},
                              n_boot=200)
     d = json.loads(rep.to_json())
-    assert d["verdict"] in ("A wins", "B wins", AB.NO_DIFFERENCE)
+    assert d["verdict"] in ("A wins", "B wins", NO_DIFFERENCE)
     for v in ("A", "B"):
         e = d["variants"][v]["metrics"]["accept_rate"]
         assert e["ci_low"] <= e["estimate"] <= e["ci_high"]
@@ -283,7 +242,7 @@ def _verdicts(mode: str, lift: float, seeds: range, n: int) -> Counter:
 def test_aa_false_positive_rate(mode):
     """Same model in both arms: 'no detectable difference' in >= 90% of 40 seeded runs (alpha 0.05)."""
     v = _verdicts(mode, 0.0, range(40), 1500)
-    assert v[AB.NO_DIFFERENCE] >= 36, v
+    assert v[NO_DIFFERENCE] >= 36, v
 
 
 def test_aa_false_positive_rate_with_few_brands():
@@ -293,7 +252,7 @@ def test_aa_false_positive_rate_with_few_brands():
     for s in range(40):
         f = synthetic_log(600, SHARES, n_brands=8, seed=s)
         out[analyze_experiment(f, metrics=["accept_rate"], n_boot=500, seed=s).verdict] += 1
-    assert out[AB.NO_DIFFERENCE] >= 36, out
+    assert out[NO_DIFFERENCE] >= 36, out
 
 
 def test_brand_permutation_test_known_cases():
@@ -348,7 +307,7 @@ def test_cli_report_json_and_plots(tmp_path):
                                    "--plots", str(tmp_path / "plots")])
     assert res.exit_code == 0, res.output
     d = json.loads(res.stdout)
-    assert d["verdict"] in ("A wins", AB.NO_DIFFERENCE) and d["srm"]["mismatch"] is False
+    assert d["verdict"] in ("A wins", NO_DIFFERENCE) and d["srm"]["mismatch"] is False
     assert {"A", "B"} == set(d["variants"]) and "ci_low" in d["variants"]["A"]["metrics"]["accept_rate"]
     assert (tmp_path / "plots" / "rates_by_variant.png").exists()
     assert (tmp_path / "plots" / "lift_vs_control.png").exists()

@@ -12,7 +12,7 @@ from matcher.data.io import validate_briefs, validate_outcomes
 from matcher.online.requestlog import RequestLog, RequestRecord
 from matcher.online.to_training import logged_tables, merge_feedback
 from matcher.schemas import Brief
-from tests.unit.test_requestlog import match
+from tests.helpers import match
 
 
 def log_one(log: RequestLog, rid: str, ids: list[str], created_at: str, **brief_kw) -> None:

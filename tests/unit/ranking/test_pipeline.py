@@ -15,7 +15,7 @@ from matcher.ranking.pipeline import MatchPipeline
 from matcher.ranking.retrieval import ExactIndex, hard_filter
 from matcher.schemas import Brief
 from matcher.training.trainer import fit_pipeline
-from tests.conftest import tiny_config
+from tests.helpers import tiny_config
 
 
 def test_recommend_ranks_the_briefs_niche_first(tiny_pipeline):

@@ -23,7 +23,7 @@ from matcher.online.experiments import (
 from matcher.ranking.pipeline import Recommendation
 from matcher.schemas import Brief, EngagementEstimate, Match
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def _match(iid: str, rank: int, score: float) -> Match:
