@@ -190,7 +190,7 @@ def test_failed_logging_never_registers_or_moves_aliases(lab, monkeypatch):
 
 # --------------------------------------------------------------------------- the pyfunc
 def test_registered_pyfunc_returns_the_library_matches(lab, tmp_path, monkeypatch):
-    from matcher.lifecycle.runs import using_tracking
+    from matcher.lifecycle.store import using_tracking
 
     tables = lab.run_a.tables
     briefs = briefs_to_models(tables.briefs.tail(3))
@@ -216,7 +216,7 @@ def test_registered_pyfunc_returns_the_library_matches(lab, tmp_path, monkeypatc
 
 
 def test_pyfunc_input_variants_and_errors(lab):
-    from matcher.lifecycle.runs import using_tracking
+    from matcher.lifecycle.store import using_tracking
 
     with using_tracking(lab.tracking):
         model = mlflow.pyfunc.load_model("models:/matcher/1")
@@ -256,7 +256,7 @@ def test_resolve_pipeline_references(lab, ref, version, alias):
 
 def test_export_then_serve_without_a_store(lab, tmp_path):
     from matcher.lifecycle.registry import export_model, resolve_pipeline
-    from matcher.lifecycle.runs import ModelResolutionError
+    from matcher.lifecycle.store import ModelResolutionError
 
     dest = export_model(tmp_path / "models", alias="champion", tracking=lab.tracking)
     assert dest == tmp_path / "models" / "champion"
@@ -405,7 +405,7 @@ def test_cli_train_with_minilm_then_pyfunc_parity(fresh_lab):
 
     from matcher.cli.main import app
     from matcher.lifecycle.registry import resolve_pipeline
-    from matcher.lifecycle.runs import using_tracking
+    from matcher.lifecycle.store import using_tracking
 
     lab = fresh_lab
     small = ["negatives_per_brief=5"] + [f"{m}.{k}={v}" for m in ("ranker", "engagement") for k, v in

@@ -52,7 +52,7 @@ def promote(
     """Compare challenger vs champion on the same held-out briefs; move `champion` if the gate passes."""
     setup_logging(verbose)
     from matcher.lifecycle.promotion import promote as run_promotion
-    from matcher.lifecycle.runs import ModelResolutionError
+    from matcher.lifecycle.store import ModelResolutionError
 
     try:
         r = run_promotion(_tracking(tracking_uri), data_dir=data, tolerance=tolerance, force=force,
@@ -85,7 +85,8 @@ def runs(
 ) -> None:
     """List recent MLflow runs with their key metrics."""
     setup_logging(verbose)
-    from matcher.lifecycle.runs import ModelResolutionError, list_runs
+    from matcher.lifecycle.runs import list_runs
+    from matcher.lifecycle.store import ModelResolutionError
 
     try:
         df = list_runs(n=n, kind=kind, tracking=_tracking(tracking_uri))
@@ -159,7 +160,7 @@ def export(
     """Write a self-contained copy of a registered model (pipeline + MODEL_INFO.json) for serving."""
     setup_logging(verbose)
     from matcher.lifecycle.registry import export_model
-    from matcher.lifecycle.runs import ModelResolutionError
+    from matcher.lifecycle.store import ModelResolutionError
 
     try:
         dest = export_model(out_dir, alias=alias, version=version, tracking=_tracking(tracking_uri))

@@ -266,7 +266,7 @@ def offline_plots(comp: OfflineComparison, out_dir: str | Path, view: str = "log
 
 
 def offline_mlflow_metrics(comp: OfflineComparison) -> dict[str, float]:
-    from matcher.lifecycle.runs import metric_key  # MLflow only when logging to it
+    from matcher.lifecycle.store import metric_key  # MLflow only when logging to it
 
     c = comp.comparisons[comp.comparisons["segment_type"] == "all"]
     out: dict[str, float] = {}

@@ -25,7 +25,7 @@ import pandas as pd
 
 from matcher.config import GateConfig, TrackingConfig
 from matcher.lifecycle.registry import get_alias_version, load_registered, version_for
-from matcher.lifecycle.runs import (
+from matcher.lifecycle.store import (
     CHALLENGER,
     CHAMPION,
     KIND_TAG,

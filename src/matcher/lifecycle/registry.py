@@ -23,7 +23,7 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
 from matcher.config import TrackingConfig
-from matcher.lifecycle.runs import (
+from matcher.lifecycle.store import (
     CHAMPION,
     MODEL_INFO,
     ModelResolutionError,

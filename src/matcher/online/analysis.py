@@ -465,7 +465,7 @@ def log_to_mlflow(run_name: str, params: Mapping[str, Any], metrics: Mapping[str
     import mlflow
 
     from matcher.config import TrackingConfig
-    from matcher.lifecycle.runs import ensure_experiment, using_tracking
+    from matcher.lifecycle.store import ensure_experiment, using_tracking
 
     cfg = TrackingConfig(experiment=experiment_name)
     with using_tracking(cfg) as client, mlflow.start_run(experiment_id=ensure_experiment(client, cfg),
@@ -481,7 +481,7 @@ def log_to_mlflow(run_name: str, params: Mapping[str, Any], metrics: Mapping[str
 
 
 def report_mlflow_metrics(report: ExperimentReport) -> dict[str, float]:
-    from matcher.lifecycle.runs import metric_key  # MLflow only when logging to it
+    from matcher.lifecycle.store import metric_key  # MLflow only when logging to it
 
     out: dict[str, float] = {}
     for v, block in report.variants.items():

@@ -131,11 +131,11 @@ def tune(cfg: TrainConfig, n_trials: int = 20, out_path: str | Path = DEFAULT_OU
     import optuna
 
     from matcher.data.io import load_market
-    from matcher.lifecycle.runs import (
+    from matcher.lifecycle.runs import data_fingerprint
+    from matcher.lifecycle.store import (
         KIND_TAG,
         as_metrics,
         client_for,
-        data_fingerprint,
         ensure_experiment,
         flatten,
         log_batch,

@@ -11,12 +11,12 @@ import pytest
 
 from matcher.config import TrackingConfig
 from matcher.lifecycle.registry import ModelRef, parse_ref
-from matcher.lifecycle.runs import (
+from matcher.lifecycle.runs import table_fingerprint
+from matcher.lifecycle.store import (
     ModelResolutionError,
     flat_metrics,
     flatten,
     metric_key,
-    table_fingerprint,
     using_tracking,
 )
 
