@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,13 +26,13 @@ from matcher.simulator.params import (
     NATIVE_LANGUAGE,
     NEIGHBOURS,
     PRICE_PER_1K,
+    MarketConfig,
+    nice_price,
     niche_names,
+    weighted_choice,
 )
 from matcher.simulator.phrases import compose as P
 from matcher.simulator.phrases.niches import NICHES
-
-if TYPE_CHECKING:
-    from matcher.simulator.market import MarketConfig
 
 logger = logging.getLogger(__name__)
 
@@ -98,12 +98,6 @@ SENSITIVE_P = {  # P(creator's content touches a topic brands exclude), by niche
     "crypto": {"_": 0.005, "personal_finance": 0.2, "tech": 0.15, "gaming": 0.05},
     "vape": {"_": 0.003, "streetwear": 0.05, "gaming": 0.05},
 }
-
-
-def weighted_choice(rng: np.random.Generator, items: Sequence[Any], p: Sequence[float], size: int) -> NDArray[Any]:
-    pp = np.asarray(p, dtype=float)
-    idx = rng.choice(len(items), size=size, p=pp / pp.sum())
-    return np.asarray(items, dtype=object)[idx]
 
 
 def sample_followers(rng: np.random.Generator, n: int) -> NDArray[np.int64]:
@@ -205,12 +199,6 @@ def _json_shares(keys: Sequence[str], m: NDArray[np.float64], top: int) -> list[
             obj = {k: round(v / total - 0.0005, 3) for k, v in obj.items()}
         out.append(json.dumps(obj))
     return out
-
-
-def nice_price(x: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Round to the steps people quote fees in ($5 below $100, $10 below $500, else $25)."""
-    step = np.where(x < 100, 5.0, np.where(x < 500, 10.0, 25.0))
-    return np.maximum(step, np.round(x / step) * step)
 
 
 @dataclass

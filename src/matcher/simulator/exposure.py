@@ -9,7 +9,6 @@ import json
 import logging
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -17,11 +16,9 @@ from scipy import sparse
 from tqdm.auto import tqdm
 
 from matcher import schemas as S
+from matcher.simulator.params import MarketConfig
 from matcher.simulator.phrases.niches import NICHES
 from matcher.simulator.truth import Truth, split_list
-
-if TYPE_CHECKING:
-    from matcher.simulator.market import MarketConfig
 
 logger = logging.getLogger(__name__)
 

@@ -6,12 +6,28 @@ truth (``truth``), plus the on-disk format version. Constants one part uses live
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
 from matcher.simulator.phrases.niches import NICHES, RELATED
 
 FORMAT_VERSION = 1  # of a written market (market.json and truth/truth.json)
+
+
+@dataclass(frozen=True)
+class MarketConfig:
+    n_influencers: int = 3000
+    n_briefs: int = 600
+    seed: int = 0
+    start: str = "2025-01-01"  # historical campaigns span [start, start+days)
+    days: int = 540
+    posts_per_influencer: tuple[int, int] = (6, 12)  # min, max recent posts
+    shown_per_brief: tuple[int, int] = (15, 30)  # how many creators the legacy tool showed per brief
+
 
 SPONSORED_ER = 0.75  # sponsored posts engage less than organic ones
 
@@ -62,3 +78,16 @@ def niche_latent() -> NDArray[np.float64]:
 def niche_affinity() -> NDArray[np.float64]:
     v = niche_latent()
     return np.clip(v @ v.T, 0.0, 1.0)
+
+
+# --------------------------------------------------------------------------- shared draws
+def weighted_choice(rng: np.random.Generator, items: Sequence[Any], p: Sequence[float], size: int) -> NDArray[Any]:
+    pp = np.asarray(p, dtype=float)
+    idx = rng.choice(len(items), size=size, p=pp / pp.sum())
+    return np.asarray(items, dtype=object)[idx]
+
+
+def nice_price(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Round to the steps people quote fees in ($5 below $100, $10 below $500, else $25)."""
+    step = np.where(x < 100, 5.0, np.where(x < 500, 10.0, 25.0))
+    return np.maximum(step, np.round(x / step) * step)
