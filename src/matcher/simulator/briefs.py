@@ -22,8 +22,11 @@ from matcher.simulator.params import (
     niche_names,
     weighted_choice,
 )
-from matcher.simulator.phrases import compose as P
+from matcher.simulator.phrases.banks import GOALS
+from matcher.simulator.phrases.briefs import write_brief
+from matcher.simulator.phrases.dice import Dice
 from matcher.simulator.phrases.niches import NICHES
+from matcher.simulator.phrases.profiles import brand_handle, brand_name
 
 BRAND_COUNTRY_SHARES = {"US": 45, "GB": 12, "DE": 7, "FR": 5, "ES": 5, "CA": 4, "AU": 4, "BR": 4, "MX": 3,
                         "IT": 3, "NL": 2, "IN": 2, "SE": 1, "PT": 1, "IE": 1, "AR": 1}
@@ -40,7 +43,7 @@ class Brands:
     by_niche: dict[int, list[str]]  # primary niche -> brand handles
 
 
-def make_brands(cfg: MarketConfig, rng: np.random.Generator, dice: P.Dice,
+def make_brands(cfg: MarketConfig, rng: np.random.Generator, dice: Dice,
                  aff: NDArray[np.float64]) -> Brands:
     nb = max(1, cfg.n_briefs // 3)
     names = niche_names()
@@ -58,12 +61,12 @@ def make_brands(cfg: MarketConfig, rng: np.random.Generator, dice: P.Dice,
     taken: set[str] = set()
     bnames, bhandles = [], []
     for i in range(nb):
-        nm = P.brand_name(dice, names[primary[i]])
-        while P.brand_handle(nm) in taken:
-            nm = P.brand_name(dice, names[primary[i]]) if dice.chance(0.7) else f"{nm} {dice.randint(2, 99)}"
-        taken.add(P.brand_handle(nm))
+        nm = brand_name(dice, names[primary[i]])
+        while brand_handle(nm) in taken:
+            nm = brand_name(dice, names[primary[i]]) if dice.chance(0.7) else f"{nm} {dice.randint(2, 99)}"
+        taken.add(brand_handle(nm))
         bnames.append(nm)
-        bhandles.append(P.brand_handle(nm))
+        bhandles.append(brand_handle(nm))
     table = pd.DataFrame({
         "brand_id": [f"B{i:05d}" for i in range(1, nb + 1)], "brand": bnames, "handle": bhandles,
         "country": country.astype(str), "language": lang.astype(str), "niche": primary, "niche2": second,
@@ -76,7 +79,7 @@ def make_brands(cfg: MarketConfig, rng: np.random.Generator, dice: P.Dice,
 
 
 def make_briefs(cfg: MarketConfig, cr: Creators, inf: pd.DataFrame, brands: Brands,
-                 rng: np.random.Generator, dice: P.Dice, aff: NDArray[np.float64],
+                 rng: np.random.Generator, dice: Dice, aff: NDArray[np.float64],
                  progress: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Public briefs and their hidden niche mixtures."""
     nb = cfg.n_briefs
@@ -147,9 +150,9 @@ def make_briefs(cfg: MarketConfig, cr: Creators, inf: pd.DataFrame, brands: Bran
             comp = [x for x in brands.by_niche.get(int(br["niche"]), []) if x != br["handle"]]
             opts = ["alcohol", "gambling", "crypto", "vape"] + ([dice.pick(comp)] * 3 if comp else [])
             excl_k = sorted(set(dice.sample(opts, int(rng.integers(1, 3)))))
-        goal = P.GOALS[rng.choice(4, p=GOAL_SHARES)]
+        goal = GOALS[rng.choice(4, p=GOAL_SHARES)]
         lang = br["language"] if rng.random() < 0.7 else "en"
-        text = P.write_brief(dice, br["brand"], mix, goal, plats, lang=lang, ages=ages, gender=gender,
+        text = write_brief(dice, br["brand"], mix, goal, plats, lang=lang, ages=ages, gender=gender,
                              countries=countries, excluded=excl_k)
         row = {S.BRIEF_ID: "", S.BRAND_ID: br["brand_id"], S.BRAND: br["brand"], S.CREATED_AT: created[i],
                S.TEXT: text, S.PLATFORMS_COL: S.LIST_SEP.join(sorted(plats)),

@@ -31,8 +31,10 @@ from matcher.simulator.params import (
     niche_names,
     weighted_choice,
 )
-from matcher.simulator.phrases import compose as P
+from matcher.simulator.phrases.banks import bank
+from matcher.simulator.phrases.dice import Dice
 from matcher.simulator.phrases.niches import NICHES
+from matcher.simulator.phrases.profiles import make_handle, write_bio
 
 logger = logging.getLogger(__name__)
 
@@ -256,7 +258,7 @@ def make_creators(cfg: MarketConfig, rng: np.random.Generator, aff: NDArray[np.f
 
 
 def public_influencers(cfg: MarketConfig, cr: Creators, rng: np.random.Generator,
-                        dice: P.Dice, progress: bool) -> pd.DataFrame:
+                        dice: Dice, progress: bool) -> pd.DataFrame:
     h = cr.hidden
     n = len(h)
     names = niche_names()
@@ -266,20 +268,20 @@ def public_influencers(cfg: MarketConfig, cr: Creators, rng: np.random.Generator
     handles: list[str] = []
     seen: set[str] = set()
     bios: list[str] = []
-    fam = [P.bank(names[j]).family for j in cr.W.argmax(1)]
+    fam = [bank(names[j]).family for j in cr.W.argmax(1)]
     order = np.argsort(-cr.W, axis=1)[:, :4]
     wsorted = np.take_along_axis(cr.W, order, 1)
     plat, lang, ctry = h["platform"].tolist(), h["language"].tolist(), h["country"].tolist()
     pro = (h["quality"].to_numpy() > 0.5).tolist()
     fake = (h["fake_severity"].to_numpy() > 0.3).tolist()
     for i in tqdm(range(n), desc="creators", disable=not progress, mininterval=1.0):
-        hd = P.make_handle(dice, fam[i])
+        hd = make_handle(dice, fam[i])
         while hd in seen:
             hd = f"{hd}{dice.randint(0, 10)}"
         seen.add(hd)
         handles.append(hd)
         mix = [names[j] for j, w in zip(order[i], wsorted[i], strict=True) if w > 0.1]
-        bios.append(P.write_bio(dice, mix, plat[i], lang[i], ctry[i], generalist=bool(cr.generalist[i]),
+        bios.append(write_bio(dice, mix, plat[i], lang[i], ctry[i], generalist=bool(cr.generalist[i]),
                                 pro=pro[i], fake=fake[i]))
     listed = rng.random(n) < LISTED_PRICE_SHARE
     price = np.where(listed, nice_price(h["true_price"].to_numpy() * np.exp(LISTED_PRICE_NOISE * rng.standard_normal(n))),

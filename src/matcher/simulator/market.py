@@ -31,7 +31,7 @@ from matcher.simulator.briefs import make_brands, make_briefs
 from matcher.simulator.creators import make_creators, public_influencers
 from matcher.simulator.exposure import legacy_outcomes
 from matcher.simulator.params import FORMAT_VERSION, MarketConfig, niche_affinity, niche_latent
-from matcher.simulator.phrases import compose as P
+from matcher.simulator.phrases.dice import Dice
 from matcher.simulator.posts import make_posts
 from matcher.simulator.truth import Truth
 
@@ -62,11 +62,11 @@ def simulate_market(cfg: MarketConfig, progress: bool = True) -> Market:
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(cfg.seed).spawn(9)]
     aff = niche_affinity()
     logger.info("simulating %d creators and %d briefs (seed %d)", cfg.n_influencers, cfg.n_briefs, cfg.seed)
-    brands = make_brands(cfg, streams[0], P.Dice(streams[1]), aff)
+    brands = make_brands(cfg, streams[0], Dice(streams[1]), aff)
     cr = make_creators(cfg, streams[2], aff)
-    inf = public_influencers(cfg, cr, streams[3], P.Dice(streams[4]), progress)
-    posts, flags = make_posts(cfg, cr, inf, brands, streams[5], P.Dice(streams[6]), aff, progress)
-    briefs, hidden_briefs = make_briefs(cfg, cr, inf, brands, streams[7], P.Dice(streams[8]), aff, progress)
+    inf = public_influencers(cfg, cr, streams[3], Dice(streams[4]), progress)
+    posts, flags = make_posts(cfg, cr, inf, brands, streams[5], Dice(streams[6]), aff, progress)
+    briefs, hidden_briefs = make_briefs(cfg, cr, inf, brands, streams[7], Dice(streams[8]), aff, progress)
     hc = cr.hidden.copy()
     hc.insert(0, "influencer_id", inf[S.INFLUENCER_ID].to_numpy())
     hc.insert(1, "handle", inf[S.HANDLE].to_numpy())

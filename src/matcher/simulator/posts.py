@@ -16,7 +16,9 @@ from matcher.simulator.params import (
     MarketConfig,
     niche_names,
 )
-from matcher.simulator.phrases import compose as P
+from matcher.simulator.phrases.compose import write_caption
+from matcher.simulator.phrases.dice import Dice
+from matcher.simulator.phrases.profiles import brand_handle, brand_name
 
 COMMENT_RATIO = {"instagram": 0.035, "tiktok": 0.012, "youtube": 0.05}  # comments per like
 POST_SIGMA = {"instagram": 0.35, "tiktok": 0.6, "youtube": 0.5}  # post-to-post lognormal sigma
@@ -24,7 +26,7 @@ ENG_PER_VIEW = {"tiktok": 0.065, "youtube": 0.045}
 
 
 def make_posts(cfg: MarketConfig, cr: Creators, inf: pd.DataFrame, brands: Brands,
-                rng: np.random.Generator, dice: P.Dice, aff: NDArray[np.float64],
+                rng: np.random.Generator, dice: Dice, aff: NDArray[np.float64],
                 progress: bool) -> tuple[pd.DataFrame, list[str]]:
     """Posts plus each creator's content flags (sensitive categories and sponsor handles)."""
     h = cr.hidden
@@ -101,12 +103,12 @@ def make_posts(cfg: MarketConfig, cr: Creators, inf: pd.DataFrame, brands: Brand
             if cands and dice.chance(0.6):
                 sponsor = dice.pick(cands)
             else:
-                sponsor = P.brand_handle(P.brand_name(dice, names[nj]))
+                sponsor = brand_handle(brand_name(dice, names[nj]))
             flags[c].add(sponsor)
         s_cat = sens[j] if use_sens_l[j] else None
         if s_cat:
             flags[c].add(s_cat)
-        texts.append(P.write_caption(
+        texts.append(write_caption(
             dice, None if is_off_l[j] else names[nj], platl[c], lang[c],
             related=names[rel_l[j]] if use_rel_l[j] else None, sponsor=sponsor, mentions=pool,
             sensitive=s_cat, noise=is_noise_l[j]))
