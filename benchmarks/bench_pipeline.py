@@ -36,7 +36,8 @@ def rss_mb() -> float:
 
 def replicate(cat, times: int, seed: int = 0):
     """A catalogue ``times`` larger: copies with new ids and slightly jittered vectors."""
-    from matcher.ranking.catalogue import Catalogue, _unit
+    from matcher.ranking.catalogue import Catalogue
+    from matcher.vectors import unit_rows
 
     rng = np.random.default_rng(seed)
     n, m = len(cat), len(cat.post_emb)
@@ -48,7 +49,7 @@ def replicate(cat, times: int, seed: int = 0):
         elif f.name == "post_offsets":
             kw[f.name] = np.concatenate([[0]] + [v[1:] + i * m for i in range(times)])
         elif f.name in ("bio_emb", "profile", "post_emb"):
-            reps = [v if i == 0 else _unit(v + rng.normal(0, 0.02, v.shape).astype(np.float32)) for i in range(times)]
+            reps = [v if i == 0 else unit_rows(v + rng.normal(0, 0.02, v.shape).astype(np.float32)) for i in range(times)]
             kw[f.name] = np.concatenate(reps)
         elif f.name == "stats":
             kw[f.name] = {k: np.tile(a, times) for k, a in v.items()}

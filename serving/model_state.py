@@ -1,7 +1,8 @@
 """What the service is serving, and how it changes: resolve, load, warm up, swap.
 
 Glue only (no feature logic): ``matcher.lifecycle.registry.resolve_pipeline`` resolves a reference to a
-``MatchPipeline``; ``matcher.online.experiments.ExperimentRouter`` chooses between models per brief.
+``LoadedModel`` (pipeline + ``ModelInfo``); ``matcher.online.experiments.ExperimentRouter`` chooses between
+models per brief and answers with ``Routed``, which the service returns as is.
 A reload builds a complete new ``Served`` (models loaded and warmed up) before one attribute
 assignment swaps it in; a request reads ``holder.current`` once and keeps that snapshot, so no
 request sees half a reload and none is dropped.
@@ -10,24 +11,25 @@ request sees half a reload and none is dropped.
 from __future__ import annotations
 
 import logging
-import math
 import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
+from matcher.api import ModelInfo
 from matcher.config import ServingConfig
+from matcher.online.experiments import ExperimentRouter, Routed, load_experiment
 from matcher.ranking.embeddings import MemoryCache
 from matcher.ranking.pipeline import MatchPipeline
-from matcher.schemas import Brief, Match, ModelInfo
+from matcher.schemas import Brief
+
+if TYPE_CHECKING:
+    from matcher.lifecycle.loaded import LoadedModel
 
 logger = logging.getLogger(__name__)
 
-Loaded = tuple[MatchPipeline, dict[str, Any]]
 WARM_UP_BRIEF = Brief(text="warm-up brief: fitness and healthy food creators for a product launch")
 
 
@@ -39,8 +41,9 @@ class NoExperimentError(ValueError):
     """``force_variant`` named a variant that no running experiment has."""
 
 
-def resolve(ref: str, fallback_dir: str | None) -> Loaded:
-    """``matcher.lifecycle.registry.resolve_pipeline``: the registry, with the exported copy as fallback."""
+def resolve(ref: str, fallback_dir: str | None) -> LoadedModel:
+    """``matcher.lifecycle.registry.resolve_pipeline``: the registry, with the exported copy as fallback
+    (imported here: MLflow loads only when a model does)."""
     from matcher.lifecycle.registry import resolve_pipeline
 
     return resolve_pipeline(ref, fallback_dir=fallback_dir)
@@ -70,112 +73,59 @@ def warm_up(pipe: MatchPipeline) -> None:
     pipe.recommend(WARM_UP_BRIEF.model_copy(update={"min_followers": 0, "max_followers": 10**12}), k=1)
 
 
-def _flat_metrics(metrics: Any, prefix: str = "") -> dict[str, float | None]:
-    out: dict[str, float | None] = {}
-    if not isinstance(metrics, dict):
-        return out
-    for key, v in metrics.items():
-        name = f"{prefix}{key}"
-        if isinstance(v, dict):
-            out.update(_flat_metrics(v, name + "."))
-        elif isinstance(v, int | float) and not isinstance(v, bool):
-            out[name] = float(v) if math.isfinite(v) else None
-        elif v is None:
-            out[name] = None
-    return out
-
-
-def model_info(pipe: MatchPipeline, info: dict[str, Any], ref: str) -> ModelInfo:
-    meta = pipe.metadata
-    version = info.get("version") or meta.get("version") or meta.get("model_version")
-    if version in (None, ""):
-        version = Path(str(info.get("path") or ref)).name or ref
-    enc = pipe.encoder.spec()
-    return ModelInfo(
-        name=str(info.get("name") or meta.get("model_name") or "matcher"),
-        version=str(version),
-        alias=info.get("alias"),
-        ref=ref,
-        source=None if info.get("source") is None else str(info["source"]),
-        fallback_reason=info.get("fallback_reason"),
-        run_id=info.get("run_id"),
-        trained_at=str(info.get("trained_at") or meta.get("trained_at") or "") or None,
-        loaded_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        metrics=_flat_metrics(info.get("metrics") or meta.get("test_metrics") or {}),
-        catalogue_size=len(pipe.catalogue),
-        catalogue_snapshot=pipe.catalogue.snapshot_at.isoformat(),
-        encoder=f"{enc.get('name')} ({enc.get('dim')}-d)",
-    )
-
-
-@dataclass
-class Answer:
-    matches: list[Match]
-    n_candidates: int
-    reason: str | None
-    model_version: str
-    experiment: str | None = None
-    variant: str | None = None
-    sources: list[str] | None = None
-
-
 @dataclass(frozen=True)
 class Served:
-    """One immutable snapshot: the default model, its info, and the experiment router."""
+    """One immutable snapshot: the default model (its info is what ``GET /model`` shows) and
+    the experiment router."""
 
-    pipeline: MatchPipeline
-    info: dict[str, Any]
-    model: ModelInfo
-    router: Any = None  # matcher.online.experiments.ExperimentRouter | None
+    default: LoadedModel
+    router: ExperimentRouter | None = None
 
-    def recommend(self, brief: Brief, k: int, force_variant: str | None = None) -> Answer:
+    @property
+    def model(self) -> ModelInfo:
+        return self.default.info
+
+    def recommend(self, brief: Brief, k: int, force_variant: str | None = None) -> Routed:
         if self.router is None or not self.router.loaded_variants:
             if force_variant is not None:
                 raise NoExperimentError(f"force_variant {force_variant!r}: no experiment is running")
-            rec = self.pipeline.recommend(brief, k)
-            return Answer(rec.matches, rec.n_candidates, rec.reason, self.model.version)
+            return Routed.of(self.default.pipeline.recommend(brief, k), self.model.version)
         try:
-            r = self.router.route(brief, k, (self.pipeline, {**self.info, "version": self.model.version}),
-                                  force_variant=force_variant)
+            return self.router.route(brief, k, self.default, force_variant=force_variant)
         except ValueError as e:
             if force_variant is not None:
                 raise NoExperimentError(f"force_variant: {e}") from e
             raise
-        return Answer(r.matches, r.n_candidates, r.reason, r.model_version, r.experiment, r.variant,
-                      r.sources)
 
-    def recommend_batch(self, briefs: list[Brief], k: int) -> list[Answer]:
-        if self.router is None or not self.router.loaded_variants:
-            return [Answer(r.matches, r.n_candidates, r.reason, self.model.version)
-                    for r in self.pipeline.recommend_batch(briefs, k)]
+    def recommend_batch(self, briefs: list[Brief], k: int) -> list[Routed]:
+        if self.router is None or not self.router.loaded_variants:  # one embedding batch for all
+            return [Routed.of(r, self.model.version) for r in self.default.pipeline.recommend_batch(briefs, k)]
         return [self.recommend(b, k) for b in briefs]
 
 
 def build(config: ServingConfig, ref: str | None = None) -> Served:
     """Resolve, load and warm up the default model and the experiment's models. The exported
     fallback copy is used only for the configured ref: an explicit ``ref`` loads exactly that."""
-    pipe, info = resolve(ref or config.model, None if ref else config.fallback_dir)
+    default = resolve(ref or config.model, None if ref else config.fallback_dir)
     ref = ref or config.model
-    quiet_encoder(pipe, config.brief_cache)
-    warm_up(pipe)  # loads torch when the encoder needs it
+    quiet_encoder(default.pipeline, config.brief_cache)
+    warm_up(default.pipeline)  # loads torch when the encoder needs it
     set_torch_threads(config.torch_threads)
-    mi = model_info(pipe, info, ref)
-    router = None
-    if config.experiment:
-        from matcher.online.experiments import ExperimentRouter, load_experiment
+    if not config.experiment:
+        return Served(default)
+    exp = load_experiment(config.experiment)
+    name, version = default.info.name, default.info.version
 
-        exp = load_experiment(config.experiment)
+    def load_variant(vref: str) -> LoadedModel:
+        if vref in (ref, version, f"models:/{name}/{version}"):
+            return default
+        variant = resolve(vref, None)  # a variant never silently falls back to the champion
+        warm_up(quiet_encoder(variant.pipeline, config.brief_cache))
+        return variant
 
-        def load_variant(vref: str) -> Loaded:
-            if vref in (ref, mi.version, f"models:/{mi.name}/{mi.version}"):
-                return pipe, {**info, "version": mi.version}
-            vpipe, vinfo = resolve(vref, None)  # a variant never silently falls back to the champion
-            warm_up(quiet_encoder(vpipe, config.brief_cache))
-            return vpipe, {**vinfo, "version": model_info(vpipe, vinfo, vref).version}
-
-        router = ExperimentRouter(exp, load_variant)
-        mi = mi.model_copy(update={"experiment": exp.name, "variants": router.loaded_variants})
-    return Served(pipe, info, mi, router)
+    router = ExperimentRouter(exp, load_variant)
+    info = default.info.model_copy(update={"experiment": exp.name, "variants": router.loaded_variants})
+    return Served(replace(default, info=info), router)
 
 
 class ModelHolder:

@@ -1,8 +1,10 @@
 """BentoML service: rank creators for a brief, take feedback, report and reload the model.
 
 Thin by design: pydantic models from ``matcher.schemas`` in and out, ``MatchPipeline`` (via
-``serving.model_state``) for every answer, ``matcher.online.requestlog`` for the durable log. Nothing
-is loaded at import; the model is resolved when a worker starts (``ServingConfig.from_env``).
+``serving.model_state``) for every answer (a ``matcher.online.experiments.Routed``: the
+recommendation plus model version and experiment variant), ``matcher.online.requestlog`` for
+the durable log. Nothing is loaded at import; the model is resolved when a worker starts
+(``ServingConfig.from_env``).
 
 Run from the repository root: ``bentoml serve serving.service:MatcherService``. Endpoints:
 ``POST /match``, ``POST /match_batch``, ``POST /feedback``, ``GET /model``, ``POST /reload``;
@@ -22,10 +24,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from matcher.schemas import (
+from matcher.api import (
     BatchMatchRequest,
     BatchMatchResponse,
-    Brief,
     FeedbackEvent,
     FeedbackResponse,
     MatchApiRequest,
@@ -33,20 +34,16 @@ from matcher.schemas import (
     ReloadRequest,
     ReloadResponse,
 )
+from matcher.schemas import Brief
 from serving.http import RequestGuard, install_log_filter
 
 with bentoml.importing():
     import anyio.to_thread
 
     from matcher.config import ServingConfig
+    from matcher.online.experiments import Routed
     from matcher.online.requestlog import RequestLog, RequestRecord
-    from serving.model_state import (
-        Answer,
-        ModelHolder,
-        NoExperimentError,
-        ReloadInProgressError,
-        Served,
-    )
+    from serving.model_state import ModelHolder, NoExperimentError, ReloadInProgressError, Served
 
 logger = logging.getLogger(__name__)
 
@@ -97,12 +94,12 @@ class MatcherService:
             return error(503, f"no model loaded: {self.models.error or 'still loading'}")
         return served
 
-    def _response(self, request_id: str, served: Served, a: Answer, latency_ms: float) -> MatchResponse:
+    def _response(self, request_id: str, served: Served, a: Routed, latency_ms: float) -> MatchResponse:
         return MatchResponse(request_id=request_id, model_name=served.model.name, model_version=a.model_version,
                              matches=a.matches, n_candidates=a.n_candidates, reason=a.reason,
                              latency_ms=round(latency_ms, 3), variant=a.variant)
 
-    def _record(self, request_id: str, brief: Brief, k: int, served: Served, a: Answer,
+    def _record(self, request_id: str, brief: Brief, k: int, served: Served, a: Routed,
                 latency_ms: float) -> RequestRecord:
         return RequestRecord(request_id=request_id, brief=brief, k=k, model_name=served.model.name,
                              model_version=a.model_version, matches=a.matches, n_candidates=a.n_candidates,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -69,6 +68,9 @@ class RetrievalConfig(_Strict):
 
 
 class LGBMParams(_Strict):
+    """Hyper-parameters of one LightGBM model, in scikit-learn's names; ``ranking.boosting``
+    turns them into LightGBM's own (the one place that does)."""
+
     n_estimators: int = 300
     learning_rate: float = 0.05
     num_leaves: int = 31
@@ -79,19 +81,21 @@ class LGBMParams(_Strict):
     reg_lambda: float = 1.0
     early_stopping_rounds: int = 30
 
-    def lgb_train_params(self) -> dict[str, Any]:
-        """The same settings in ``lightgbm.train`` vocabulary (rounds are passed separately)."""
-        d = self.lgbm_kwargs()
-        d.pop("n_estimators")
-        return {"learning_rate": d["learning_rate"], "num_leaves": d["num_leaves"],
-                "min_data_in_leaf": d["min_child_samples"], "bagging_fraction": d["subsample"],
-                "bagging_freq": d["subsample_freq"], "feature_fraction": d["colsample_bytree"],
-                "lambda_l2": d["reg_lambda"]}
 
-    def lgbm_kwargs(self) -> dict[str, Any]:
-        d = self.model_dump()
-        d.pop("early_stopping_rounds")
-        return d
+class LGBMThreads(_Strict):
+    """How many OpenMP threads LightGBM uses. A property of the machine, not of the model: kept
+    out of ``TrainConfig`` so saved pipelines and logged parameters do not depend on it."""
+
+    fit: int = Field(default=2, ge=1, description="Threads when fitting a model.")
+    predict: int = Field(
+        default=1, ge=1,
+        description="Threads when predicting fewer than ``parallel_predict_rows`` rows: a request scores a "
+        "few hundred rows, where OpenMP threads cost more than they save and spin-wait badly on busy "
+        "shared cores.",
+    )
+    parallel_predict_rows: int = Field(
+        default=5_000, ge=0, description="From this many rows on, predictions use LightGBM's default threads."
+    )
 
 
 class ScoringConfig(_Strict):

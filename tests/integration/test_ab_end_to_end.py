@@ -9,8 +9,11 @@ import pytest
 from typer.testing import CliRunner
 
 from matcher.evaluation.verdicts import NO_DIFFERENCE
-from matcher.online.analysis import analyze_experiment, read_request_log
+from matcher.lifecycle.loaded import LoadedModel, describe
+from matcher.online.analysis import analyze_experiment
 from matcher.online.experiments import ExperimentConfig, ExperimentRouter
+from matcher.online.requestlog import read_request_log, write_request_log
+from matcher.online.synthetic import synthetic_log
 from matcher.online.traffic import MemoPipeline, detection_study, simulate_inprocess
 from matcher.ranking.embeddings import HashingEncoder
 from matcher.ranking.pipeline import MatchPipeline
@@ -46,12 +49,14 @@ def market():
     return pool, TinyTruth(tables.briefs, brand_sd=1.0)
 
 
-def _router(mode: str, a_dir, b_dir, name: str) -> tuple[ExperimentRouter, tuple]:
-    cache: dict[str, MemoPipeline] = {}
+def _router(mode: str, a_dir, b_dir, name: str) -> tuple[ExperimentRouter, LoadedModel]:
+    cache: dict[str, LoadedModel] = {}
 
-    def load(ref: str):
-        cache.setdefault(ref, MemoPipeline(MatchPipeline.load(ref)))
-        return cache[ref], {"version": ref[-12:]}
+    def load(ref: str) -> LoadedModel:
+        if ref not in cache:
+            pipe = MemoPipeline(MatchPipeline.load(ref))
+            cache[ref] = LoadedModel(pipe, describe(pipe, version=ref[-12:]))
+        return cache[ref]
     cfg = ExperimentConfig(name=name, mode=mode, variants={"A": str(a_dir), "B": str(b_dir)})
     return ExperimentRouter(cfg, load, seed=0), load(str(a_dir))
 
@@ -118,6 +123,31 @@ def test_cli_offline_logs_to_mlflow(tmp_path, monkeypatch, tiny_pipeline_dir, wo
     assert "logged.ndcg_at_10.mean_diff" in run.data.metrics
     arts = {a.path for a in mlflow.MlflowClient().list_artifacts(run.info.run_id, "plots")}
     assert "plots/paired_differences_logged.png" in arts
+
+
+def test_cli_report_logs_to_mlflow(tmp_path, monkeypatch):
+    from matcher.cli.main import app
+
+    db = write_request_log(synthetic_log(600, {"A": 0.5, "B": 0.5}, lift={"B": -0.5}, experiment="exp", seed=6),
+                           tmp_path / "requests.db")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(app, ["ab", "report", "--experiment", "exp", "--log", str(db), "--expected",
+                                   "A=0.5,B=0.5", "--json", "--n-boot", "200"])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.stdout)
+    import mlflow
+
+    run = mlflow.get_run(d["mlflow_run_id"])
+    m = run.data.metrics
+    assert m["A.accept_rate"] == pytest.approx(d["variants"]["A"]["metrics"]["accept_rate"]["estimate"])
+    assert m["B.lift.accept_rate.estimate"] == pytest.approx(
+        d["variants"]["B"]["lift_vs_control"]["accept_rate"]["estimate"])
+    assert m["A.requests"] == d["variants"]["A"]["requests"] and "srm_p_value" in m
+    assert d["variants"]["A"]["metrics"]["mean_rating"]["estimate"] is None and "A.mean_rating" not in m
+    assert run.data.params["verdict"] == d["verdict"] and run.data.tags["matcher.kind"] == "ab"
+    arts = {a.path for a in mlflow.MlflowClient().list_artifacts(run.info.run_id, "plots")}
+    assert arts == {"plots/rates_by_variant.png", "plots/lift_vs_control.png"}
 
 
 def test_simulated_traffic_over_http_against_the_real_service(tmp_path, tiny_pipeline_dir, worse_dir, market):

@@ -167,7 +167,7 @@ def test_same_config_data_and_seed_give_identical_metrics(lab):
 
 
 def test_failed_logging_never_registers_or_moves_aliases(lab, monkeypatch):
-    import matcher.lifecycle.runs as tracking
+    import matcher.lifecycle.runs as runs
     from matcher.training.run import run
 
     c = lab.client
@@ -177,7 +177,7 @@ def test_failed_logging_never_registers_or_moves_aliases(lab, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(tracking, "log_pipeline_model", boom)
+    monkeypatch.setattr(runs, "log_pipeline_model", boom)
     cfg = tiny_config(data_dir=str(lab.market), out_dir=str(lab.root / "models" / "failed"), seed=5)
     with pytest.raises(RuntimeError, match="disk full"):
         run(cfg, progress=False, encoder=HashingEncoder())
@@ -242,13 +242,15 @@ def test_pyfunc_input_variants_and_errors(lab):
 def test_resolve_pipeline_references(lab, ref, version, alias):
     from matcher.lifecycle.registry import resolve_pipeline
 
-    pipe, info = resolve_pipeline(ref, lab.tracking, fallback_dir=None)
-    assert (info["name"], info["version"], info["alias"]) == ("matcher", version, alias)
+    loaded = resolve_pipeline(ref, lab.tracking, fallback_dir=None)
+    pipe, info = loaded.pipeline, loaded.info
+    assert (info.name, info.version, info.alias, info.ref) == ("matcher", version, alias, ref)
+    assert info.source == f"models:/matcher/{version}" and info.fallback_reason is None
     run = lab.run_a if version == "1" else lab.run_b
-    assert info["run_id"] == run.run_id
-    assert info["metrics"]["logged.model.ndcg_at_10"] == pytest.approx(
+    assert info.run_id == run.run_id
+    assert info.metrics["logged.model.ndcg_at_10"] == pytest.approx(
         run.evaluation.metrics()["logged"]["model"]["ndcg@10"])
-    assert info["trained_at"] == run.pipeline.metadata["trained_at"]
+    assert info.trained_at == run.pipeline.metadata["trained_at"]
     brief = briefs_to_models(run.tables.briefs.tail(1))[0]
     assert [m.influencer_id for m in pipe.recommend(brief, 5).matches] == \
         [m.influencer_id for m in run.pipeline.recommend(brief, 5).matches]
@@ -271,20 +273,21 @@ def test_export_then_serve_without_a_store(lab, tmp_path):
     brief = briefs_to_models(lab.run_a.tables.briefs.tail(1))[0]
     expected = [m.influencer_id for m in lab.run_a.pipeline.recommend(brief, 5).matches]
     # directory reference
-    pipe, dinfo = resolve_pipeline(str(dest), lab.tracking, fallback_dir=None)
-    assert dinfo["version"] == "1" and [m.influencer_id for m in pipe.recommend(brief, 5).matches] == expected
+    d = resolve_pipeline(str(dest), lab.tracking, fallback_dir=None)
+    assert d.info.version == "1" and d.info.metrics == info["metrics"]
+    assert [m.influencer_id for m in d.pipeline.recommend(brief, 5).matches] == expected
     # the store is gone (missing sqlite file) or unreachable (closed port): fall back, fast
     for uri in (f"sqlite:///{tmp_path / 'nowhere' / 'mlflow.db'}", "http://127.0.0.1:9"):
         down = TrackingConfig(uri=uri)
-        pipe, finfo = resolve_pipeline("champion", down, fallback_dir=dest)
-        assert finfo["version"] == "1" and finfo["source"] == str(dest) and "fallback_reason" in finfo
-        assert [m.influencer_id for m in pipe.recommend(brief, 5).matches] == expected
+        f = resolve_pipeline("champion", down, fallback_dir=dest)
+        assert f.info.version == "1" and f.info.source == str(dest) and f.info.fallback_reason
+        assert [m.influencer_id for m in f.pipeline.recommend(brief, 5).matches] == expected
         with pytest.raises(ModelResolutionError, match="matcher export"):
             resolve_pipeline("champion", down, fallback_dir=tmp_path / "empty")
     assert not (tmp_path / "nowhere").exists()  # resolving never creates a store
     # an unknown version falls back too
-    _, vinfo = resolve_pipeline("99", lab.tracking, fallback_dir=dest)
-    assert "no version 99" in vinfo["fallback_reason"]
+    fallback_reason = resolve_pipeline("99", lab.tracking, fallback_dir=dest).info.fallback_reason
+    assert fallback_reason is not None and "no version 99" in fallback_reason
 
 
 def test_runs_listing_and_cli(lab):
@@ -415,8 +418,9 @@ def test_cli_train_with_minilm_then_pyfunc_parity(fresh_lab):
         args += ["--set", s]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
-    pipe, info = resolve_pipeline("challenger", lab.tracking, fallback_dir=None)
-    assert info["version"] == "1" and pipe.encoder.spec()["kind"] == "sentence-transformers"
+    loaded = resolve_pipeline("challenger", lab.tracking, fallback_dir=None)
+    pipe = loaded.pipeline
+    assert loaded.info.version == "1" and pipe.encoder.spec()["kind"] == "sentence-transformers"
     brief = briefs_to_models(_briefs(lab).tail(1))[0]
     expected = pipe.recommend(brief, 5)
     with using_tracking(lab.tracking):

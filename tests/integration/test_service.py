@@ -69,11 +69,17 @@ def db_rows(path: Path, sql: str, params: tuple = ()) -> list[tuple]:
 
 
 # --------------------------------------------------------------------------- happy paths
-def test_health_readiness_and_model_info(client):
+def test_health_readiness_and_model_info(client, tiny_pipeline_dir):
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 200
     info = client.get("/model").json()
-    assert info["name"] == "matcher" and info["version"] and info["catalogue_size"] == 48
+    assert set(info) == {"name", "version", "alias", "ref", "source", "fallback_reason", "run_id", "trained_at",
+                         "loaded_at", "metrics", "catalogue_size", "catalogue_snapshot", "encoder", "experiment",
+                         "variants"}
+    assert info["name"] == "matcher" and info["catalogue_size"] == 48
+    # a plain saved folder is named after the folder; ref and source are where it came from
+    assert info["version"] == tiny_pipeline_dir.name and info["ref"] == info["source"] == str(tiny_pipeline_dir)
+    assert info["alias"] is None and info["fallback_reason"] is None and info["metrics"] == {}
     assert info["encoder"].startswith("hashing") and info["trained_at"]
     assert info["experiment"] is None and info["variants"] == []
 

@@ -7,12 +7,15 @@ import logging
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from matcher.cli.common import AsJson, Verbose, console, fail, out, setup_logging
+
+if TYPE_CHECKING:
+    from matcher.lifecycle.loaded import LoadedModel
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +41,7 @@ def _publish(d: dict[str, Any], *, plots: Path | None, track: bool, make_plots: 
              show: Callable[[dict[str, Any]], None]) -> None:
     """Plots (to ``plots``, or a temporary folder when only MLflow wants them), the MLflow run
     (its id goes into ``d``), then ``d`` as JSON or as tables."""
-    from matcher.online.analysis import log_to_mlflow
+    from matcher.online.report import log_to_mlflow
 
     with tempfile.TemporaryDirectory(prefix="matcher-ab-") as tmp:
         pdir = plots if plots is not None else (Path(tmp) if track else None)
@@ -124,6 +127,14 @@ def _print_report(d: dict[str, Any]) -> None:
     out.print(f"verdict ({basis}): [bold]{d['verdict']}[/]")
 
 
+def _resolve(ref: str) -> LoadedModel:
+    """A registry alias or version, or a model directory; never the exported champion in its
+    place (a fallback would silently compare the champion to itself)."""
+    from matcher.lifecycle.registry import resolve_pipeline
+
+    return resolve_pipeline(ref, fallback_dir=None)
+
+
 def _find_config(name: str) -> Path | None:
     """``serving/experiments/NAME.yaml``, else the file there whose ``name:`` is NAME."""
     import yaml
@@ -157,16 +168,19 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Both models rank A's held-out briefs: paired differences per metric, overall and per segment."""
         setup_logging(verbose)
-        from matcher.evaluation import compare as ab_offline
+        from matcher.evaluation import report
+        from matcher.lifecycle.store import metric_key
 
         try:
-            comp = ab_offline.run_offline(a, b, data, n_boot=n_boot, seed=seed)
+            ma, mb = _resolve(a), _resolve(b)
+            comp = report.compare_held_out(ma.pipeline, mb.pipeline, data, refs=(a, b), n_boot=n_boot, seed=seed,
+                                           versions=(ma.info.version, mb.info.version))
         except (FileNotFoundError, ValueError, KeyError) as e:
             fail(str(e))
         _publish(comp.to_dict(), plots=plots, track=track,
-                 make_plots=lambda pdir: [f for v in ("logged", "catalogue") for f in ab_offline.offline_plots(comp, pdir, v)],
-                 run_name=f"offline {a} vs {b}", params=comp.info, metrics=lambda: ab_offline.offline_mlflow_metrics(comp),
-                 as_json=as_json, show=_print_offline)
+                 make_plots=lambda pdir: [f for v in ("logged", "catalogue") for f in report.offline_plots(comp, pdir, v)],
+                 run_name=f"offline {a} vs {b}", params=comp.info,
+                 metrics=lambda: report.offline_mlflow_metrics(comp, metric_key), as_json=as_json, show=_print_offline)
 
     @ab.command()
     def report(
@@ -188,12 +202,14 @@ def register(app: typer.Typer) -> None:
         setup_logging(verbose)
         from matcher.online import analysis as AB
         from matcher.online.experiments import load_experiment
+        from matcher.online.report import report_mlflow_metrics, report_plots
+        from matcher.online.requestlog import read_request_log
 
         cfg_path = config or _find_config(experiment)
         try:
             cfg = load_experiment(cfg_path) if cfg_path is not None else None
             shares = AB.parse_shares(expected) if expected else (cfg.traffic if cfg else None)
-            frames = AB.read_request_log(log, experiment)
+            frames = read_request_log(log, experiment)
         except (FileNotFoundError, ValueError) as e:
             fail(str(e))
         if cfg is not None and cfg.name != experiment:
@@ -209,8 +225,8 @@ def register(app: typer.Typer) -> None:
             fail(str(e))
         params = {"experiment": experiment, "log": str(log), "mode": rep.mode, "control": rep.control,
                   "verdict": rep.verdict, "alpha": alpha, "mde": mde}
-        _publish(rep.to_dict(), plots=plots, track=track, make_plots=lambda pdir: AB.report_plots(rep, pdir),
-                 run_name=f"report {experiment}", params=params, metrics=lambda: AB.report_mlflow_metrics(rep),
+        _publish(rep.to_dict(), plots=plots, track=track, make_plots=lambda pdir: report_plots(rep, pdir),
+                 run_name=f"report {experiment}", params=params, metrics=lambda: report_mlflow_metrics(rep),
                  as_json=as_json, show=_print_report)
 
     @ab.command()
@@ -249,11 +265,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Requests A/B and interleaving need to detect the A-B difference (in-process simulation)."""
         setup_logging(verbose)
-        from matcher.evaluation.compare import resolve_ref
         from matcher.online import traffic
 
         try:
-            pipes = {"A": resolve_ref(a)[0], "B": resolve_ref(b)[0]}
+            pipes = {"A": _resolve(a).pipeline, "B": _resolve(b).pipeline}
             briefs = traffic.held_out_briefs(data)
             truth = traffic.require_truth(data)
             sizes = [int(x) for x in grid.split(",") if x.strip()]

@@ -1,7 +1,7 @@
 """Model lifecycle commands for the ``matcher`` CLI: promote, runs, tune, export.
 
-Thin: parse, build config, call one function in ``matcher.lifecycle.promotion`` / ``tracking`` /
-``tuning``, print. ``register(app)`` adds them to the main Typer app.
+Thin: parse, build config, call one function in ``matcher.lifecycle.promotion`` / ``runs`` /
+``registry`` or ``matcher.training.tuning``, print. ``register(app)`` adds them to the main Typer app.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from matcher.cli import ab, lifecycle
 from matcher.cli.common import AsJson, Verbose, console, fail, out, setup_logging
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -165,12 +166,9 @@ def match(
     _print_matches(rec.matches, f"Top {len(rec.matches)} of {rec.n_candidates:,} creators passing the filters")
 
 
-from matcher.cli.ab import register as _register_ab; _register_ab(app)  # noqa: E402, E702, I001
-
-
-from matcher.cli.lifecycle import register as _register_lifecycle  # noqa: E402
-
-_register_lifecycle(app)
+# the command groups after the core commands (``matcher --help`` lists them in this order)
+ab.register(app)
+lifecycle.register(app)
 
 
 def main() -> None:  # pragma: no cover

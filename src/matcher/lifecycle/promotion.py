@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 from matcher.config import GateConfig, TrackingConfig
+from matcher.evaluation.compare import compare_offline
+from matcher.evaluation.metrics import METRICS
 from matcher.lifecycle.registry import get_alias_version, load_registered, version_for
 from matcher.lifecycle.store import (
     CHALLENGER,
@@ -67,32 +69,24 @@ def compare_pipelines(champion: Any, challenger: Any, tables: Any, brief_ids: li
                       truth: Any | None = None, metrics: tuple[str, ...] = COMPARED_METRICS,
                       progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Paired per-brief comparison of two pipelines on the same briefs (b = challenger,
-    a = champion). Returns (comparison: one row per metric, per_brief: long table)."""
-    from matcher.evaluation.offline import evaluate
-    from matcher.evaluation.stats import paired_comparison
-
+    a = champion), each ranking its own lists as its evaluation would (``compare_offline`` with
+    ``shared=False``). Returns (comparison: one row per metric, per_brief: long table)."""
     if gate.view == "catalogue" and truth is None:
         raise ValueError("the catalogue view needs the simulator's truth (data_dir/truth)")
-    per = {}
-    for role, pipe in (("champion", champion), ("challenger", challenger)):
-        res = evaluate(pipe, tables, brief_ids, truth=truth, views=(gate.view,), seed=0, progress=progress)
-        pq = res.per_query
-        if pq.empty:
-            raise ValueError(f"no held-out brief could be evaluated in the {gate.view} view")
-        per[role] = pq[(pq["view"] == gate.view) & (pq["system"] == "model")].set_index("brief_id")
-    ids = per["challenger"].index.intersection(per["champion"].index)
-    rows, long = [], []
-    for m in metrics:
-        if m not in per["challenger"].columns:
-            continue
-        a = per["champion"].loc[ids, m].to_numpy(float)
-        b = per["challenger"].loc[ids, m].to_numpy(float)
-        rows.append({"metric": m, "primary": m == gate.metric, **paired_comparison(a, b)})
-        long.append(pd.DataFrame({"brief_id": ids, "metric": m, "champion": a, "challenger": b}))
-    comparison = pd.DataFrame(rows)
-    if gate.metric not in set(comparison.get("metric", [])):
-        raise ValueError(f"gate metric {gate.metric!r} is not computed; have {list(comparison.get('metric', []))}")
-    return comparison, pd.concat(long, ignore_index=True)
+    computed = [m for m in metrics if m in METRICS]
+    if gate.metric not in computed:
+        raise ValueError(f"gate metric {gate.metric!r} is not computed; have {computed}")
+    comp = compare_offline(champion, challenger, tables, brief_ids, truth, metrics=computed,
+                           labels=("champion", "challenger"), views=(gate.view,), segments=False, shared=False,
+                           progress=progress)
+    if comp.per_brief.empty:
+        raise ValueError(f"no held-out brief could be evaluated in the {gate.view} view")
+    comparison = comp.comparisons.drop(columns=["view", "segment_type", "segment"])
+    comparison.insert(1, "primary", comparison["metric"] == gate.metric)
+    pb = comp.per_brief.rename(columns={"a": "champion", "b": "challenger"})
+    per_brief = pd.concat([pb.loc[pb["metric"] == m, ["brief_id", "metric", "champion", "challenger"]]
+                           for m in computed], ignore_index=True)
+    return comparison, per_brief
 
 
 def gate_passes(comparison: pd.DataFrame, gate: GateConfig) -> tuple[bool, str]:
@@ -139,8 +133,8 @@ def promote(tracking: TrackingConfig | None = None, data_dir: str | Path | None 
     else:
         from matcher.data.io import load_market
 
-        challenger, _ = load_registered(chal, cfg, alias=CHALLENGER)
-        champion, _ = load_registered(champ, cfg, alias=CHAMPION)
+        challenger = load_registered(chal, cfg, alias=CHALLENGER).pipeline
+        champion = load_registered(champ, cfg, alias=CHAMPION).pipeline
         ddir = Path(data_dir or challenger.metadata.get("data_dir") or "")
         if not str(ddir) or not ddir.is_dir():
             raise FileNotFoundError(f"held-out data folder {str(ddir)!r} not found (the challenger's "

@@ -1,5 +1,6 @@
 """The model registry, read side: find a version (alias, number, URI), download its pipeline,
-resolve a reference for serving (with the exported fallback), export a self-contained copy.
+load it as a ``LoadedModel``, resolve a reference for serving (with the exported fallback),
+export a self-contained copy.
 
 Nothing here changes MLflow's global state: clients are bound to the configured store, and
 downloads go to temporary folders (the pipeline is read fully into memory by ``load``).
@@ -14,7 +15,6 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import mlflow
 import pandas as pd
@@ -23,6 +23,7 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
 from matcher.config import TrackingConfig
+from matcher.lifecycle.loaded import LoadedModel, describe
 from matcher.lifecycle.store import (
     CHAMPION,
     MODEL_INFO,
@@ -32,9 +33,6 @@ from matcher.lifecycle.store import (
     flat_metrics,
     quiet_downloads,
 )
-
-if TYPE_CHECKING:
-    from matcher.ranking.pipeline import MatchPipeline
 
 logger = logging.getLogger(__name__)
 
@@ -76,37 +74,28 @@ def download_pipeline(mv: ModelVersion, dst: str | Path, tracking: TrackingConfi
     return local / spec["path"]
 
 
-def _info(pipe: MatchPipeline, **kw: Any) -> dict[str, Any]:
-    return {"name": kw.get("name"), "version": kw.get("version"), "alias": kw.get("alias"),
-            "run_id": kw.get("run_id"), "source": kw.get("source"),
-            "trained_at": pipe.metadata.get("trained_at"),
-            "metrics": flat_metrics(pipe.metadata.get("test_metrics") or {}),
-            **{k: v for k, v in kw.items() if k not in ("name", "version", "alias", "run_id", "source")}}
-
-
-def load_registered(mv: ModelVersion, tracking: TrackingConfig | None = None,
-                    alias: str | None = None) -> tuple[MatchPipeline, dict[str, Any]]:
+def load_registered(mv: ModelVersion, tracking: TrackingConfig | None = None, alias: str | None = None,
+                    ref: str | None = None) -> LoadedModel:
+    """A registered version, read fully into memory (the download folder is removed)."""
     from matcher.ranking.pipeline import MatchPipeline
 
     with tempfile.TemporaryDirectory(prefix="matcher-model-") as tmp:
-        pipe = MatchPipeline.load(download_pipeline(mv, tmp, tracking))  # read fully into memory
-    return pipe, _info(pipe, name=mv.name, version=str(mv.version), alias=alias, run_id=mv.run_id,
-                       source=f"models:/{mv.name}/{mv.version}",
-                       tracking_uri=(tracking or TrackingConfig()).resolved_uri())
+        pipe = MatchPipeline.load(download_pipeline(mv, tmp, tracking))
+    return LoadedModel(pipe, describe(pipe, ref=ref, source=f"models:/{mv.name}/{mv.version}", name=mv.name,
+                                      version=str(mv.version), alias=alias, run_id=mv.run_id))
 
 
-def load_directory(path: str | Path) -> tuple[MatchPipeline, dict[str, Any]]:
+def load_directory(path: str | Path, ref: str | None = None, fallback_reason: str | None = None) -> LoadedModel:
     """A saved pipeline folder; an exported one carries MODEL_INFO.json (name, version, ...)."""
     from matcher.ranking.pipeline import MatchPipeline
 
     path = Path(path)
     pipe = MatchPipeline.load(path)
     meta = json.loads((path / MODEL_INFO).read_text()) if (path / MODEL_INFO).exists() else {}
-    info = _info(pipe, name=meta.get("name"), version=meta.get("version"), alias=meta.get("alias"),
-                 run_id=meta.get("run_id"), source=str(path))
-    if meta.get("metrics"):
-        info["metrics"] = meta["metrics"]
-    return pipe, info
+    return LoadedModel(pipe, describe(pipe, ref=ref, source=str(path), name=meta.get("name"),
+                                      version=meta.get("version"), alias=meta.get("alias"),
+                                      run_id=meta.get("run_id"), metrics=meta.get("metrics"),
+                                      fallback_reason=fallback_reason))
 
 
 @dataclass
@@ -142,27 +131,25 @@ def parse_ref(ref: str | None, default_name: str) -> ModelRef:
 
 
 def resolve_pipeline(ref: str | None = None, tracking: TrackingConfig | None = None,
-                     fallback_dir: str | Path | None = "models/champion") -> tuple[MatchPipeline, dict[str, Any]]:
-    """The pipeline a serving process should load, and what it is (name, version, alias, run_id,
-    source, trained_at, metrics). Resolved once at start-up; when the store is unreachable or
-    the reference does not resolve, falls back to an exported copy in ``fallback_dir``."""
+                     fallback_dir: str | Path | None = "models/champion") -> LoadedModel:
+    """The model a serving process should load, and what it is. Resolved once at start-up; when
+    the store is unreachable or the reference does not resolve, falls back to an exported copy in
+    ``fallback_dir`` (``info.fallback_reason`` then says why)."""
     cfg = tracking or TrackingConfig()
     try:
         r = parse_ref(ref, cfg.model_name)
         if r.directory is not None:
-            return load_directory(r.directory)
+            return load_directory(r.directory, ref=ref)
         check_reachable(cfg)
         client = client_for(cfg)
         mv = version_for(client, r.name or cfg.model_name, r.alias, r.version)
-        return load_registered(mv, cfg, alias=r.alias)
+        return load_registered(mv, cfg, alias=r.alias, ref=ref)
     except Exception as e:  # noqa: BLE001  (MLflow, network, sqlite and file errors alike)
         fb = Path(fallback_dir) if fallback_dir else None
         if fb is not None and (fb / "pipeline.json").exists():
             logger.warning("cannot resolve model %r from %s (%s); loading the exported model in %s",
                            ref, cfg.resolved_uri(), e, fb)
-            pipe, info = load_directory(fb)
-            info["fallback_reason"] = str(e)
-            return pipe, info
+            return load_directory(fb, ref=ref, fallback_reason=str(e))
         hint = f"; no exported model in {fb} either (run `matcher export`)" if fb else ""
         raise ModelResolutionError(f"cannot resolve model {ref or CHAMPION!r}: {e}{hint}") from e
 

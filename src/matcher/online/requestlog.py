@@ -6,22 +6,26 @@ whose response was sent survives a killed process and a power cut (``NORMAL`` su
 killed process only, and is a little faster). Several processes (BentoML workers) may share
 one file: SQLite serialises writers and ``busy_timeout`` makes them wait instead of failing.
 
-The A/B analysis (``matcher.online.analysis``) and the retraining merge (``matcher.online.to_training``) read these
-tables; columns may be added, never renamed.
+This module owns the tables: the schema, the service's writer (``RequestLog``) and the one
+reader (``read_request_log``, frames for the A/B analysis and the retraining merge), plus
+``write_request_log`` for logs made of frames (simulations). Columns may be added, never renamed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from matcher.schemas import Brief, Match
 
@@ -43,7 +47,19 @@ CREATE INDEX IF NOT EXISTS impressions_by_influencer ON impressions(request_id, 
 CREATE INDEX IF NOT EXISTS requests_by_time ON requests(created_at);
 """
 
-EXTRA_IMPRESSION_COLUMNS = {"estimated_cost_usd": "REAL", "expected_engagements": "REAL"}
+COST_COLUMN = "estimated_cost_usd"  # per impression; logs of older versions lack it
+EXTRA_IMPRESSION_COLUMNS = {COST_COLUMN: "REAL", "expected_engagements": "REAL"}
+# table columns in order (what the writers insert and frames carry)
+REQUEST_COLUMNS: tuple[str, ...] = (
+    "request_id", "created_at", "brand_id", "brief_id", "brief_json", "k", "model_name", "model_version",
+    "experiment", "variant", "latency_ms", "n_candidates", "n_results", "status", "error")
+IMPRESSION_COLUMNS: tuple[str, ...] = ("request_id", "position", "influencer_id", "score", "fit_score", "variant",
+                                       *EXTRA_IMPRESSION_COLUMNS)
+FEEDBACK_COLUMNS: tuple[str, ...] = ("request_id", "influencer_id", "event", "value", "created_at")
+_INSERT_REQUEST, _INSERT_IMPRESSION, _INSERT_FEEDBACK = (
+    f"{verb} INTO {table}({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+    for verb, table, cols in (("INSERT", "requests", REQUEST_COLUMNS), ("INSERT", "impressions", IMPRESSION_COLUMNS),
+                              ("INSERT OR IGNORE", "feedback", FEEDBACK_COLUMNS)))
 
 
 def now_iso() -> str:
@@ -63,9 +79,9 @@ class RequestRecord:
     brief: Brief
     k: int
     model_name: str
-    model_version: str
+    model_version: str | None  # None when routing failed before a model was chosen
     matches: Sequence[Match] = ()
-    n_candidates: int = 0
+    n_candidates: int | None = 0
     latency_ms: float | None = None
     status: str = "ok"  # ok | empty | error
     error: str | None = None
@@ -111,17 +127,10 @@ class RequestLog:
             logger.warning("request log %s: journal_mode is %s, not WAL", self.path, mode)
         con.execute(f"PRAGMA synchronous={synchronous.upper()}")
         with self._tx() as c:
-            c.executescript_in_tx(SCHEMA)
-            self._migrate(c)
-
-    @staticmethod
-    def _migrate(c: _Tx) -> None:
-        """Add columns this version writes to a log created by an older one (or by a tool that
-        wrote the minimal schema)."""
-        have = {r[1] for r in c.execute("PRAGMA table_info(impressions)").fetchall()}
-        for col, typ in EXTRA_IMPRESSION_COLUMNS.items():
-            if col not in have:
-                c.execute(f"ALTER TABLE impressions ADD COLUMN {col} {typ}")
+            for stmt in (s.strip() for s in SCHEMA.split(";")):
+                if stmt:
+                    c.execute(stmt)
+            _add_missing_columns(c)
 
     # ------------------------------------------------------------------ plumbing
     def _conn(self) -> sqlite3.Connection:
@@ -129,8 +138,18 @@ class RequestLog:
             raise RuntimeError(f"request log {self.path} is closed")
         return self._con
 
-    def _tx(self) -> _Tx:
-        return _Tx(self)
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """Hold the lock, BEGIN IMMEDIATE, COMMIT (ROLLBACK on error)."""
+        with self._lock:
+            con = self._conn()
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
 
     # ------------------------------------------------------------------ writes
     def log_request(self, record: RequestRecord | None = None, /, **fields: Any) -> None:
@@ -144,18 +163,16 @@ class RequestLog:
         req_rows = [r.request_row() for r in records]
         imp_rows = [row for r in records for row in r.impression_rows()]
         with self._tx() as c:
-            c.executemany("INSERT INTO requests VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", req_rows)
+            c.executemany(_INSERT_REQUEST, req_rows)
             if imp_rows:
-                c.executemany("INSERT INTO impressions(request_id, position, influencer_id, score, "
-                              "fit_score, variant, estimated_cost_usd, expected_engagements) "
-                              "VALUES (?,?,?,?,?,?,?,?)", imp_rows)
+                c.executemany(_INSERT_IMPRESSION, imp_rows)
 
     def log_feedback(self, request_id: str, influencer_id: str, event: str, value: float = 1.0,
                      created_at: str | None = None) -> bool:
         """Store one event; ``False`` when (request, influencer, event) was already stored (the
         first value is kept: feedback is idempotent)."""
         with self._tx() as c:
-            cur = c.execute("INSERT OR IGNORE INTO feedback VALUES (?,?,?,?,?)",
+            cur = c.execute(_INSERT_FEEDBACK,
                             (request_id, influencer_id, event, float(value), created_at or now_iso()))
             return cur.rowcount == 1
 
@@ -216,35 +233,68 @@ class RequestLog:
         self.close()
 
 
-class _Tx:
-    """``with log._tx() as c``: hold the lock, BEGIN IMMEDIATE, COMMIT (or ROLLBACK on error)."""
+def _add_missing_columns(con: sqlite3.Connection) -> None:
+    """Add the columns this version writes to a log created by an older one (or by a tool that
+    wrote the minimal schema)."""
+    have = {r[1] for r in con.execute("PRAGMA table_info(impressions)").fetchall()}
+    for col, typ in EXTRA_IMPRESSION_COLUMNS.items():
+        if col not in have:
+            con.execute(f"ALTER TABLE impressions ADD COLUMN {col} {typ}")
 
-    def __init__(self, log: RequestLog) -> None:
-        self.log = log
 
-    def __enter__(self) -> _Tx:
-        self.log._lock.acquire()
-        try:
-            self.con = self.log._conn()
-            self.con.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            self.log._lock.release()
-            raise
-        return self
+# --------------------------------------------------------------------------- frames
+@dataclass
+class RequestLogFrames:
+    """The three tables as frames: what the A/B analysis and the retraining merge read."""
 
-    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
-        return self.con.execute(sql, params)
+    requests: pd.DataFrame
+    impressions: pd.DataFrame
+    feedback: pd.DataFrame
 
-    def executemany(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> sqlite3.Cursor:
-        return self.con.executemany(sql, rows)
+    @classmethod
+    def from_records(cls, records: Sequence[RequestRecord],
+                     feedback: Sequence[tuple[str, str, str, float, str]] = ()) -> RequestLogFrames:
+        """The frames a ``RequestLog`` holding these records and ``feedback`` rows (in
+        ``FEEDBACK_COLUMNS`` order) would read back, without a file."""
+        return cls(pd.DataFrame([r.request_row() for r in records], columns=list(REQUEST_COLUMNS)),
+                   pd.DataFrame([row for r in records for row in r.impression_rows()],
+                                columns=list(IMPRESSION_COLUMNS)),
+                   pd.DataFrame(list(feedback), columns=list(FEEDBACK_COLUMNS)))
 
-    def executescript_in_tx(self, script: str) -> None:
-        for stmt in (s.strip() for s in script.split(";")):
-            if stmt:
-                self.con.execute(stmt)
+    def head(self, n_requests: int) -> RequestLogFrames:
+        """The first ``n_requests`` requests (log order) and their impressions and feedback."""
+        keep = self.requests.iloc[:n_requests]
+        ids = set(keep["request_id"])
+        return RequestLogFrames(keep, self.impressions[self.impressions["request_id"].isin(ids)],
+                                self.feedback[self.feedback["request_id"].isin(ids)])
 
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        try:
-            self.con.execute("COMMIT" if exc_type is None else "ROLLBACK")
-        finally:
-            self.log._lock.release()
+
+def read_request_log(path: str | Path, experiment: str | None = None) -> RequestLogFrames:
+    """Requests (in log order) of one experiment, or all, with their impressions and feedback
+    (in no particular order). Read-only: safe while the service writes."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"request log {p} does not exist")
+    where, params = ("WHERE experiment = ?", (experiment,)) if experiment else ("", ())
+    sub = f"SELECT request_id FROM requests {where}"
+    with contextlib.closing(sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True)) as con:
+        req = pd.read_sql_query(f"SELECT * FROM requests {where} ORDER BY created_at, rowid", con, params=params)
+        imp = pd.read_sql_query(f"SELECT * FROM impressions WHERE request_id IN ({sub})", con, params=params)
+        fb = pd.read_sql_query(f"SELECT * FROM feedback WHERE request_id IN ({sub})", con, params=params)
+    return RequestLogFrames(req, imp, fb)
+
+
+def write_request_log(frames: RequestLogFrames, path: str | Path) -> Path:
+    """Append frames to a SQLite file with this schema (simulated logs; the service writes
+    through ``RequestLog``)."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.closing(sqlite3.connect(p)) as con, con:
+        con.executescript(SCHEMA)
+        _add_missing_columns(con)
+        for table, df, cols in (("requests", frames.requests, REQUEST_COLUMNS),
+                                ("impressions", frames.impressions, IMPRESSION_COLUMNS),
+                                ("feedback", frames.feedback, FEEDBACK_COLUMNS)):
+            if len(df):
+                df.reindex(columns=list(cols)).to_sql(table, con, if_exists="append", index=False)
+    return p

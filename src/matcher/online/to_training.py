@@ -18,7 +18,6 @@ historical one, a later request of the same brief an earlier one. A brief withou
 from __future__ import annotations
 
 import logging
-import sqlite3
 from pathlib import Path
 
 import pandas as pd
@@ -31,30 +30,23 @@ from matcher.data.io import (
     validate_briefs,
     validate_outcomes,
 )
-from matcher.schemas import Brief
+from matcher.online.requestlog import read_request_log
+from matcher.schemas import BINARY_FEEDBACK_EVENTS, Brief
 
 logger = logging.getLogger(__name__)
 
 KEY = [S.BRIEF_ID, S.INFLUENCER_ID]
-_EVENT_COLUMNS = {"post_engagements": S.POST_ENGAGEMENTS, "clicks": S.CLICKS,
-                  "conversions": S.CONVERSIONS, "rating": S.BRAND_RATING}
-
-
-def _read(db_path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    p = Path(db_path)
-    if not p.is_file():
-        raise FileNotFoundError(f"request log {p} does not exist")
-    with sqlite3.connect(f"file:{p.resolve()}?mode=ro", uri=True) as con:
-        req = pd.read_sql_query("SELECT request_id, created_at, brief_json FROM requests "
-                                "WHERE status = 'ok' ORDER BY created_at, rowid", con)
-        imp = pd.read_sql_query("SELECT request_id, position, influencer_id FROM impressions", con)
-        fb = pd.read_sql_query("SELECT request_id, influencer_id, event, value FROM feedback", con)
-    return req, imp, fb
+# the outcome column each feedback event fills (``shortlisted`` has none yet): yes/no events and
+# counts share their column's name, the rating fills ``brand_rating``
+EVENT_OUTCOME_COLUMNS: dict[str, str] = {
+    **{e: e for e in S.FEEDBACK_EVENTS if e in (*S.OUTCOME_REQUIRED, *S.OUTCOME_OPTIONAL)},
+    "rating": S.BRAND_RATING}
 
 
 def logged_tables(db_path: str | Path, require_feedback: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Raw (unvalidated) briefs and outcomes rows from the log, oldest request first."""
-    req, imp, fb = _read(db_path)
+    log = read_request_log(db_path)
+    req, imp, fb = log.requests[log.requests["status"] == "ok"], log.impressions, log.feedback
     if require_feedback:
         req = req[req["request_id"].isin(set(fb["request_id"]))]
     brief_rows, order = [], {}
@@ -77,9 +69,9 @@ def logged_tables(db_path: str | Path, require_feedback: bool = True) -> tuple[p
         wide = fb.pivot_table(index=["request_id", "influencer_id"], columns="event", values="value",
                               aggfunc="last")
         imp = imp.join(wide, on=["request_id", "influencer_id"])
-    for col in ("contacted", "accepted", *_EVENT_COLUMNS):
-        if col not in imp.columns:
-            imp[col] = float("nan")
+    for event in EVENT_OUTCOME_COLUMNS:
+        if event not in imp.columns:
+            imp[event] = float("nan")
     accepted = imp["accepted"].fillna(0) > 0
     out = pd.DataFrame({
         S.BRIEF_ID: imp["request_id"].map(briefs.set_index("request_id")[S.BRIEF_ID]),
@@ -87,7 +79,7 @@ def logged_tables(db_path: str | Path, require_feedback: bool = True) -> tuple[p
         S.SHOWN_POSITION: imp["position"].astype(int),
         S.CONTACTED: (imp["contacted"].fillna(0) > 0) | accepted,
         S.ACCEPTED: accepted,
-        **{dst: imp[src] for src, dst in _EVENT_COLUMNS.items()},
+        **{col: imp[e] for e, col in EVENT_OUTCOME_COLUMNS.items() if e not in BINARY_FEEDBACK_EVENTS},
     })
     out["_order"] = imp["request_id"].map(order).to_numpy()
     out = out.sort_values(["_order", S.SHOWN_POSITION], kind="stable").drop(columns="_order")

@@ -4,17 +4,15 @@
   market, feedback drawn from the market's hidden utility (``Truth.draw_outcomes`` on the list
   the service returned, at the positions it showed).
 - ``simulate_inprocess``: the same loop without HTTP: ``ExperimentRouter`` + pipelines, the log
-  kept as frames (and optionally written to a SQLite file with the request-log schema).
-- ``synthetic_log``: a request log drawn from a known statistical model (brand propensities,
-  position bias, a chosen lift), no models at all: fast enough to check the analysis' error
-  rates over many seeded runs.
+  kept as frames (and optionally written to a SQLite request log).
 - ``detection_study``: requests each design (A/B vs interleaving) needs to detect a difference.
+
+Logs drawn from a statistical model, without pipelines, are ``matcher.online.synthetic``.
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -26,25 +24,17 @@ from urllib.parse import urlparse
 import numpy as np
 import pandas as pd
 
-from matcher.online.analysis import RequestLogFrames, analyze_experiment
-from matcher.online.experiments import (
-    INTERLEAVED,
-    ExperimentConfig,
-    ExperimentRouter,
-    assign,
-)
+from matcher.lifecycle.loaded import LoadedModel, describe
+from matcher.online.analysis import analyze_experiment
+from matcher.online.experiments import ExperimentConfig, ExperimentRouter
+from matcher.online.requestlog import RequestLogFrames, RequestRecord, write_request_log
+from matcher.online.to_training import EVENT_OUTCOME_COLUMNS
 from matcher.ranking.pipeline import MatchPipeline, Recommendation
-from matcher.schemas import Brief
+from matcher.schemas import BINARY_FEEDBACK_EVENTS, COUNT_FEEDBACK_EVENTS, Brief
 from matcher.simulator.truth import load_truth
 
 logger = logging.getLogger(__name__)
 
-REQUEST_COLUMNS = ("request_id", "created_at", "brand_id", "brief_id", "brief_json", "k", "model_name",
-                   "model_version", "experiment", "variant", "latency_ms", "n_candidates", "n_results",
-                   "status", "error")
-IMPRESSION_COLUMNS = ("request_id", "position", "influencer_id", "score", "fit_score", "variant",
-                      "estimated_cost_usd", "expected_engagements")
-FEEDBACK_COLUMNS = ("request_id", "influencer_id", "event", "value", "created_at")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -53,44 +43,21 @@ class OutcomeModel(Protocol):
                       rng: np.random.Generator) -> pd.DataFrame: ...
 
 
-def write_log(frames: RequestLogFrames, path: str | Path) -> Path:
-    """Append frames to a SQLite file with the request-log schema (``matcher.online.requestlog``)."""
-    from matcher.online.requestlog import SCHEMA
-
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(p) as con:
-        con.executescript(SCHEMA)
-        for table, df, cols in (("requests", frames.requests, REQUEST_COLUMNS),
-                                ("impressions", frames.impressions, IMPRESSION_COLUMNS),
-                                ("feedback", frames.feedback, FEEDBACK_COLUMNS)):
-            if len(df):
-                df.reindex(columns=list(cols)).to_sql(table, con, if_exists="append", index=False)
-    return p
-
-
-def _frames(requests: list[dict[str, Any]], impressions: list[dict[str, Any]],
-            feedback: list[dict[str, Any]]) -> RequestLogFrames:
-    return RequestLogFrames(pd.DataFrame(requests, columns=list(REQUEST_COLUMNS)),
-                            pd.DataFrame(impressions, columns=list(IMPRESSION_COLUMNS)),
-                            pd.DataFrame(feedback, columns=list(FEEDBACK_COLUMNS)))
-
-
 def feedback_events(outcomes: pd.DataFrame, influencer_ids: Sequence[str]) -> list[tuple[str, str, float]]:
-    """(influencer_id, event, value) for every positive outcome of a shown list; absent = 0."""
+    """(influencer_id, event, value) for every positive outcome of a shown list (absent = 0;
+    a rating is sent whatever its value)."""
     ids = outcomes["influencer_id"].astype(str).tolist() if "influencer_id" in outcomes.columns \
         else list(influencer_ids)
     out: list[tuple[str, str, float]] = []
     for iid, row in zip(ids, outcomes.to_dict("records"), strict=True):
-        for col, event in (("contacted", "contacted"), ("accepted", "accepted"),
-                           ("post_engagements", "post_engagements"), ("clicks", "clicks"),
-                           ("conversions", "conversions"), ("brand_rating", "rating")):
+        for event, col in EVENT_OUTCOME_COLUMNS.items():
             v = row.get(col)
             if v is None or pd.isna(v):
                 continue
             v = float(v)
-            if event == "rating" or v > 0:
-                out.append((iid, event, 1.0 if event in ("contacted", "accepted") else v))
+            binary = event in BINARY_FEEDBACK_EVENTS
+            if v > 0 or not (binary or event in COUNT_FEEDBACK_EVENTS):
+                out.append((iid, event, 1.0 if binary else v))
     return out
 
 
@@ -113,7 +80,7 @@ class MemoPipeline:
         return getattr(self.pipe, name)
 
 
-def simulate_inprocess(router: ExperimentRouter, default: tuple[Any, dict[str, Any]], briefs: Sequence[Brief],
+def simulate_inprocess(router: ExperimentRouter, default: LoadedModel, briefs: Sequence[Brief],
                        truth: OutcomeModel, n_requests: int, k: int = 10, seed: int = 0,
                        log_path: str | Path | None = None,
                        start: datetime = datetime(2025, 1, 1, tzinfo=UTC)) -> RequestLogFrames:
@@ -122,7 +89,8 @@ def simulate_inprocess(router: ExperimentRouter, default: tuple[Any, dict[str, A
     if not briefs:
         raise ValueError("no briefs to simulate")
     rng = np.random.default_rng(seed)
-    reqs, imps, fbs = [], [], []
+    records: list[RequestRecord] = []
+    fbs: list[tuple[str, str, str, float, str]] = []
     for i in range(n_requests):
         brief = briefs[int(rng.integers(len(briefs)))]
         rid = f"sim{seed}-{i:07d}"
@@ -134,84 +102,21 @@ def simulate_inprocess(router: ExperimentRouter, default: tuple[Any, dict[str, A
         except Exception as e:  # logged like the service would, the simulation goes on
             routed, status, error = None, "error", f"{type(e).__name__}: {e}"
         latency = 1000 * (time.perf_counter() - t0)
-        reqs.append({"request_id": rid, "created_at": ts, "brand_id": brief.brand_id, "brief_id": brief.brief_id,
-                     "brief_json": brief.model_dump_json(), "k": k, "model_name": "matcher",
-                     "model_version": routed.model_version if routed else None,
-                     "experiment": routed.experiment if routed else router.config.name if router.config else None,
-                     "variant": routed.variant if routed else None, "latency_ms": latency,
-                     "n_candidates": routed.n_candidates if routed else None,
-                     "n_results": len(routed.matches) if routed else 0, "status": status, "error": error})
+        records.append(RequestRecord(
+            request_id=rid, brief=brief, k=k, model_name="matcher", created_at=ts, latency_ms=latency,
+            status=status, error=error, model_version=routed.model_version if routed else None,
+            experiment=routed.experiment if routed else router.config.name if router.config else None,
+            variant=routed.variant if routed else None, n_candidates=routed.n_candidates if routed else None,
+            matches=routed.matches if routed else (), sources=routed.sources if routed else None))
         if routed is None or not routed.matches:
             continue
         ids = [m.influencer_id for m in routed.matches]
-        teams = routed.sources or [routed.variant] * len(ids)
-        for pos, (m, team) in enumerate(zip(routed.matches, teams, strict=True), start=1):
-            imps.append({"request_id": rid, "position": pos, "influencer_id": m.influencer_id, "score": m.score,
-                         "fit_score": m.fit_score, "variant": team, "estimated_cost_usd": m.estimated_cost_usd,
-                         "expected_engagements": m.expected_engagement.engagements})
         outcomes = truth.draw_outcomes(str(brief.brief_id), ids, np.arange(1, len(ids) + 1), rng)
-        for iid, event, value in feedback_events(outcomes, ids):
-            fbs.append({"request_id": rid, "influencer_id": iid, "event": event, "value": value, "created_at": ts})
-    frames = _frames(reqs, imps, fbs)
+        fbs.extend((rid, iid, event, value, ts) for iid, event, value in feedback_events(outcomes, ids))
+    frames = RequestLogFrames.from_records(records, fbs)
     if log_path is not None:
-        write_log(frames, log_path)
+        write_request_log(frames, log_path)
     return frames
-
-
-# --------------------------------------------------------------------------- statistical
-def synthetic_log(n_requests: int, shares: Mapping[str, float], *, mode: str = "ab", n_brands: int = 200,
-                  k: int = 10, base_rate: float = 0.05, lift: Mapping[str, float] | None = None,
-                  concentration: float = 20.0, experiment: str = "synthetic", seed: int = 0) -> RequestLogFrames:
-    """A log from a known model: brand b accepts a creator at position j with probability
-    ``p_b * d_j * (1 + lift[variant])`` where ``p_b ~ Beta`` (mean ``base_rate``, brands differ:
-    lower ``concentration`` = more heterogeneity), ``d_j`` a 1/log2 position discount (mean 1
-    over the list), brand activity log-normal (a few brands send many requests). A/B assigns
-    brands with the real hash; interleaving splits every list between the two teams by team
-    draft over disjoint rankings, each team's creators carrying that team's lift."""
-    rng = np.random.default_rng(seed)
-    names = list(shares)
-    lift = dict(lift or {})
-    p_brand = rng.beta(base_rate * concentration, (1 - base_rate) * concentration, size=n_brands)
-    activity = rng.lognormal(0.0, 1.0, size=n_brands)
-    brands = rng.choice(n_brands, size=n_requests, p=activity / activity.sum())
-    brand_ids = np.array([f"brand{b:05d}" for b in range(n_brands)], dtype=object)
-    d = 1.0 / np.log2(np.arange(2, k + 2))
-    d = d / d.mean()
-    if mode == "ab":
-        cfg = ExperimentConfig(name=experiment, variants={n: n for n in names}, traffic=dict(shares))
-        arm = {b: assign(cfg, b) for b in brand_ids[np.unique(brands)]}
-        variant = np.array([arm[b] for b in brand_ids[brands]], dtype=object)
-        teams = np.repeat(variant[:, None], k, axis=1)
-    else:  # team draft over disjoint rankings: each pair of slots is (A, B) or (B, A) by a coin
-        variant = np.full(n_requests, INTERLEAVED, dtype=object)
-        first = rng.integers(2, size=(n_requests, (k + 1) // 2))
-        order = np.stack([first, 1 - first], axis=2).reshape(n_requests, -1)[:, :k]
-        teams = np.asarray(names[:2], dtype=object)[order]
-    mult = np.vectorize(lambda t: 1.0 + lift.get(t, 0.0), otypes=[float])(teams)
-    q = np.minimum(1.0, p_brand[brands][:, None] * d[None, :] * mult)
-    c = np.minimum(1.0, 2.5 * q)
-    contacted = rng.random(q.shape) < c
-    accepted = contacted & (rng.random(q.shape) < np.divide(q, c, out=np.zeros_like(q), where=c > 0))
-    start = pd.Timestamp("2025-01-01", tz="UTC")
-    rid = np.array([f"syn{seed}-{i:07d}" for i in range(n_requests)], dtype=object)
-    ts = np.array([(start + pd.Timedelta(seconds=i)).isoformat() for i in range(n_requests)], dtype=object)
-    requests = pd.DataFrame({
-        "request_id": rid, "created_at": ts, "brand_id": brand_ids[brands],
-        "brief_id": np.char.add("brief-", brands.astype(str)).astype(object), "brief_json": None, "k": k,
-        "model_name": "matcher", "model_version": "1", "experiment": experiment, "variant": variant,
-        "latency_ms": rng.lognormal(3.5, 0.3, size=n_requests), "n_candidates": 300, "n_results": k,
-        "status": "ok", "error": None})
-    iid = np.array([f"inf{j}" for j in range(k)], dtype=object)
-    impressions = pd.DataFrame({
-        "request_id": np.repeat(rid, k), "position": np.tile(np.arange(1, k + 1), n_requests),
-        "influencer_id": np.tile(iid, n_requests), "score": np.tile(np.arange(k, 0, -1.0), n_requests),
-        "fit_score": 0.5, "variant": teams.ravel()})
-    fb = []
-    for event, hit in (("contacted", contacted), ("accepted", accepted)):
-        r, j = np.nonzero(hit)
-        fb.append(pd.DataFrame({"request_id": rid[r], "influencer_id": iid[j], "event": event, "value": 1.0,
-                                "created_at": ts[r]}))
-    return RequestLogFrames(requests, impressions, pd.concat(fb, ignore_index=True))
 
 
 # --------------------------------------------------------------------------- sensitivity
@@ -233,14 +138,15 @@ def detection_study(pipes: Mapping[str, Any], briefs: Sequence[Brief], truth: Ou
     ``"A wins"``). ``pipes`` maps the two variant names to pipelines."""
     names = list(pipes)
     memo = {n: (MemoPipeline(p) if not isinstance(p, MemoPipeline) else p) for n, p in pipes.items()}
+    models = {n: LoadedModel(p, describe(p, version=n)) for n, p in memo.items()}
     rows = []
     grid = sorted(grid)
     for seed in seeds:
         for mode in ("ab", "interleave"):
             cfg = ExperimentConfig(name=f"study-{mode}", mode=mode, variants={n: n for n in names},
                                    salt=f"study-seed-{seed}")
-            router = ExperimentRouter(cfg, lambda ref: (memo[ref], {"version": ref}), seed=seed)
-            log = simulate_inprocess(router, (memo[names[0]], {"version": names[0]}), briefs, truth, grid[-1],
+            router = ExperimentRouter(cfg, models.__getitem__, seed=seed)
+            log = simulate_inprocess(router, models[names[0]], briefs, truth, grid[-1],
                                      k=k, seed=seed)
             verdicts = []
             for n in grid:

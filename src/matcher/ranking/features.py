@@ -8,7 +8,7 @@ NaN, which LightGBM routes natively, so a partial catalogue degrades instead of 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,8 @@ from numpy.typing import NDArray
 
 from matcher import schemas as S
 from matcher.ranking.catalogue import Catalogue
+from matcher.ranking.estimator import check_fitted
+from matcher.ranking.history import AlignedHistory
 from matcher.schemas import AGE_INDEX, COUNTRY_INDEX, PLATFORM_INDEX, Brief
 
 logger = logging.getLogger(__name__)
@@ -39,102 +41,6 @@ FEATURES: tuple[str, ...] = (
 CATEGORICAL: tuple[str, ...] = ("platform",)
 
 
-@dataclass
-class History:
-    """Past outcomes per creator, queryable "as of" a time without leakage.
-
-    Rows are sorted by (creator, brief time); prefix sums answer "what happened before t"
-    for many creators at once with one ``searchsorted``.
-    """
-
-    ids: NDArray[np.object_]  # influencer id per event
-    days: NDArray[np.float64]  # brief created_at in days since epoch
-    contacted: NDArray[np.float64]
-    accepted: NDArray[np.float64]
-    rating: NDArray[np.float64]  # NaN if none
-
-    @classmethod
-    def from_outcomes(cls, outcomes: pd.DataFrame, briefs: pd.DataFrame) -> History:
-        if len(outcomes) == 0:
-            return cls.empty()
-        t = pd.to_datetime(briefs.set_index(S.BRIEF_ID)[S.CREATED_AT])
-        created = outcomes[S.BRIEF_ID].map(t)
-        rating = (pd.to_numeric(outcomes[S.BRAND_RATING], errors="coerce")
-                  if S.BRAND_RATING in outcomes.columns else pd.Series(np.nan, index=outcomes.index))
-        return cls(
-            ids=outcomes[S.INFLUENCER_ID].astype(str).to_numpy(dtype=object),
-            days=_days(created),
-            contacted=outcomes[S.CONTACTED].astype(float).to_numpy(),
-            accepted=outcomes[S.ACCEPTED].astype(float).to_numpy(),
-            rating=rating.to_numpy(dtype=float),
-        )
-
-    @classmethod
-    def empty(cls) -> History:
-        z = np.zeros(0)
-        return cls(np.zeros(0, dtype=object), z, z, z, z)
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def aligned(self, cat: Catalogue) -> AlignedHistory:
-        return AlignedHistory(self, cat)
-
-
-class AlignedHistory:
-    """History keyed by catalogue row; creators unknown to the history have none (cold start)."""
-
-    def __init__(self, hist: History, cat: Catalogue) -> None:
-        rows = np.array([cat.index.get(str(i), -1) for i in hist.ids], dtype=np.int64)
-        keep = rows >= 0
-        rows, days = rows[keep], hist.days[keep]
-        order = np.lexsort((days, rows))
-        self.rows = rows[order]
-        self.days = days[order]
-        self.key = self.rows.astype(np.float64) * 1e7 + self.days
-        rated = ~np.isnan(hist.rating[keep][order])
-
-        def prefix(x: NDArray[np.float64]) -> NDArray[np.float64]:
-            return np.concatenate([[0.0], np.cumsum(x)])
-
-        self.c_shown = prefix(np.ones(len(order)))
-        self.c_contacted = prefix(hist.contacted[keep][order])
-        self.c_accepted = prefix(hist.accepted[keep][order])
-        self.c_rated = prefix(rated.astype(float))
-        self.c_rating = prefix(np.nan_to_num(hist.rating[keep][order], nan=0.0))
-
-    def before(self, rows: NDArray[np.int64], day: float) -> dict[str, NDArray[np.float64]]:
-        lo = np.searchsorted(self.key, rows.astype(np.float64) * 1e7 - 1.0, side="left")
-        hi = np.searchsorted(self.key, rows.astype(np.float64) * 1e7 + day, side="left")
-        shown = self.c_shown[hi] - self.c_shown[lo]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            contacted = self.c_contacted[hi] - self.c_contacted[lo]
-            accepted = self.c_accepted[hi] - self.c_accepted[lo]
-            rated = self.c_rated[hi] - self.c_rated[lo]
-            rsum = self.c_rating[hi] - self.c_rating[lo]
-            return {
-                "hist_shown": shown,
-                "hist_contact_rate": np.where(shown > 0, contacted / shown, np.nan),
-                "hist_accept_rate": np.where(contacted > 0, accepted / contacted, np.nan),
-                "hist_mean_rating": np.where(rated > 0, rsum / rated, np.nan),
-            }
-
-
-def _days(ts: pd.Series | pd.Timestamp) -> NDArray[np.float64]:
-    epoch = pd.Timestamp("1970-01-01")
-    if isinstance(ts, pd.Timestamp):
-        return np.array([(ts.tz_localize(None) if ts.tzinfo else ts) - epoch]) / pd.Timedelta(days=1)
-    s = pd.to_datetime(ts)
-    if getattr(s.dt, "tz", None) is not None:
-        s = s.dt.tz_localize(None)
-    return ((s - epoch) / pd.Timedelta(days=1)).to_numpy(dtype=float)
-
-
-def brief_day(brief: Brief, default: pd.Timestamp) -> float:
-    ts = pd.Timestamp(brief.created_at) if brief.created_at is not None else default
-    return float(_days(ts)[0])
-
-
 class PairFeaturizer:
     """Computes ``FEATURES`` for one brief and many catalogue rows.
 
@@ -147,23 +53,34 @@ class PairFeaturizer:
         self.features = features
 
     def fit(self, cat: Catalogue) -> PairFeaturizer:
+        names = list(self.features) if self.features else list(FEATURES)
+        unknown = set(names) - set(FEATURES)
+        if unknown:
+            raise ValueError(f"unknown feature(s) {sorted(unknown)}; known: {list(FEATURES)}")
         tiers = np.array([S.follower_tier(f) for f in cat.followers], dtype=object)
         er = cat.stats["engagement_rate"]
         df = pd.DataFrame({"p": cat.platforms, "t": tiers, "er": er}).dropna()
         self.typical_er_ = {f"{p}/{t}": float(v) for (p, t), v in df.groupby(["p", "t"])["er"].median().items()}
         self.global_er_ = float(np.nanmedian(er)) if np.isfinite(er).any() else 0.01
-        self.feature_names_ = list(self.features) if self.features else list(FEATURES)
-        unknown = set(self.feature_names_) - set(FEATURES)
-        if unknown:
-            raise ValueError(f"unknown feature(s) {sorted(unknown)}; known: {list(FEATURES)}")
+        self.feature_names_ = names
         return self
 
-    def _check(self) -> None:
-        if not hasattr(self, "typical_er_"):
-            raise RuntimeError("PairFeaturizer is not fitted: call fit(catalogue) first")
+    def state(self) -> dict[str, Any]:
+        """Parameters and fitted state, as saved in ``pipeline.json`` under ``featurizer``."""
+        check_fitted(self, "typical_er_")
+        return {"top_posts": self.top_posts, "features": list(self.feature_names_),
+                "typical_er": dict(self.typical_er_), "global_er": self.global_er_}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> PairFeaturizer:
+        obj = cls(top_posts=state["top_posts"], features=state["features"])
+        obj.feature_names_ = list(state["features"])
+        obj.typical_er_ = {k: float(v) for k, v in state["typical_er"].items()}
+        obj.global_er_ = float(state["global_er"])
+        return obj
 
     def typical_er(self, cat: Catalogue, rows: NDArray[np.int64]) -> NDArray[np.float64]:
-        self._check()
+        check_fitted(self, "typical_er_")
         return np.array([self.typical_er_.get(f"{cat.platforms[r]}/{S.follower_tier(cat.followers[r])}",
                                               self.global_er_) for r in rows], dtype=float)
 
@@ -172,9 +89,9 @@ class PairFeaturizer:
                   history: AlignedHistory | None, day: float) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
         """Feature matrix (len(rows), n_features) and, per row, the index of its post most
         similar to the brief (-1 when the creator has no posts)."""
-        self._check()
+        check_fitted(self, "typical_er_")
         n = len(rows)
-        f: dict[str, NDArray[np.float64]] = {}
+        f: dict[str, NDArray[np.floating[Any]]] = {}
         q = query.astype(np.float32)
         f["sim_profile"] = cat.profile[rows] @ q
         f["sim_bio"] = cat.bio_emb[rows] @ q

@@ -26,8 +26,10 @@ from matcher import schemas as S
 from matcher.config import CatalogueConfig, EncoderConfig, TrainConfig
 from matcher.ranking.catalogue import Catalogue
 from matcher.ranking.embeddings import TextEncoder, encoder_from_spec
+from matcher.ranking.estimator import Stateful
 from matcher.ranking.explain import reasons
-from matcher.ranking.features import History, PairFeaturizer, brief_day
+from matcher.ranking.features import PairFeaturizer
+from matcher.ranking.history import History, brief_day
 from matcher.ranking.models import CostModel, EngagementModel, FitRanker
 from matcher.ranking.retrieval import ExactIndex, VectorIndex, retrieve
 from matcher.ranking.text import brief_text
@@ -189,6 +191,8 @@ class MatchPipeline:
                 "catalogue_snapshot": self.catalogue.snapshot_at.isoformat()}
 
     def save(self, path: str | Path) -> Path:
+        """One folder: ``pipeline.json`` (config, metadata, encoder spec, featurizer state), one
+        JSON file per model, the catalogue arrays and the history table."""
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         state = {
@@ -196,17 +200,15 @@ class MatchPipeline:
             "config": self.config.model_dump(),
             "metadata": self.metadata,
             "encoder": self.encoder.spec(),
-            "featurizer": {"top_posts": self.featurizer.top_posts, "features": self.feature_names,
-                           "typical_er": self.featurizer.typical_er_, "global_er": self.featurizer.global_er_},
+            "featurizer": self.featurizer.state(),
         }
         (path / "pipeline.json").write_text(json.dumps(state, indent=2, default=str))
-        (path / "ranker.json").write_text(json.dumps(self.ranker.state()))
-        (path / "engagement.json").write_text(json.dumps(self.engagement.state()))
-        (path / "cost.json").write_text(json.dumps(self.cost_model.state()))
+        models: dict[str, Stateful] = {"ranker": self.ranker, "engagement": self.engagement,
+                                       "cost": self.cost_model}
+        for name, model in models.items():
+            (path / f"{name}.json").write_text(json.dumps(model.state()))
         np.savez(path / "catalogue.npz", **self.catalogue.to_arrays())
-        h = self.history
-        pd.DataFrame({"influencer_id": h.ids.astype(str), "day": h.days, "contacted": h.contacted,
-                      "accepted": h.accepted, "rating": h.rating}).to_parquet(path / "history.parquet")
+        self.history.to_frame().to_parquet(path / "history.parquet")
         return path
 
     @classmethod
@@ -222,19 +224,16 @@ class MatchPipeline:
                              f"(this matcher reads format {FORMAT_VERSION})")
         config = TrainConfig.model_validate(state["config"])
         enc = encoder or encoder_from_spec(state["encoder"], encoder_config or config.encoder)
-        fz = state["featurizer"]
-        featurizer = PairFeaturizer(top_posts=fz["top_posts"], features=fz["features"])
-        featurizer.feature_names_ = list(fz["features"])
-        featurizer.typical_er_ = {k: float(v) for k, v in fz["typical_er"].items()}
-        featurizer.global_er_ = float(fz["global_er"])
         with np.load(path / "catalogue.npz", allow_pickle=False) as z:
             cat = Catalogue.from_arrays({k: z[k] for k in z.files})
-        hdf = pd.read_parquet(path / "history.parquet")
-        history = History(ids=hdf["influencer_id"].astype(str).to_numpy(dtype=object),
-                          days=hdf["day"].to_numpy(float), contacted=hdf["contacted"].to_numpy(float),
-                          accepted=hdf["accepted"].to_numpy(float), rating=hdf["rating"].to_numpy(float))
-        return cls(config=config, encoder=enc, catalogue=cat, featurizer=featurizer,
-                   ranker=FitRanker.from_state(json.loads((path / "ranker.json").read_text())),
-                   engagement=EngagementModel.from_state(json.loads((path / "engagement.json").read_text())),
-                   cost_model=CostModel.from_state(json.loads((path / "cost.json").read_text())),
-                   history=history, metadata=state.get("metadata", {}))
+
+        def model_state(name: str) -> dict[str, Any]:
+            return json.loads((path / f"{name}.json").read_text())
+
+        return cls(config=config, encoder=enc, catalogue=cat,
+                   featurizer=PairFeaturizer.from_state(state["featurizer"]),
+                   ranker=FitRanker.from_state(model_state("ranker")),
+                   engagement=EngagementModel.from_state(model_state("engagement")),
+                   cost_model=CostModel.from_state(model_state("cost")),
+                   history=History.from_frame(pd.read_parquet(path / "history.parquet")),
+                   metadata=state.get("metadata", {}))

@@ -32,6 +32,7 @@ from distributed import Client, WorkerPlugin, get_worker
 from numpy.typing import NDArray
 
 from matcher.config import CatalogueConfig, EncoderConfig, LGBMParams
+from matcher.ranking.boosting import categorical_index, ranker_params
 from matcher.ranking.catalogue import Catalogue
 from matcher.ranking.embeddings import (
     EmbeddingCache,
@@ -39,7 +40,7 @@ from matcher.ranking.embeddings import (
     TextEncoder,
     encoder_from_spec,
 )
-from matcher.ranking.models import LABEL_GAIN, LAMBDARANK_TRUNCATION, FitRanker, platt_calibration
+from matcher.ranking.models import FitRanker
 
 logger = logging.getLogger(__name__)
 
@@ -201,7 +202,9 @@ def fit_ranker_distributed(X: NDArray[np.float32], y: NDArray[np.int64], group: 
         raise RuntimeError("the Dask cluster has no workers")
     runs = group_partitions(group, n_partitions or len(workers))
     starts = np.concatenate([[0], np.cumsum(group)])
-    dX, dy, dg = [], [], []
+    dX: list[Any] = []
+    dy: list[Any] = []
+    dg: list[Any] = []
     for i, (g0, g1) in enumerate(runs):
         r0, r1 = int(starts[g0]), int(starts[g1])
         where = [workers[i % len(workers)]]
@@ -209,21 +212,15 @@ def fit_ranker_distributed(X: NDArray[np.float32], y: NDArray[np.int64], group: 
                                 (group[g0:g1], dg, (g1 - g0,))):
             fut = client.scatter(arr, workers=where, hash=False)
             out.append(da.from_delayed(fut, shape=shape, dtype=arr.dtype))
-    # fixed settings kept in step with FitRanker.fit; threads follow each worker's nthreads
-    model = DaskLGBMRanker(client=client, objective="lambdarank", random_state=random_state,
-                           verbose=-1, deterministic=True, force_row_wise=True,
-                           label_gain=LABEL_GAIN, lambdarank_truncation_level=LAMBDARANK_TRUNCATION,
-                           **params.lgbm_kwargs())
-    cats = [i for i, n in enumerate(feature_names) if n in categorical]
+    # the local ranker's parameters; threads follow each worker's nthreads
+    model = DaskLGBMRanker(client=client, n_estimators=params.n_estimators,
+                           **ranker_params(params, random_state, threads=None))
     logger.info("training LambdaRank on %d rows, %d queries, %d partitions over %d workers",
                 len(X), len(group), len(runs), len(workers))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(da.concatenate(dX), da.concatenate(dy), group=da.concatenate(dg),
-                  feature_name=list(feature_names), categorical_feature=cats)
-    ranker = FitRanker(params, random_state, categorical)
-    ranker.feature_names_ = list(feature_names)
-    ranker.booster_ = lgb.Booster(model_str=model.to_local().booster_.model_to_string())
-    ranker.evals_result_ = {}
-    ranker.calibration_ = platt_calibration(ranker.decision_function(X), y)
-    return ranker
+                  feature_name=list(feature_names),
+                  categorical_feature=categorical_index(list(feature_names), categorical))
+    booster = lgb.Booster(model_str=model.to_local().booster_.model_to_string())
+    return FitRanker(params, random_state, categorical).adopt(booster, feature_names, X, y)

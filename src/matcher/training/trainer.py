@@ -23,7 +23,8 @@ from matcher.data.io import MarketTables, briefs_to_models
 from matcher.data.labels import Split, relevance_from_outcomes, time_split
 from matcher.ranking.catalogue import Catalogue
 from matcher.ranking.embeddings import SentenceEncoder, TextEncoder
-from matcher.ranking.features import History, PairFeaturizer
+from matcher.ranking.features import PairFeaturizer
+from matcher.ranking.history import History
 from matcher.ranking.models import CostModel, EngagementModel, FitRanker
 from matcher.ranking.pipeline import MatchPipeline
 from matcher.ranking.retrieval import hard_filter

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -72,6 +73,16 @@ def test_names_and_flattening():
     assert flatten({"a": 1, "b": {"c": [1, 2], "d": None}}) == {"a": "1", "b.c": "[1, 2]", "b.d": "null"}
 
 
+def test_flat_metrics_takes_any_depth_and_only_finite_numbers():
+    flat = {"logged.model.ndcg_at_10": 0.5, "catalogue.model.mrr": 1}
+    assert flat_metrics(flat) == {"logged.model.ndcg_at_10": 0.5, "catalogue.model.mrr": 1.0}  # idempotent
+    assert flat_metrics({"a": {"b": {"c": {"recall@5": 2}}}, "top": 0.25}) == {"a.b.c.recall_at_5": 2.0,
+                                                                               "top": 0.25}
+    assert flat_metrics({"v": {"n": np.int64(3), "x": np.float32(0.5), "inf": math.inf, "name": "ndcg",
+                               "flag": True, "list": [1.0]}}) == {"v.n": 3.0, "v.x": 0.5}
+    assert all(type(v) is float for v in flat_metrics({"v": {"n": np.int64(3)}}).values())
+
+
 def test_table_fingerprint_sees_values_and_order():
     df = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
     fp = table_fingerprint(df)
@@ -120,3 +131,45 @@ def test_tuning_base_trial_reproduces_the_trained_ranker(tiny_tables):
     assert extras["best_iteration"] >= 1
     with pytest.raises(ValueError, match="unknown tuning"):
         apply_params(cfg, {"max_depth": 3})
+
+
+# --------------------------------------------------------------------------- loaded models
+def test_saved_and_exported_folders_load_as_typed_models(tiny_pipeline_dir, tmp_path):
+    import dataclasses
+    import json
+    import shutil
+
+    from pydantic import ValidationError
+
+    from matcher.lifecycle.loaded import LoadedModel
+    from matcher.lifecycle.registry import load_directory, resolve_pipeline
+
+    plain = shutil.copytree(tiny_pipeline_dir, tmp_path / "v-plain")
+    m = resolve_pipeline(str(plain), fallback_dir=None)
+    assert isinstance(m, LoadedModel) and m.pipeline.catalogue is not None
+    i = m.info
+    assert (i.name, i.version, i.ref, i.source, i.alias, i.run_id) == ("matcher", "v-plain", str(plain), str(plain),
+                                                                      None, None)
+    assert i.fallback_reason is None and i.catalogue_size == 48 and i.encoder == "hashing-128 (128-d)"
+    assert i.trained_at == m.pipeline.metadata["trained_at"] and i.metrics == {}  # no evaluation saved
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        m.info = i  # type: ignore[misc]
+    with pytest.raises(ValidationError):
+        i.version = "2"  # type: ignore[misc]
+
+    exported = shutil.copytree(tiny_pipeline_dir, tmp_path / "exported")
+    (exported / "MODEL_INFO.json").write_text(json.dumps({
+        "name": "matcher", "version": "7", "alias": "champion", "run_id": "r1",
+        "metrics": {"logged.model.ndcg_at_10": 0.75, "logged.model.auc": None}}))
+    e = load_directory(exported).info
+    assert (e.version, e.alias, e.run_id, e.ref) == ("7", "champion", "r1", None)
+    assert e.metrics == {"logged.model.ndcg_at_10": 0.75}
+
+    # the store is missing: the exported copy is served, saying why; a plain copy is named after the ref
+    down = TrackingConfig(uri=f"sqlite:///{tmp_path / 'absent' / 'mlflow.db'}")
+    f = resolve_pipeline("champion", down, fallback_dir=exported).info
+    assert (f.version, f.ref, f.source) == ("7", "champion", str(exported))
+    assert f.fallback_reason is not None and "no MLflow store" in f.fallback_reason
+    assert resolve_pipeline("champion", down, fallback_dir=plain).info.version == "champion"
+    with pytest.raises(ModelResolutionError, match="matcher export"):
+        resolve_pipeline("champion", down, fallback_dir=tmp_path / "empty")

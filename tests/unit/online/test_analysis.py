@@ -1,5 +1,5 @@
 """A/B analysis: offline paired comparison, request-log reading with known answers, interleaving
-credit, SRM, verdicts, error rates over seeded synthetic logs, the CLI and the HTTP driver."""
+credit, SRM, verdicts, error rates over seeded synthetic logs and the CLI."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import json
 import sqlite3
 from collections import Counter
 
-import httpx
-import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats as sps
@@ -19,15 +17,12 @@ from matcher.evaluation.offline import evaluate
 from matcher.evaluation.stats import required_sample_size_proportion
 from matcher.evaluation.verdicts import NO_DIFFERENCE
 from matcher.online import analysis as AB
-from matcher.online.analysis import (
-    RequestLogFrames,
-    analyze_experiment,
-    interleaving_credit,
-    read_request_log,
-)
-from matcher.online.traffic import drive_service, feedback_events, synthetic_log, write_log
+from matcher.online.analysis import analyze_experiment
+from matcher.online.preference import interleaving_credit
+from matcher.online.requestlog import RequestLogFrames, read_request_log, write_request_log
+from matcher.online.synthetic import synthetic_log
 from matcher.ranking.embeddings import HashingEncoder
-from matcher.schemas import Brief, FeedbackEvent, MatchApiRequest
+from matcher.schemas import Brief
 from tests.helpers import NICHE_NAMES, TinyTruth, tiny_config
 
 
@@ -301,7 +296,7 @@ def test_parse_shares():
 def test_cli_report_json_and_plots(tmp_path):
     from matcher.cli.main import app
 
-    db = write_log(synthetic_log(800, SHARES, lift={"B": -0.5}, experiment="exp", seed=6), tmp_path / "r.db")
+    db = write_request_log(synthetic_log(800, SHARES, lift={"B": -0.5}, experiment="exp", seed=6), tmp_path / "r.db")
     res = CliRunner().invoke(app, ["ab", "report", "--experiment", "exp", "--log", str(db), "--expected",
                                    "A=0.5,B=0.5", "--json", "--no-mlflow", "--n-boot", "200",
                                    "--plots", str(tmp_path / "plots")])
@@ -315,42 +310,10 @@ def test_cli_report_json_and_plots(tmp_path):
     assert res.exit_code == 2 and "no requests" in res.output
 
 
-# --------------------------------------------------------------------------- traffic driver over HTTP (stub)
-def test_drive_service_posts_matches_and_feedback(tiny_tables):
-    truth = TinyTruth(tiny_tables.briefs)
-    seen: Counter = Counter()
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        seen[request.url.path] += 1
-        if request.url.path == "/match":
-            MatchApiRequest.model_validate(body)
-            ids = [f"run{i:02d}" for i in range(body["k"])]
-            return httpx.Response(200, json={"request_id": f"q{seen['/match']}", "variant": "A",
-                                             "matches": [{"influencer_id": i} for i in ids]})
-        FeedbackEvent.model_validate(body)
-        return httpx.Response(200, json={})
-
-    briefs = [Brief(text="marathon training", brief_id="b000", brand_id="brand0")]
-    s = drive_service("http://127.0.0.1:9", briefs, truth, 20, k=5, transport=httpx.MockTransport(handler))
-    assert s["ok"] == 20 and s["variants"] == {"A": 20} and seen["/match"] == 20
-    assert s["feedback_events"] == seen["/feedback"] > 0
-    with pytest.raises(ValueError, match="local service"):
-        drive_service("http://example.com", briefs, truth, 1)
-
-
-def test_feedback_events_only_positive_outcomes():
-    o = pd.DataFrame({"contacted": [True, False], "accepted": [True, False], "post_engagements": [10.0, np.nan],
-                      "clicks": [0.0, np.nan], "conversions": [1.0, np.nan], "brand_rating": [5.0, np.nan]})
-    ev = feedback_events(o, ["i1", "i2"])
-    assert ev == [("i1", "contacted", 1.0), ("i1", "accepted", 1.0), ("i1", "post_engagements", 10.0),
-                  ("i1", "conversions", 1.0), ("i1", "rating", 5.0)]
-
-
 def test_cli_report_finds_the_experiment_config_by_name(tmp_path, monkeypatch):
     from matcher.cli.main import app
 
-    db = write_log(synthetic_log(300, SHARES, experiment="exp", seed=7), tmp_path / "r.db")
+    db = write_request_log(synthetic_log(300, SHARES, experiment="exp", seed=7), tmp_path / "r.db")
     (tmp_path / "serving" / "experiments").mkdir(parents=True)
     (tmp_path / "serving" / "experiments" / "whatever.yaml").write_text(
         "name: exp\nvariants: {A: champion, B: challenger}\ntraffic: {A: 0.5, B: 0.5}\n")

@@ -10,10 +10,13 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
+from matcher.api import ModelInfo
+from matcher.lifecycle.loaded import LoadedModel
 from matcher.online.experiments import (
     INTERLEAVED,
     ExperimentConfig,
     ExperimentRouter,
+    Routed,
     assign,
     assignment_unit,
     bucket,
@@ -45,10 +48,14 @@ class FakePipe:
                               n_candidates=len(self.ids) + int(self.tag))
 
 
+def _loaded(pipe: FakePipe, version: str) -> LoadedModel:
+    return LoadedModel(pipe, ModelInfo(name="matcher", version=version, catalogue_size=len(pipe.ids)))  # type: ignore[arg-type]
+
+
 def _loader(pipes: dict[str, FakePipe], loaded: list[str]):
-    def load(ref: str):
+    def load(ref: str) -> LoadedModel:
         loaded.append(ref)
-        return pipes[ref], {"version": f"v-{ref}"}
+        return _loaded(pipes[ref], f"v-{ref}")
     return load
 
 
@@ -118,8 +125,9 @@ def test_assignment_is_sticky_across_routers_and_calls():
     r2 = ExperimentRouter(c, _loader(pipes, []))
     for i in range(200):
         b = Brief(text="any brief", brand_id=f"brand{i}")
-        v = r1.route(b, 2, (pipes["champion"], {})).variant
-        assert v == r1.route(Brief(text="another brief", brand_id=f"brand{i}"), 2, (pipes["champion"], {})).variant
+        default = _loaded(pipes["champion"], "0")
+        v = r1.route(b, 2, default).variant
+        assert v == r1.route(Brief(text="another brief", brand_id=f"brand{i}"), 2, default).variant
         assert v == r2.variant_for(b) == assign(c, f"brand{i}")
 
 
@@ -153,7 +161,7 @@ def test_router_loads_each_needed_model_once():
 
 def test_router_ab_mode_serves_the_assigned_variant():
     pipes = {"champion": FakePipe(["a", "b", "c"], 1), "challenger": FakePipe(["x", "y", "z"], 2)}
-    default = (FakePipe(["d"], 0), {"version": "v-default"})
+    default = _loaded(FakePipe(["d"], 0), "v-default")
     router = ExperimentRouter(cfg(), _loader(pipes, []))
     seen = set()
     for i in range(50):
@@ -168,12 +176,25 @@ def test_router_ab_mode_serves_the_assigned_variant():
 
 def test_router_without_experiment_or_outside_window_uses_default():
     pipes = {"champion": FakePipe(["a"], 1), "challenger": FakePipe(["b"], 2)}
-    default = (FakePipe(["d"], 0), {"version": "9"})
+    default = _loaded(FakePipe(["d"], 0), "9")
     now = datetime.now(UTC)
     for c in (None, cfg(start=now + timedelta(days=1))):
         r = ExperimentRouter(c, _loader(pipes, [])).route(Brief(text="t", brand_id="b1"), 1, default)
         assert (r.experiment, r.variant, r.model_version) == (None, None, "9")
         assert r.matches[0].influencer_id == "d"
+
+
+def test_routed_is_the_recommendation_plus_where_it_came_from():
+    pipe = FakePipe(["a", "b"], 3)
+    rec = pipe.recommend(Brief(text="t"), 2)
+    r = Routed.of(rec, "4", "exp1", "B")
+    assert isinstance(r, Recommendation)
+    assert (r.matches, r.n_candidates, r.reason) == (rec.matches, 5, None)
+    assert (r.model_version, r.experiment, r.variant, r.sources) == ("4", "exp1", "B", None)
+    assert Routed.of(Recommendation([], 0, "no creator passes the filters"), "4").reason == \
+        "no creator passes the filters"
+    with pytest.raises(TypeError):
+        Routed(rec.matches, 5, None, "4")  # the routing fields are keyword-only: no silent mix-up
 
 
 def test_router_after_stop_loads_nothing_and_releases_models():
@@ -185,14 +206,14 @@ def test_router_after_stop_loads_nothing_and_releases_models():
     router = ExperimentRouter(c, _loader(pipes, loaded))
     assert router.loaded_variants == ["A", "B"]
     c.stop = datetime.now(UTC) - timedelta(seconds=1)
-    r = router.route(Brief(text="t", brand_id="b1"), 1, (FakePipe(["d"], 0), {"version": "0"}))
+    r = router.route(Brief(text="t", brand_id="b1"), 1, _loaded(FakePipe(["d"], 0), "0"))
     assert r.variant is None and router.loaded_variants == []
 
 
 def test_force_variant_for_qa():
     pipes = {"champion": FakePipe(["a"], 1), "challenger": FakePipe(["b"], 2)}
     router = ExperimentRouter(cfg(), _loader(pipes, []))
-    default = (FakePipe(["d"], 0), {})
+    default = _loaded(FakePipe(["d"], 0), "0")
     for i in range(20):
         assert router.route(Brief(text="t", brand_id=f"b{i}"), 1, default, force_variant="B").variant == "B"
     with pytest.raises(ValueError, match="not part of a running experiment"):
@@ -208,7 +229,7 @@ def test_router_interleaves_two_variants():
     c = ExperimentConfig(name="il", mode="interleave", variants={"A": "ma", "B": "mb"})
     router = ExperimentRouter(c, _loader(pipes, []), seed=0)
     for i in range(30):
-        r = router.route(Brief(text="t", brand_id=f"b{i}"), 10, (FakePipe([], 0), {}))
+        r = router.route(Brief(text="t", brand_id=f"b{i}"), 10, _loaded(FakePipe([], 0), "0"))
         ids = [m.influencer_id for m in r.matches]
         assert r.variant == INTERLEAVED and r.experiment == "il" and r.model_version == "v-ma+v-mb"
         assert len(ids) == 10 and len(set(ids)) == 10

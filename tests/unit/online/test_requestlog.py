@@ -1,4 +1,5 @@
-"""RequestLog: the schema other modules read, idempotent feedback, threads, and durability."""
+"""RequestLog: the schema other modules read, idempotent feedback, threads, durability, and the
+one reader and writer of frames."""
 
 from __future__ import annotations
 
@@ -8,9 +9,20 @@ import sys
 import textwrap
 import threading
 
+import pandas as pd
 import pytest
 
-from matcher.online.requestlog import RequestLog, RequestRecord
+from matcher.online.requestlog import (
+    COST_COLUMN,
+    FEEDBACK_COLUMNS,
+    IMPRESSION_COLUMNS,
+    REQUEST_COLUMNS,
+    RequestLog,
+    RequestLogFrames,
+    RequestRecord,
+    read_request_log,
+    write_request_log,
+)
 from matcher.schemas import Brief
 from tests.helpers import match
 
@@ -148,3 +160,72 @@ def test_old_minimal_schema_is_migrated(tmp_path):
 def test_bad_synchronous_mode_is_refused(tmp_path):
     with pytest.raises(ValueError, match="synchronous"):
         RequestLog(tmp_path / "x.db", synchronous="OFF")
+
+
+# --------------------------------------------------------------------------- frames: the one reader and writer
+def test_column_constants_are_the_schemas_columns(tmp_path):
+    path = tmp_path / "log.db"
+    RequestLog(path).close()
+    assert tuple(columns(path, "requests")) == REQUEST_COLUMNS
+    assert tuple(columns(path, "impressions")) == IMPRESSION_COLUMNS
+    assert tuple(columns(path, "feedback")) == FEEDBACK_COLUMNS
+
+
+def test_reader_returns_what_the_service_wrote(tmp_path):
+    """``from_records`` (simulations) and ``read_request_log`` (the file) agree row for row."""
+    path = tmp_path / "with space & ?odd#chars" / "log.db"
+    recs = [record("r1", experiment="e1", variant="A", created_at="2025-01-01T00:00:02"),
+            record("r2", ids=("d",), experiment="e2", variant="B", created_at="2025-01-01T00:00:03"),
+            record("r0", ids=("a", "b"), experiment="e1", variant="interleaved", sources=["A", "B"],
+                   created_at="2025-01-01T00:00:01"),
+            record("r3", ids=(), status="error", error="boom", created_at="2025-01-01T00:00:04")]
+    fb = [("r1", "b", "accepted", 1.0, "2025-01-02"), ("r2", "d", "clicks", 7.0, "2025-01-02")]
+    with RequestLog(path) as log:
+        log.log_requests(recs)
+        for row in fb:
+            log.log_feedback(*row)
+    got = read_request_log(path)
+    assert list(got.requests["request_id"]) == ["r0", "r1", "r2", "r3"]  # created_at order
+    want = RequestLogFrames.from_records(recs, fb)
+    pd.testing.assert_frame_equal(got.requests, want.requests.iloc[[2, 0, 1, 3]].reset_index(drop=True))
+    key = ["request_id", "position"]
+    pd.testing.assert_frame_equal(got.impressions.sort_values(key, ignore_index=True),
+                                  want.impressions.sort_values(key, ignore_index=True))
+    assert list(want.impressions.query("request_id == 'r0'")["variant"]) == ["A", "B"]
+    pd.testing.assert_frame_equal(got.feedback.sort_values("request_id", ignore_index=True), want.feedback)
+    e1 = read_request_log(path, "e1")
+    assert list(e1.requests["request_id"]) == ["r0", "r1"]
+    assert set(e1.impressions["request_id"]) == {"r0", "r1"} and list(e1.feedback["request_id"]) == ["r1"]
+    assert len(read_request_log(path, "nope").requests) == 0
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        read_request_log(tmp_path / "missing.db")
+
+
+def test_written_frames_read_back_and_append(tmp_path):
+    frames = RequestLogFrames.from_records([record("r1"), record("r2", ids=("x",))],
+                                           [("r1", "a", "accepted", 1.0, "2025-01-02")])
+    path = write_request_log(frames, tmp_path / "sub" / "log.db")
+    got = read_request_log(path)
+    pd.testing.assert_frame_equal(got.requests, frames.requests)
+    assert len(got.impressions) == 4 and len(got.feedback) == 1
+    write_request_log(RequestLogFrames.from_records([record("r3", ids=())]), path)  # appends
+    assert list(read_request_log(path).requests["request_id"]) == ["r1", "r2", "r3"]
+    with RequestLog(path) as log:  # a file the service can go on writing
+        assert log.counts() == {"requests": 3, "impressions": 4, "feedback": 1}
+
+
+def test_writing_frames_to_an_old_file_adds_the_new_columns(tmp_path):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as con:
+        con.execute("CREATE TABLE impressions(request_id TEXT, position INTEGER, influencer_id TEXT, score REAL, "
+                    "fit_score REAL, variant TEXT)")
+    write_request_log(RequestLogFrames.from_records([record()]), path)
+    assert read_request_log(path).impressions[COST_COLUMN].tolist() == [120.0] * 3
+
+
+def test_head_keeps_the_first_requests_and_their_rows():
+    f = RequestLogFrames.from_records([record("r1"), record("r2"), record("r3")],
+                                      [("r1", "a", "accepted", 1.0, "t"), ("r3", "a", "accepted", 1.0, "t")])
+    h = f.head(2)
+    assert list(h.requests["request_id"]) == ["r1", "r2"] and len(h.impressions) == 6
+    assert list(h.feedback["request_id"]) == ["r1"]

@@ -10,7 +10,7 @@ import pytest
 from matcher import schemas as S
 from matcher.data.io import validate_briefs, validate_outcomes
 from matcher.online.requestlog import RequestLog, RequestRecord
-from matcher.online.to_training import logged_tables, merge_feedback
+from matcher.online.to_training import EVENT_OUTCOME_COLUMNS, logged_tables, merge_feedback
 from matcher.schemas import Brief
 from tests.helpers import match
 
@@ -123,3 +123,28 @@ def test_training_entry_point_merges_the_log(db, tiny_market_dir):
     tables, stats = load_training_tables(tiny_market_dir, feedback_db=db)
     assert stats["n_outcomes_new"] == 6
     assert stats["n_outcomes_base"] + 6 == len(tables.outcomes)
+
+
+def test_event_outcome_columns():
+    assert EVENT_OUTCOME_COLUMNS == {"contacted": S.CONTACTED, "accepted": S.ACCEPTED,
+                                     "post_engagements": S.POST_ENGAGEMENTS, "clicks": S.CLICKS,
+                                     "conversions": S.CONVERSIONS, "rating": S.BRAND_RATING}
+    assert set(EVENT_OUTCOME_COLUMNS) == set(S.FEEDBACK_EVENTS) - {"shortlisted"}
+
+
+def test_simulated_feedback_comes_back_as_the_outcomes_it_was_drawn_from(tmp_path):
+    """traffic turns outcomes into events, to_training events into outcomes: a round trip."""
+    from matcher.online.traffic import feedback_events
+
+    ids = ["bak00", "bak01", "bak02"]
+    drawn = pd.DataFrame({S.CONTACTED: [True, True, False], S.ACCEPTED: [True, False, False],
+                          S.POST_ENGAGEMENTS: [120.0, None, None], S.CLICKS: [4.0, None, None],
+                          S.CONVERSIONS: [1.0, None, None], S.BRAND_RATING: [5.0, None, None]})
+    path = tmp_path / "requests.db"
+    with RequestLog(path) as log:
+        log_one(log, "q1", ids, "2025-07-01T10:00:00+00:00", brief_id="x1", brand_id="b1")
+        for iid, event, value in feedback_events(drawn, ids):
+            log.log_feedback("q1", iid, event, value)
+    _, out = logged_tables(path)
+    assert list(out[S.INFLUENCER_ID]) == ids and list(out[S.SHOWN_POSITION]) == [1, 2, 3]
+    pd.testing.assert_frame_equal(out[drawn.columns.tolist()], drawn, check_dtype=False)

@@ -14,6 +14,7 @@ from distributed import Client, LocalCluster  # noqa: E402
 
 from matcher.config import LGBMParams  # noqa: E402
 from matcher.evaluation.metrics import ndcg_at_k  # noqa: E402
+from matcher.ranking.boosting import ranker_params  # noqa: E402
 from matcher.ranking.catalogue import Catalogue  # noqa: E402
 from matcher.ranking.embeddings import EmbeddingCache, HashingEncoder, text_key  # noqa: E402
 from matcher.ranking.models import FitRanker  # noqa: E402
@@ -129,6 +130,20 @@ def test_fit_ranker_distributed_orders_held_out_groups(client):
     reloaded = FitRanker.from_state(ranker.state())
     np.testing.assert_allclose(reloaded.decision_function(Xt), scores)
     assert reloaded.calibration_ == ranker.calibration_
+
+
+def test_distributed_and_local_rankers_train_with_the_same_parameters(client):
+    """Both build their LightGBM parameters with ``ranking.boosting.ranker_params``; only the
+    threads differ (a Dask worker uses its own nthreads, here 1)."""
+    X, y, group = _ranking_problem(40, 10, seed=2)
+    names = ["signal", "noise_a", "noise_b", "noise_c"]
+    params = LGBMParams(n_estimators=5, num_leaves=5, min_child_samples=7, subsample=0.7)
+    dist = fit_ranker_distributed(X, y, group, names, client, params, random_state=4).booster_.params
+    local = FitRanker(params, random_state=4).fit(X, y, group, names).booster_.params
+    shared = set(ranker_params(params, 4, threads=None)) - {"verbose"}
+    assert {k: dist[k] for k in shared} == {k: local[k] for k in shared}
+    assert dist["min_data_in_leaf"] == 7 and dist["label_gain"] == [0, 1, 3, 7] and dist["seed"] == 4
+    assert dist["num_threads"] == 1 and local["num_threads"] == 2
 
 
 def test_fit_ranker_distributed_rejects_bad_groups(client):
