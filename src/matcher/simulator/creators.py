@@ -87,7 +87,11 @@ COUNTRY_SHARES = {
     "BR": 6, "MX": 3, "AR": 1, "CO": 1, "CL": 0.5, "IN": 4, "ID": 2, "PH": 2, "SG": 0.5, "MY": 0.5,
     "ZA": 1, "NG": 1, "AE": 0.5, "TR": 1, "JP": 0.5, "KR": 0.5,
 }
-P_WRITES_NATIVE = 0.45  # -> ~12% of creators write mostly in es/pt/de/fr
+# TikTok's creator base is more Latin American than Instagram's, and writes in its own language
+# more often: ~30% of real TikTok bios were Spanish, ~4% Portuguese (docs/simulator.md)
+TIKTOK_COUNTRY_BOOST = {"ES": 2.0, "MX": 4.0, "AR": 4.0, "CO": 4.0, "CL": 3.0, "BR": 1.2}
+P_WRITES_NATIVE = {"instagram": 0.45, "tiktok": 0.9, "youtube": 0.45}
+US_WRITES_SPANISH = {"instagram": 0.03, "tiktok": 0.12, "youtube": 0.03}  # US Hispanic creators
 # relative price level by market (our assumption; platforms price by location)
 COUNTRY_PRICE = {"US": 1.1, "GB": 1.0, "CA": 1.0, "AU": 1.0, "IE": 0.95, "NZ": 0.9, "DE": 1.0, "AT": 0.95,
                  "CH": 1.2, "FR": 0.9, "BE": 0.9, "NL": 0.95, "ES": 0.8, "IT": 0.8, "PT": 0.65, "SE": 1.0,
@@ -215,9 +219,17 @@ def make_creators(cfg: MarketConfig, rng: np.random.Generator, aff: NDArray[np.f
     n = cfg.n_influencers
     platform = weighted_choice(rng, list(PLATFORM_SHARES), list(PLATFORM_SHARES.values()), n)
     W, generalist = _niche_mixtures(rng, platform, aff)
-    country = weighted_choice(rng, list(COUNTRY_SHARES), list(COUNTRY_SHARES.values()), n)
+    country = np.empty(n, dtype=object)
+    for p in PLATFORM_SHARES:
+        m = platform == p
+        boost = TIKTOK_COUNTRY_BOOST if p == "tiktok" else {}
+        country[m] = weighted_choice(rng, list(COUNTRY_SHARES),
+                                     [w * boost.get(c, 1.0) for c, w in COUNTRY_SHARES.items()], int(m.sum()))
     native = np.array([NATIVE_LANGUAGE.get(c, "en") for c in country], dtype=object)
-    language = np.where((native != "en") & (rng.random(n) < P_WRITES_NATIVE), native, "en").astype(object)
+    u_lang = rng.random(n)
+    writes_native = u_lang < np.array([P_WRITES_NATIVE[p] for p in platform])
+    native = np.where((country == "US") & (u_lang < np.array([US_WRITES_SPANISH[p] for p in platform])), "es", native)
+    language = np.where((native != "en") & (writes_native | (country == "US")), native, "en").astype(object)
     followers = sample_followers(rng, n)
     lf = np.log10(np.maximum(followers, 1))
     quality = rng.standard_normal(n)
@@ -275,7 +287,7 @@ def public_influencers(cfg: MarketConfig, cr: Creators, rng: np.random.Generator
     pro = (h["quality"].to_numpy() > 0.5).tolist()
     fake = (h["fake_severity"].to_numpy() > 0.3).tolist()
     for i in tqdm(range(n), desc="creators", disable=not progress, mininterval=1.0):
-        hd = make_handle(dice, fam[i])
+        hd = make_handle(dice, fam[i], names[order[i, 0]])
         while hd in seen:
             hd = f"{hd}{dice.randint(0, 10)}"
         seen.add(hd)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -111,7 +113,7 @@ def test_fake_accounts_have_low_and_erratic_engagement(market: Market) -> None:
 
 def test_public_table_shares(market: Market) -> None:
     inf, posts = market.influencers, market.posts
-    assert 0.08 <= (inf[S.LANGUAGE] != "en").mean() <= 0.17
+    assert 0.10 <= (inf[S.LANGUAGE] != "en").mean() <= 0.26
     assert 0.10 <= inf[S.AUDIENCE_AGES].isna().mean() <= 0.20
     assert 0.42 <= inf[S.PRICE_USD].isna().mean() <= 0.58
     assert 0.10 <= posts[S.IS_SPONSORED].mean() <= 0.22
@@ -123,6 +125,24 @@ def test_public_table_shares(market: Market) -> None:
     has_views = posts.merge(inf[[S.INFLUENCER_ID, S.PLATFORM]], on=S.INFLUENCER_ID)
     assert has_views.loc[has_views[S.PLATFORM] == "instagram", S.VIEWS].isna().all()
     assert has_views.loc[has_views[S.PLATFORM] == "tiktok", S.VIEWS].notna().all()
+
+
+def test_profiles_look_like_real_ones(market: Market) -> None:
+    """Bios and handles follow the figures measured on ~500 real TikTok creators (docs/simulator.md)."""
+    inf = market.influencers
+    bio = inf[S.BIO].fillna("")
+    tiktok = inf[S.PLATFORM] == "tiktok"
+    assert 0.02 <= (bio.str.strip() == "").mean() <= 0.07
+    assert 0.6 <= bio.map(lambda b: any(ord(ch) > 0x2190 for ch in b)).mean() <= 0.9  # emoji and arrows
+    promo = bio.str.contains(r"@\w+\.\w|\bcode\b|c[oó]digo|cupom|\bDM\b|link|⬇️|👇|📩|collab|shop", case=False)
+    assert 0.3 <= promo.mean() <= 0.6
+    assert bio.str.contains(r"\\n|\\u002F", regex=True).mean() >= 0.03  # scraping escapes, literally
+    assert bio[tiktok].str.len().max() <= 80
+    assert 6 <= bio[tiktok].str.split().str.len().median() <= 10
+    lang = inf.loc[tiktok, S.LANGUAGE]
+    assert 0.28 <= (lang != "en").mean() <= 0.45 and 0.18 <= (lang == "es").mean() <= 0.35
+    decorated = inf[S.HANDLE].map(lambda h: re.search(r"(\w)\1\1|\d\.\d|zilla|hub|_$", h) is not None)
+    assert 0.1 <= decorated.mean() <= 0.5
 
 
 def test_prices_follow_platform_rate_cards(market: Market) -> None:

@@ -166,6 +166,20 @@ HANDLE_WORDS = {
     "pets": _split("paws;pup;dogs;cats;pets;woof"),
     "culture": _split("reads;books;pages;chapters;bookish"),
 }
+HANDLE_SUFFIX = _split("zilla;hub;daily;vibes;life;club;lab;world;nation;queen;king;hq;tv")
+PROMO = _split(
+    "📩 {email}; DM for collabs 💌; collabs: {email}; Code {code} for 15% off ⬇️; use code {code} 🛒; "
+    "Shop now ⬇️; shop my faves ⬇️; link in bio 👇; 👇 all my links; business inquiries: {email}; "
+    "PR: {email}; ✉️ {email}; amazon storefront ⬇️; new merch ⬇️; DM for business; booking: {email}; "
+    "👇 latest video; presets ↓")
+PROMO_LANG = {
+    "es": _split("📩 colaboraciones: {email}; contacto: {email}; código {code} ⬇️; link en la bio 👇; "
+                 "colabs por DM 💌; tienda ⬇️; negocios: {email}"),
+    "pt": _split("📩 parcerias: {email}; contato: {email}; cupom {code} ⬇️; link na bio 👇; parcerias via DM; "
+                 "loja ⬇️"),
+    "fr": _split("📩 collab: {email}; contact pro: {email}; code {code} ⬇️; lien en bio 👇; collabs en DM"),
+    "de": _split("📩 Kooperationen: {email}; Rabattcode {code} ⬇️; Link in Bio 👇; Anfragen: {email}"),
+}
 HANDLE_ADJ = _split("little;simply;just;hey;its;the;real;daily;hello;oh;not;sunny;cozy;wild;urban")
 BRAND_PREFIX = _split(
     "Lumen;Terra;Nova;Kind;Bloom;North;Sole;Willow;Atlas;Juniper;Maple;Oro;Vela;Kilo;Mira;Pebble;Roam;"
