@@ -97,7 +97,8 @@ class MatcherService:
     def _response(self, request_id: str, served: Served, a: Routed, latency_ms: float) -> MatchResponse:
         return MatchResponse(request_id=request_id, model_name=served.model.name, model_version=a.model_version,
                              matches=a.matches, n_candidates=a.n_candidates, reason=a.reason,
-                             latency_ms=round(latency_ms, 3), variant=a.variant)
+                             latency_ms=round(latency_ms, 3), variant=a.variant,
+                             excluded=[e.reason() for e in a.excluded])
 
     def _record(self, request_id: str, brief: Brief, k: int, served: Served, a: Routed,
                 latency_ms: float) -> RequestRecord:

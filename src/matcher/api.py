@@ -35,6 +35,9 @@ class MatchResponse(BaseModel):
     reason: str | None = Field(default=None, description="Why the list is empty, when it is.")
     latency_ms: float | None = None
     variant: str | None = None
+    excluded: list[str] = Field(default_factory=list, description="Creators dropped by the brief's "
+                                "excluded_categories (brand safety, by meaning), each with the category and "
+                                "the post that matched it; at most 10.")
 
 
 MAX_BATCH_BRIEFS = 100

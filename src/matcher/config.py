@@ -53,6 +53,9 @@ class CatalogueConfig(_Strict):
 
     max_posts: int = Field(default=12, ge=1, description="Most recent posts kept per influencer.")
     top_posts: int = Field(default=3, ge=1, description="k for the top-k post similarity feature.")
+    profile_text: bool = Field(
+        default=True, description="Read bios as real ones are written (escapes decoded, emoji as words, "
+        "handle words in, contact/promo lines out; ranking.profile_text); false = the raw text, for ablations.")
 
 
 class RetrievalConfig(_Strict):
@@ -64,6 +67,11 @@ class RetrievalConfig(_Strict):
         default=0.25, ge=0.0, le=1.0,
         description="Country filter: creator is in a target country, or at least this share "
         "of their audience is.",
+    )
+    lexical_weight: float = Field(
+        default=0.3, ge=0.0, le=1.0,
+        description="Hybrid candidate search: weight of BM25 (handle words, bio, captions) against "
+        "the dense cosine in the fused score; 0 = dense only.",
     )
 
 
@@ -113,6 +121,30 @@ class SplitConfig(_Strict):
                                   description="Briefs before the test period used for early stopping.")
 
 
+class FeatureDropoutConfig(_Strict):
+    """Share of training creators for whom a whole group of data is missing, drawn per creator
+    and per group independently (seeded by ``TrainConfig.seed``). Real catalogues often arrive
+    with bios only; without dropout every training creator has everything and the ranker never
+    learns the missing-data paths. A masked creator lacks the group in all its training rows, as
+    in a real upload; validation rows (early stopping) and evaluation are never masked. 0 = off."""
+
+    posts: float = Field(default=0.0, ge=0.0, le=1.0,
+                         description="No posts: no post vectors or engagement/activity statistics; "
+                         "the profile vector is the bio vector.")
+    audience: float = Field(default=0.0, ge=0.0, le=1.0, description="No audience countries, ages or gender.")
+    price: float = Field(default=0.0, ge=0.0, le=1.0,
+                         description="No price: the cost is the cost model's estimate.")
+    history: float = Field(default=0.0, ge=0.0, le=1.0, description="No past outcomes (a cold start).")
+
+    def shares(self) -> dict[str, float]:
+        """Share per group, in the order masks are drawn."""
+        return {"posts": self.posts, "audience": self.audience, "price": self.price, "history": self.history}
+
+    @property
+    def active(self) -> bool:
+        return any(v > 0 for v in self.shares().values())
+
+
 class TrainConfig(_Strict):
     data_dir: str = "data/market"
     out_dir: str = "models/latest"
@@ -144,6 +176,10 @@ class TrainConfig(_Strict):
     )
     features: list[str] | None = Field(
         default=None, description="Subset of feature names to use; None = all."
+    )
+    feature_dropout: FeatureDropoutConfig = Field(
+        default=FeatureDropoutConfig(),
+        description="Train as if part of the catalogue lacked posts, audience, price or history.",
     )
 
     @classmethod

@@ -11,7 +11,18 @@ import math
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from matcher.iab.taxonomy import Kind, keyword_categories, taxonomy
 
 # --------------------------------------------------------------------------- vocabularies
 PLATFORMS: tuple[str, ...] = ("instagram", "tiktok", "youtube")
@@ -82,11 +93,24 @@ EXCLUDED_HANDLES = "excluded_handles"  # "handle1|handle2"
 EXCLUDED_KEYWORDS = "excluded_keywords"  # "alcohol|gambling"
 BRIEF_LANGUAGE = "language"
 
+# IAB topics (``matcher.iab``), stored as canonical topic ids: "212|533"
+INTERESTS = "interests"  # Content Taxonomy 3.1 topics wanted (soft unless strict_interests)
+STRICT_INTERESTS = "strict_interests"  # true: a creator must have one of the interests
+EXCLUDED_INTERESTS = "excluded_interests"  # Content Taxonomy 3.1 topics never shown
+EXCLUDED_CATEGORIES = "excluded_categories"  # Ad Product Taxonomy 2.0 (brand safety): "1002|1361"
+
 BRIEF_REQUIRED = (BRIEF_ID, BRAND_ID, CREATED_AT, TEXT)
 BRIEF_OPTIONAL = (
     BRAND, PLATFORMS_COL, TARGET_COUNTRIES, TARGET_AGES, TARGET_GENDER, MIN_FOLLOWERS,
     MAX_FOLLOWERS, BUDGET_USD, EXCLUDED_HANDLES, EXCLUDED_KEYWORDS, BRIEF_LANGUAGE,
 )
+# optional too, kept apart so the simulator's tables (which never set them) keep their columns
+BRIEF_TOPICS = (INTERESTS, STRICT_INTERESTS, EXCLUDED_INTERESTS, EXCLUDED_CATEGORIES)
+# the taxonomy each topic list of a brief is validated against
+TOPIC_FIELDS: dict[str, Kind] = {INTERESTS: "content", EXCLUDED_INTERESTS: "content",
+                                 EXCLUDED_CATEGORIES: "ad_product"}
+MAX_BRIEF_TOPICS = 20  # per topic list: a request does bounded work
+MAX_TOPIC_CHARS = 200  # per entry (the longest IAB path is under 100 characters)
 
 # --------------------------------------------------------------------------- outcomes
 SHOWN_POSITION = "shown_position"  # 1-based position in the list the brand saw
@@ -125,6 +149,16 @@ AGE_INDEX: dict[str, int] = {a: i for i, a in enumerate(AGE_BUCKETS)}
 PLATFORM_INDEX: dict[str, int] = {p: i for i, p in enumerate(PLATFORMS)}
 
 
+# --------------------------------------------------------------------------- IAB topics
+def error_text(error: ValidationError, prefix: str = "") -> str:
+    """One line, ``field: message`` per problem (the field dotted, as in the service's 400s)."""
+    return "; ".join(f"{prefix}{'.'.join(map(str, e['loc'])) or 'brief'}: {e['msg']}"
+                     for e in error.errors())
+
+
+TopicRef = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TOPIC_CHARS)]
+
+
 # --------------------------------------------------------------------------- request models
 class Brief(BaseModel):
     """A brand's campaign brief: free text plus targeting. Shared by CLI, library and service."""
@@ -150,6 +184,16 @@ class Brief(BaseModel):
     excluded_handles: list[str] = Field(default_factory=list)
     excluded_keywords: list[str] = Field(default_factory=list)
     language: str | None = Field(default=None, description=f"Content language, one of {LANGUAGES}.")
+    # IAB topics by name, path ("Food & Drink > Vegan Diets") or id, stored as ids (docs/data.md)
+    interests: list[TopicRef] = Field(default_factory=list, max_length=MAX_BRIEF_TOPICS, description=(
+        "IAB Content Taxonomy 3.1 topics the brand wants: a soft preference unless strict_interests."))
+    strict_interests: bool = Field(default=False, description=(
+        "Interests as a hard filter: a creator must have one of them (or a topic under one)."))
+    excluded_interests: list[TopicRef] = Field(default_factory=list, max_length=MAX_BRIEF_TOPICS, description=(
+        "IAB Content Taxonomy 3.1 topics (and those under them) whose creators are never shown."))
+    excluded_categories: list[TopicRef] = Field(default_factory=list, max_length=MAX_BRIEF_TOPICS, description=(
+        "Brand safety: IAB Ad Product Taxonomy 2.0 categories ('Alcohol') that must not appear in a creator's "
+        "content. Excluded keywords naming a category exactly add it."))
 
     @field_validator("text")
     @classmethod
@@ -207,6 +251,32 @@ class Brief(BaseModel):
     def _clean_list(cls, v: list[str]) -> list[str]:
         return [s.strip().lower().lstrip("@") for s in v if s.strip()]
 
+    @field_validator(INTERESTS, EXCLUDED_INTERESTS, EXCLUDED_CATEGORIES)
+    @classmethod
+    def _topics_known(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        """Canonical ids, in order without repeats; the error names the unknown topic."""
+        refs = [s for s in v if s]
+        return taxonomy(TOPIC_FIELDS[str(info.field_name)]).validate(refs) if refs else []
+
+    @field_validator(STRICT_INTERESTS)
+    @classmethod
+    def _strict_needs_interests(cls, v: bool, info: ValidationInfo) -> bool:
+        if v and not info.data.get(INTERESTS, True):  # an invalid interests list is reported on its own
+            raise ValueError("strict_interests needs at least one interest")
+        return v
+
+    @model_validator(mode="after")
+    def _keywords_name_categories(self) -> Brief:
+        extra = keyword_categories(self.excluded_keywords)
+        if extra:
+            self.excluded_categories = list(dict.fromkeys([*self.excluded_categories, *extra]))
+        return self
+
+    def topic_names(self, field: str) -> list[str]:
+        """Names of the topics stored (as ids) in ``field``: what people read."""
+        tax = taxonomy(TOPIC_FIELDS[field])
+        return [tax[t].name for t in getattr(self, field)]
+
     @model_validator(mode="after")
     def _range_ordered(self) -> Brief:
         if self.min_followers > self.max_followers:
@@ -239,6 +309,8 @@ class Match(BaseModel):
     cost_is_estimate: bool = Field(description="False when the creator's own price was known.")
     reasons: list[str]
     best_post: str | None = Field(default=None, description="The creator's post closest to the brief.")
+    interests: list[str] = Field(default_factory=list, description="The creator's main interests on the IAB "
+                                 "Content Taxonomy 3.1 (zero-shot from bio and posts), best first.")
 
 
 # --------------------------------------------------------------------------- service models

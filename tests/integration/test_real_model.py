@@ -109,3 +109,44 @@ def test_catalogue_option_ranks_another_table(trained, market_dir, tmp_path):
     assert len(rec.matches) == 5
     assert set(m.influencer_id for m in rec.matches) <= set(inf["influencer_id"])
     assert np.isfinite([m.score for m in rec.matches]).all()
+
+
+def _own_catalogue(pipe: MatchPipeline) -> MatchPipeline:
+    """A brand's own list as real ones arrive: bios with emoji, promo lines, escapes, no posts."""
+    import pandas as pd
+
+    rows = [
+        ("c1", "danicryptooo7.7", "📈 Bitcoin & altcoin trading signals daily\\nDM for collabs 💌 dani@gmail.com"),
+        ("c2", "jaxon.techhh", "Reviewing phones, laptops and earbuds 🎧 | Code JAX15 ⬇️"),
+        ("c3", "fitwithmaria_", "Entrenadora personal 💪 rutinas en casa | colaboraciones: maria@gmail.com"),
+        ("c4", "hops.and.trails", "Craft beer tasting notes and brewery tours 🍺 every weekend"),
+        ("c5", "plantbasedpaula", "Vegan recipes for busy weeknights 🌱🥑"),
+    ]
+    inf = pd.DataFrame({"influencer_id": [r[0] for r in rows], "handle": [r[1] for r in rows],
+                        "platform": "tiktok", "followers": 20_000, "bio": [r[2] for r in rows]})
+    return pipe.with_catalogue(inf, posts=None)
+
+
+def test_real_profiles_interests_language_and_brand_safety(trained):
+    _, _, pipe, _ = trained
+    own = _own_catalogue(pipe)
+    cat = own.catalogue
+    # the scraper's literal "\n" is decoded, the promo line is kept out of what the encoder sees,
+    # the handle's words are in, the language of a Spanish bio is detected
+    c1 = cat.index["c1"]
+    assert "\\n" not in cat.bio_texts[c1] and "gmail" not in cat.bio_texts[c1] and "crypto" in cat.bio_texts[c1]
+    assert cat.languages[cat.index["c3"]] == "es"
+    crypto = own.recommend(Brief(text="Launching a crypto wallet app for Bitcoin traders", min_followers=0,
+                                 max_followers=10**7), k=5)
+    assert crypto.matches[0].influencer_id == "c1"
+    assert crypto.matches[0].interests  # IAB topics shown on the match
+    vegan = own.recommend(Brief(text="vegan meal kit", min_followers=0, max_followers=10**7), k=5)
+    top = next(m for m in vegan.matches if m.influencer_id == "c5")
+    assert any("Vegan" in t or "Vegetarian" in t or "Food" in t or "Cooking" in t for t in top.interests)
+    # brand safety by meaning: no word "alcohol" in the bio, caught by the Alcohol category
+    brief = Brief(text="summer hiking gear", min_followers=0, max_followers=10**7).model_copy(
+        update={"excluded_categories": ["Alcohol"]})
+    safe = own.recommend(brief, k=5)
+    assert "c4" not in {m.influencer_id for m in safe.matches}
+    (ex,) = [e for e in safe.excluded if e.influencer_id == "c4"]
+    assert ex.category == "Alcohol" and "brewery" in ex.quote

@@ -160,6 +160,11 @@ BAD_MATCH_BODIES = [
     ({"brief": {**BRIEF, "text": 123}}, "brief.text"),
     ({"brief": {**BRIEF, "created_at": "last tuesday"}}, "brief.created_at"),
     ({"brief": {**BRIEF, "colour": "red"}}, "brief.colour"),
+    ({"brief": {**BRIEF, "interests": ["Underwater Basketweaving"]}}, "brief.interests"),
+    ({"brief": {**BRIEF, "interests": ["Soccer"] * 21}}, "brief.interests"),
+    ({"brief": {**BRIEF, "strict_interests": True}}, "brief.strict_interests"),
+    ({"brief": {**BRIEF, "excluded_interests": "Soccer"}}, "brief.excluded_interests"),
+    ({"brief": {**BRIEF, "excluded_categories": ["Cryptocurrency"]}}, "brief.excluded_categories"),
     ({"brief": BRIEF, "extra": 1}, "extra"),
     ({}, "brief"),
     ({"brief": "just text"}, "brief"),
@@ -172,6 +177,31 @@ def test_bad_match_input_is_400_naming_the_field(client, body, field):
     assert r.status_code == 400, r.text
     err = r.json()["error"]
     assert field in err, err
+
+
+def test_unknown_interest_is_400_with_loc_naming_the_field(client):
+    r = client.post("/match", json={"brief": {**BRIEF, "interests": ["Vegan Diets", "Underwater Basketweaving"]}})
+    assert r.status_code == 400, r.text
+    (detail,) = r.json()["detail"]
+    assert detail["loc"][-2:] == ["brief", "interests"]
+    assert "unknown content topic 'Underwater Basketweaving'" in detail["msg"]
+    assert r.json()["error"].startswith("invalid request: brief.interests: ")
+    r = client.post("/match", json={"brief": {**BRIEF, "excluded_categories": ["Cryptocurrency"]}})
+    assert "did you mean 'Non-Fiat Currency > Cryptocurrency Exchanges'" in r.json()["detail"][0]["msg"]
+
+
+def test_topics_are_served_and_logged_as_canonical_ids(client, log_path):
+    brief = {**BRIEF, "interests": ["Food & Drink > Vegan Diets"], "excluded_interests": ["Soccer"],
+             "excluded_categories": ["Gambling"], "excluded_keywords": ["alcohol"]}
+    r = client.post("/match", json={"brief": brief, "k": 3})
+    assert r.status_code == 200, r.text
+    (logged,), = db_rows(log_path, "SELECT brief_json FROM requests WHERE request_id = ?", (r.json()["request_id"],))
+    b = json.loads(logged)
+    assert (b["interests"], b["excluded_interests"], b["strict_interests"]) == (["212"], ["533"], False)
+    assert b["excluded_categories"] == ["1361", "1002"]  # Gambling, then Alcohol named by the keyword
+    batch = client.post("/match_batch", json={"briefs": [brief, BRIEF], "k": 3})
+    assert batch.status_code == 200, batch.text
+    assert batch.json()["results"][0]["matches"] == r.json()["matches"]
 
 
 @pytest.mark.parametrize(("content", "ctype", "status", "needle"), [
@@ -202,6 +232,7 @@ def test_oversized_body_is_413(client):
     ({"briefs": [BRIEF] * 101}, "briefs"),
     ({"briefs": [BRIEF], "k": 0}, "k"),
     ({"briefs": [BRIEF, {**BRIEF, "target_countries": ["ZZ"]}]}, "briefs.1.target_countries"),
+    ({"briefs": [BRIEF, {**BRIEF, "excluded_interests": ["Quidditch"]}]}, "briefs.1.excluded_interests"),
 ])
 def test_bad_batch_input(client, body, field):
     r = client.post("/match_batch", json=body)

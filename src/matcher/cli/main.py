@@ -19,20 +19,20 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 def _print_matches(matches: list[Any], title: str) -> None:
     t = Table(title=title, show_lines=False)
     for col in ("#", "handle", "platform", "followers", "fit", "exp. ER (80% int.)", "exp. eng.", "cost $",
-                "why"):
+                "interests", "why"):
         t.add_column(col, overflow="fold")
     for m in matches:
         e = m.expected_engagement
         t.add_row(str(m.rank), m.handle, m.platform, f"{m.followers:,}", f"{m.fit_score:.2f}",
                   f"{100 * e.rate:.2f}% ({100 * e.rate_low:.2f}-{100 * e.rate_high:.2f})",
                   f"{e.engagements:,.0f}", f"{m.estimated_cost_usd:,.0f}{'*' if m.cost_is_estimate else ''}",
-                  "; ".join(m.reasons))
+                  ", ".join(m.interests), "; ".join(m.reasons))
     out.print(t)
     out.print("[dim]* estimated fee (creator's own price unknown). ER = (likes+comments)/followers per sponsored post.[/]")
 
 
 def print_evaluation(result: Any) -> None:
-    for view in ("logged", "catalogue"):
+    for view in dict.fromkeys(result.summary["view"]) if len(result.summary) else ():
         tab = result.table(view)
         if tab.empty:
             continue
@@ -44,6 +44,34 @@ def print_evaluation(result: Any) -> None:
             t.add_row(str(system), *[("-" if v != v else f"{v:.3f}" if c != "medr" else f"{v:.0f}")
                                      for c, v in row.items()])
         out.print(t)
+    print_segments(result)
+
+
+_SEGMENT_LABELS = {"brief_language": "brief lang", "creator_language": "creator lang", "completeness": "data"}
+
+
+def print_segments(result: Any, metric: str = "ndcg@10") -> None:
+    """Model vs cosine per segment and view: a regression confined to one language or to
+    creators without posts shows here, not in the overall table."""
+    tab = result.segment_table(metric, ("model", "cosine"))
+    if tab.empty:
+        return
+    views = list(dict.fromkeys(v for v, _ in tab.columns))
+    t = Table(title=f"{metric} by segment: model / cosine (n = briefs with a defined value)")
+    t.add_column("segment", no_wrap=True)
+    for view in views:
+        t.add_column(view, justify="right", no_wrap=True)
+        t.add_column("n", justify="right")
+
+    def num(v: float) -> str:
+        return "-" if v != v else f"{v:.3f}"
+
+    for (seg_type, seg), row in tab.iterrows():
+        cells = [(f"{num(row[(v, 'model')])} / {num(row[(v, 'cosine')])}",
+                  "0" if row[(v, "n_briefs")] != row[(v, "n_briefs")] else f"{row[(v, 'n_briefs')]:.0f}")
+                 for v in views]
+        t.add_row(f"{_SEGMENT_LABELS.get(seg_type, seg_type)}: {seg}", *[c for pair in cells for c in pair])
+    out.print(t)
 
 
 @app.command()
@@ -111,7 +139,7 @@ def evaluate(
 
         plot_system_comparison(result.summary, plot)
     if as_json:
-        typer.echo(json.dumps({"metrics": result.metrics()}, indent=2))
+        typer.echo(json.dumps({"metrics": result.metrics(), "segments": result.segment_metrics()}, indent=2))
     else:
         print_evaluation(result)
 
@@ -123,6 +151,16 @@ def match(
     text: Annotated[str | None, typer.Option(help="Brief text (targeting defaults apply).")] = None,
     catalog: Annotated[Path | None, typer.Option(help="Rank the influencers/posts tables in this folder instead.")] = None,
     k: Annotated[int, typer.Option(help="How many matches.", min=1, max=100)] = 10,
+    interest: Annotated[list[str] | None, typer.Option(
+        "--interest", help="IAB Content Taxonomy topic the brand wants: name, path ('Food & Drink > Vegan "
+                           "Diets') or id. Repeatable; added to the brief file's.")] = None,
+    strict_interests: Annotated[bool, typer.Option(
+        "--strict-interests", help="Only creators with one of the interests (or a topic under one).")] = False,
+    exclude_interest: Annotated[list[str] | None, typer.Option(
+        "--exclude-interest", help="IAB Content Taxonomy topic whose creators are never shown. Repeatable.")] = None,
+    exclude_category: Annotated[list[str] | None, typer.Option(
+        "--exclude-category", help="Brand safety: IAB Ad Product category ('Alcohol', 'Gambling') that must "
+                                   "not appear in a creator's content. Repeatable.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the matches as JSON.")] = False,
     verbose: Verbose = False,
 ) -> None:
@@ -130,20 +168,26 @@ def match(
     setup_logging(verbose)
     from pydantic import ValidationError
 
+    from matcher import schemas as S
     from matcher.data.io import DataValidationError, load_catalogue
     from matcher.ranking.pipeline import MatchPipeline
-    from matcher.schemas import Brief
 
     if (brief_file is None) == (text is None):
         fail("give exactly one of --brief-file or --text")
+    topics = {S.INTERESTS: interest or [], S.EXCLUDED_INTERESTS: exclude_interest or [],
+              S.EXCLUDED_CATEGORIES: exclude_category or []}
     try:
         if brief_file is not None:
-            brief = Brief.model_validate_json(brief_file.read_bytes())
+            brief = S.Brief.model_validate_json(brief_file.read_bytes())
         else:
-            brief = Brief(text=text or "")
+            brief = S.Brief(text=text or "")
+        if strict_interests or any(topics.values()):  # the options add to what the brief says
+            data = brief.model_dump()
+            data.update({f: [*data[f], *extra] for f, extra in topics.items()})
+            data[S.STRICT_INTERESTS] = data[S.STRICT_INTERESTS] or strict_interests
+            brief = S.Brief.model_validate(data)
     except ValidationError as e:
-        fail("invalid brief: " + "; ".join(f"{'.'.join(map(str, err['loc'])) or 'brief'}: {err['msg']}"
-                                            for err in e.errors()))
+        fail(f"invalid brief: {S.error_text(e)}")
     except OSError as e:
         fail(f"cannot read {brief_file}: {e}")
     try:
@@ -160,6 +204,8 @@ def match(
     if as_json:
         typer.echo(json.dumps([m.model_dump() for m in rec.matches], indent=2))
         return
+    for ex in rec.excluded:
+        console.print(f"[yellow]brand safety[/]: {ex.reason()}")
     if not rec.matches:
         console.print(f"no matches: {rec.reason}")
         return

@@ -11,8 +11,9 @@ columns are all-missing), then any extra input columns untouched. Types: ids and
 ``str`` (missing = NaN); counts ``int64`` when required, nullable ``Int64`` otherwise; money,
 shares and ratings ``float64``; flags ``bool`` when required, nullable ``boolean`` otherwise;
 times naive UTC ``datetime64``. Audience columns hold canonical JSON strings. Brief list
-columns hold ``LIST_SEP``-joined strings (missing = any), and brief defaults (target_gender,
-min/max followers) are filled in so the frame and the ``Brief`` model agree.
+columns hold ``LIST_SEP``-joined strings (missing = any), IAB topics as canonical ids, and brief
+defaults (target_gender, min/max followers, strict_interests, the categories excluded keywords
+name) are filled in so the frame and the ``Brief`` model agree.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ logger = logging.getLogger(__name__)
 
 TABLES: tuple[str, ...] = ("influencers", "posts", "briefs", "outcomes")
 _LIST_FIELDS = (S.PLATFORMS_COL, S.TARGET_COUNTRIES, S.TARGET_AGES, S.EXCLUDED_HANDLES,
-                S.EXCLUDED_KEYWORDS)
+                S.EXCLUDED_KEYWORDS, *S.TOPIC_FIELDS)
 
 
 @dataclass
@@ -106,7 +107,7 @@ def validate_posts(df: pd.DataFrame, influencers: pd.DataFrame | None = None,
 
 def validate_briefs(df: pd.DataFrame, source: str = "briefs.csv") -> pd.DataFrame:
     """Clean and check briefs so that every row builds a valid ``schemas.Brief``."""
-    t = TableChecker(df, source, S.BRIEF_REQUIRED, S.BRIEF_OPTIONAL)
+    t = TableChecker(df, source, S.BRIEF_REQUIRED, S.BRIEF_OPTIONAL + S.BRIEF_TOPICS)
     t.string(S.BRIEF_ID, required=True)
     t.string(S.BRAND_ID, required=True)
     t.datetime(S.CREATED_AT, required=True)
@@ -122,18 +123,25 @@ def validate_briefs(df: pd.DataFrame, source: str = "briefs.csv") -> pd.DataFram
     t.listcol(S.EXCLUDED_HANDLES, handles=True)
     t.listcol(S.EXCLUDED_KEYWORDS, case="lower")
     t.category(S.BRIEF_LANGUAGE, S.LANGUAGES, "lower", "language")
+    for column, kind in S.TOPIC_FIELDS.items():
+        t.listcol(column, what=f"{kind} topic", max_items=S.MAX_BRIEF_TOPICS,
+                  resolve=lambda ref, kind=kind: S.taxonomy(kind).resolve(ref))  # loaded when used
+    t.boolean(S.STRICT_INTERESTS, default=False)
     t.unique(S.BRIEF_ID)
     lo, hi = t.out[S.MIN_FOLLOWERS], t.out[S.MAX_FOLLOWERS]
     t.flag((lo > hi).fillna(False), S.MAX_FOLLOWERS,
            lambda i: f"must be >= min_followers ({lo[i]}), got {hi[i]}")
     out = t.result()
+    categories: list[str | float] = []
     for pos, row in enumerate(out.to_dict("records")):  # safety net: the model has the last word
         try:
-            brief_from_row(row)
+            categories.append(S.LIST_SEP.join(brief_from_row(row).excluded_categories) or np.nan)
         except ValidationError as e:
             for err in e.errors():
                 col = str(err["loc"][0]) if err["loc"] else None
                 t.add(pos, col, err["msg"])
+    if not t.n_problems:  # with the categories the model adds for excluded keywords
+        t.out[S.EXCLUDED_CATEGORIES] = pd.Series(categories, dtype="str")
     return t.result()
 
 

@@ -226,13 +226,16 @@ class TableChecker:
         self._required(present, column, required)
         self.out[column] = vals.where(ok).astype("float64")
 
-    def boolean(self, column: str, required: bool = False) -> None:
+    def boolean(self, column: str, required: bool = False, default: bool | None = None) -> None:
         s = self.text(column)
         vals = s.str.lower().map(_BOOLS)
         self.flag(s.notna() & vals.isna(), column,
                   lambda i: f"must be true/false (also 1/0, yes/no), got {self.cell(column, i)}")
         self._required(s.notna(), column, required)
-        self.out[column] = vals.astype("bool") if required and vals.notna().all() else vals.astype("boolean")
+        if default is not None:
+            vals = vals.fillna(default)  # bad cells are flagged above
+        always_set = (required or default is not None) and bool(vals.notna().all())
+        self.out[column] = vals.astype("bool") if always_set else vals.astype("boolean")
 
     def datetime(self, column: str, required: bool = False) -> None:
         raw = self.raw[column] if column in self.raw.columns else None
@@ -265,7 +268,10 @@ class TableChecker:
         self.out[column] = pd.Series(out, dtype="str")
 
     def listcol(self, column: str, vocab: tuple[str, ...] | None = None, case: str | None = None,
-                what: str = "value", handles: bool = False) -> None:
+                what: str = "value", handles: bool = False, resolve: Callable[[str], str] | None = None,
+                max_items: int | None = None) -> None:
+        """``LIST_SEP``-joined cells, without repeats. ``vocab``: the allowed values; ``resolve``:
+        maps each item to its canonical form (a taxonomy id), its ValueError is the problem."""
         s = self.text(column)
         out: list[str | float] = []
         for pos, cell in enumerate(s.tolist()):
@@ -280,6 +286,13 @@ class TableChecker:
             if bad:
                 self.add(pos, column, f"unknown {what} {bad[0]!r}; expected "
                                       f"{_expected(vocab or ())}, separated by {S.LIST_SEP!r}")
+            if max_items is not None and len(items) > max_items:
+                self.add(pos, column, f"must list at most {max_items} {what}s, got {len(items)}")
+            elif resolve is not None:
+                try:
+                    items = [resolve(x) for x in items]
+                except ValueError as e:
+                    self.add(pos, column, str(e))
             items = list(dict.fromkeys(items))
             out.append(S.LIST_SEP.join(items) if items else np.nan)
         self.out[column] = pd.Series(out, dtype="str")

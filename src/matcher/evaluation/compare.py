@@ -26,7 +26,6 @@ from matcher.evaluation.segments import Segment, brief_groups, creator_segmenter
 from matcher.evaluation.stats import paired_comparison
 from matcher.evaluation.verdicts import NO_DIFFERENCE, json_safe
 from matcher.evaluation.views import (
-    VIEWS,
     RankedView,
     TruthLike,
     brief_queries,
@@ -40,6 +39,8 @@ from matcher.schemas import Brief
 logger = logging.getLogger(__name__)
 
 OFFLINE_METRICS: tuple[str, ...] = ("ndcg@10", "recall@50", "map", "mrr")
+# the views two pipelines are compared in (the profile-only view is single-pipeline evaluation's)
+COMPARED_VIEWS: tuple[str, ...] = ("logged", "catalogue")
 PER_BRIEF_COLUMNS: tuple[str, ...] = ("view", "segment_type", "segment", "brief_id", "metric", "a", "b", "diff")
 _GROUP = ["view", "segment_type", "segment", "metric"]
 _Mask = NDArray[np.bool_] | slice
@@ -96,7 +97,7 @@ def _ranking(pipe: MatchPipeline, v: RankedView, queries: dict[str, NDArray[np.f
 
 
 def paired_rankings(pa: MatchPipeline, pb: MatchPipeline, tables: MarketTables, brief_ids: list[str],
-                    truth: TruthLike | None = None, views: Collection[str] = VIEWS, shared: bool = True,
+                    truth: TruthLike | None = None, views: Collection[str] = COMPARED_VIEWS, shared: bool = True,
                     progress: bool = False) -> list[PairedRanking]:
     """Both pipelines' rankings of each brief's lists, in brief order.
 
@@ -105,6 +106,9 @@ def paired_rankings(pa: MatchPipeline, pb: MatchPipeline, tables: MarketTables, 
     as ``offline.evaluate`` scores it, and briefs pair up where both have one (the promotion
     gate: each version's own evaluation, paired by brief).
     """
+    unknown = set(views) - set(COMPARED_VIEWS)
+    if unknown:
+        raise ValueError(f"cannot compare in view(s) {sorted(unknown)}; compared views: {list(COMPARED_VIEWS)}")
     briefs = held_out_briefs(tables, brief_ids)
     qa, qb = brief_queries(pa, briefs), brief_queries(pb, briefs)
 
@@ -132,7 +136,7 @@ def paired_table(per_brief: pd.DataFrame, n_boot: int = 2000, alpha: float = 0.0
 def compare_offline(pa: MatchPipeline, pb: MatchPipeline, tables: MarketTables, brief_ids: list[str],
                     truth: TruthLike | None = None, metrics: Sequence[str] = OFFLINE_METRICS,
                     labels: tuple[str, str] = ("a", "b"), n_boot: int = 2000, alpha: float = 0.05,
-                    seed: int = 0, *, views: Collection[str] = VIEWS, segments: bool = True,
+                    seed: int = 0, *, views: Collection[str] = COMPARED_VIEWS, segments: bool = True,
                     shared: bool = True, progress: bool = False) -> OfflineComparison:
     """Paired comparison of two pipelines on the same briefs, overall and (``segments``) per segment.
 

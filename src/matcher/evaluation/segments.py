@@ -1,6 +1,8 @@
-"""Segments of a paired comparison: which briefs (niche) and which creators of a ranked list
-(follower tier, cold start) a per-brief difference belongs to, so a change that helps one
-group and hurts another is visible."""
+"""Segments: which briefs (niche, language) and which creators of a ranked list (follower tier,
+cold start, language, data completeness) a per-brief number belongs to, so a change that helps
+one group and hurts another is visible. The paired comparison (``compare``) splits by niche,
+tier and cold start; single-pipeline evaluation (``offline``) by brief language, creator
+language and data completeness."""
 
 from __future__ import annotations
 
@@ -15,11 +17,16 @@ from numpy.typing import NDArray
 from matcher import schemas as S
 from matcher.data.io import MarketTables
 from matcher.ranking.catalogue import Catalogue
+from matcher.schemas import Brief
 
 logger = logging.getLogger(__name__)
 
 Segment = tuple[str, str, NDArray[np.bool_]]  # segment type, segment, mask over a ranked list
 CreatorSegmenter = Callable[[Sequence[str]], list[Segment]]
+DEFAULT_LANGUAGE = "en"  # a brief without a language is written for English-speaking creators
+BIO_ONLY, WITH_POSTS = "bio-only", "with-posts"
+# the segment types of single-pipeline evaluation, in report order
+PROFILE_SEGMENTS: tuple[str, ...] = ("brief_language", "creator_language", "completeness")
 
 
 def brief_niches(truth: Any, brief_ids: Sequence[str]) -> dict[str, str] | None:
@@ -70,5 +77,31 @@ def creator_segmenter(catalogues: Sequence[Catalogue], known: Collection[str]) -
         out: list[Segment] = [("tier", t, tiers == t) for t in S.TIERS if (tiers == t).any()]
         cold = np.array([i not in known for i in ids])
         return out + [("cold_start", seg, mask) for seg, mask in (("new", cold), ("known", ~cold)) if mask.any()]
+
+    return segments
+
+
+def brief_language(brief: Brief) -> str:
+    """The ``brief_language`` segment: the brief's language, ``en`` when it names none."""
+    return brief.language or DEFAULT_LANGUAGE
+
+
+def profile_segmenter(catalogues: Sequence[Catalogue]) -> CreatorSegmenter:
+    """Splits a ranked list by the creator's language (``unknown`` when the catalogue has none)
+    and by data completeness: ``bio-only`` (no posts) or ``with-posts``. Each creator's values
+    come from the first catalogue that has it: pass the evaluated pipeline's own catalogue first,
+    so a creator's completeness is what that pipeline knows of it."""
+    language: dict[str, str] = {}
+    has_posts: dict[str, bool] = {}
+    for cat in reversed(catalogues):
+        language.update(zip((str(i) for i in cat.ids), (str(x) or "unknown" for x in cat.languages), strict=True))
+        has_posts.update(zip((str(i) for i in cat.ids), (np.diff(cat.post_offsets) > 0).tolist(), strict=True))
+
+    def segments(ids: Sequence[str]) -> list[Segment]:
+        langs = np.array([language[i] for i in ids], dtype=object)
+        out: list[Segment] = [("creator_language", str(x), langs == x) for x in sorted(set(langs.tolist()))]
+        posts = np.array([has_posts[i] for i in ids], dtype=bool)
+        return out + [("completeness", seg, mask) for seg, mask in ((BIO_ONLY, ~posts), (WITH_POSTS, posts))
+                      if mask.any()]
 
     return segments

@@ -1,12 +1,17 @@
 """The ranked lists of one brief that offline evaluation scores, and the model's score for them.
 
-Two views:
+Three views:
 - ``logged``: the creators that have outcomes for the brief; relevance graded from the
   observed outcome (0 shown, 1 contacted, 2 accepted, 3 accepted and rated >= 4). This is what
   a real deployment can measure.
 - ``catalogue``: every creator that passes the brief's filters; relevance graded from the
   simulator's true utility (needs the hidden truth). The model ranks its retrieved candidates
   first; creators retrieval did not return follow in cosine order, so retrieval misses count.
+- ``profile-only``: the catalogue view of ``profile_only(pipe, tables)``, the same models over
+  a copy of the catalogue stripped to what a bios-only listing has (``PROFILE_COLUMNS``; no
+  posts, audience, price or outcome history): how the model does on real catalogues that
+  arrive like that. Its filters are that pipeline's (a creator without price passes a budget by
+  its estimated fee, as the product does).
 
 Written once here: single-pipeline evaluation (``offline.evaluate``) and the paired comparison
 of two pipelines (``compare``) rank exactly these lists.
@@ -25,13 +30,18 @@ from numpy.typing import NDArray
 from matcher import schemas as S
 from matcher.data.io import MarketTables, briefs_to_models
 from matcher.data.labels import relevance_from_outcomes
+from matcher.ranking.history import History
 from matcher.ranking.pipeline import MatchPipeline
 from matcher.ranking.retrieval import exclude_keywords, hard_filter
 from matcher.schemas import Brief
 
 logger = logging.getLogger(__name__)
 
-VIEWS: tuple[str, ...] = ("logged", "catalogue")
+PROFILE_ONLY = "profile-only"
+VIEWS: tuple[str, ...] = ("logged", "catalogue", PROFILE_ONLY)
+# what a catalogue of bios only still has: everything else of a creator is stripped
+PROFILE_COLUMNS: tuple[str, ...] = (S.INFLUENCER_ID, S.HANDLE, S.PLATFORM, S.FOLLOWERS, S.BIO, S.COUNTRY,
+                                    S.LANGUAGE)
 NOT_RETRIEVED = -1e6  # base score of catalogue creators retrieval did not return (plus their cosine)
 
 
@@ -64,6 +74,14 @@ def brief_queries(pipe: MatchPipeline, briefs: Sequence[tuple[str, Brief]]) -> d
     return dict(zip([b for b, _ in briefs], pipe.embed_briefs([brief for _, brief in briefs]), strict=True))
 
 
+def profile_only(pipe: MatchPipeline, tables: MarketTables) -> MatchPipeline:
+    """The pipeline's models over ``tables.influencers`` stripped to ``PROFILE_COLUMNS``, with
+    no posts and no history: the pipeline whose catalogue view is the ``profile-only`` view."""
+    inf = tables.influencers
+    stripped = inf[[c for c in PROFILE_COLUMNS if c in inf.columns]].copy()
+    return pipe.with_catalogue(stripped, posts=None, history=History.empty())
+
+
 def ranked_views(pipe: MatchPipeline, tables: MarketTables, briefs: Iterable[tuple[str, Brief]],
                  truth: TruthLike | None = None, views: Collection[str] = VIEWS,
                  among: Collection[str] | None = None) -> Iterator[RankedView]:
@@ -71,7 +89,8 @@ def ranked_views(pipe: MatchPipeline, tables: MarketTables, briefs: Iterable[tup
 
     Creators come from ``pipe``'s catalogue (the catalogue view also from its filters);
     ``among`` keeps only those ids (e.g. the creators two pipelines both know). The catalogue
-    view needs ``truth``.
+    view needs ``truth``. The profile-only view is not built here: it is the catalogue view of
+    ``profile_only(pipe, tables)`` (see ``offline.evaluate``).
     """
     cat = pipe.catalogue
     outcomes = {k: g for k, g in tables.outcomes.groupby(S.BRIEF_ID, sort=False)}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import functools
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -172,3 +173,26 @@ class Taxonomy:
 def validate_topics(refs: Iterable[str], taxonomy: Taxonomy | None = None) -> list[str]:
     """``Taxonomy.validate`` on the content taxonomy unless another one is given."""
     return (taxonomy or Taxonomy.load("content")).validate(refs)
+
+
+# --------------------------------------------------------------------------- shared copies
+@functools.cache
+def taxonomy(kind: Kind) -> Taxonomy:
+    """The IAB taxonomy briefs are validated against: read on first use, then shared (immutable)."""
+    return Taxonomy.load(kind)
+
+
+@functools.cache
+def _category_names() -> dict[str, str]:
+    """Casefolded Ad Product names that name exactly one category -> its id."""
+    ids: dict[str, set[str]] = {}
+    for t in taxonomy("ad_product"):
+        ids.setdefault(t.name.casefold(), set()).add(t.id)
+    return {name: next(iter(found)) for name, found in ids.items() if len(found) == 1}
+
+
+def keyword_categories(keywords: Sequence[str]) -> list[str]:
+    """Ids of the Ad Product categories that free keywords name exactly, any case ("alcohol" ->
+    Alcohol): brand safety speaks the standard vocabulary even when a brand wrote a keyword."""
+    names = _category_names() if keywords else {}  # the taxonomy is read only when needed
+    return list(dict.fromkeys(names[k.casefold()] for k in keywords if k.casefold() in names))

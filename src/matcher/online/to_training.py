@@ -60,7 +60,7 @@ def logged_tables(db_path: str | Path, require_feedback: bool = True) -> tuple[p
         row["request_id"] = r.request_id
         brief_rows.append(row)
         order[r.request_id] = i
-    briefs = pd.DataFrame(brief_rows, columns=[*S.BRIEF_REQUIRED, *S.BRIEF_OPTIONAL, "request_id"])
+    briefs = pd.DataFrame(brief_rows, columns=[*S.BRIEF_REQUIRED, *S.BRIEF_OPTIONAL, *S.BRIEF_TOPICS, "request_id"])
     imp = imp[imp["request_id"].isin(order)].copy()
     if imp.empty:
         out = pd.DataFrame(columns=[*S.OUTCOME_REQUIRED, *S.OUTCOME_OPTIONAL])

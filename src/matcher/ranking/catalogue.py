@@ -4,10 +4,14 @@ Built once (training, or service start-up) from the ``influencers`` and ``posts`
 embeddings of the bio and of the most recent posts, a profile vector, audience matrices and
 post statistics. Per request only the brief is embedded.
 
-How a creator is represented: the bio and each of the ``max_posts`` most recent posts are
-embedded separately; the profile vector is the normalised mean of the bio vector and the mean
-post vector (bio and content weigh the same). Post vectors are kept (CSR layout) so features
-can use the best-matching post, and reasons can quote it.
+How a creator is represented: the bio as real ones are written (``ranking.profile_text``:
+escapes decoded, emoji as words, the handle's words in front, contact/promo lines left out) and
+each of the ``max_posts`` most recent captions (escapes decoded, emoji as words) are embedded
+separately; the profile vector is the normalised mean of the bio vector and the mean post vector
+(bio and content weigh the same). Post vectors are kept (CSR layout) so features can use the
+best-matching post, and reasons can quote it. A creator whose language is not given gets the one
+detected in its bio and captions. Interests and each post's ad-product category are added by the
+pipeline (``ranking.topic_index``), which owns the taxonomy's label vectors.
 """
 
 from __future__ import annotations
@@ -26,11 +30,13 @@ from numpy.typing import NDArray
 from matcher import schemas as S
 from matcher.config import CatalogueConfig
 from matcher.ranking.embeddings import TextEncoder
-from matcher.ranking.text import bio_text, post_text
+from matcher.ranking.profile_text import caption_text, detect_language, profile_text
+from matcher.ranking.text import clean
 from matcher.vectors import unit_rows
 
 logger = logging.getLogger(__name__)
 
+_OPTIONAL_ARRAYS = ("topic_idx", "topic_score", "post_ad_idx", "post_ad_score", "bio_ad_idx", "bio_ad_score")
 
 
 def _json_shares(cell: Any, index: dict[str, int]) -> NDArray[np.float32] | None:
@@ -95,6 +101,14 @@ class Catalogue:
     search_text: NDArray[np.object_]  # lower-cased bio + posts, for keyword exclusions
     stats: dict[str, NDArray[np.float64]]
     snapshot_at: pd.Timestamp
+    bio_texts: NDArray[np.object_] | None = None  # what the encoder saw of each bio (handle words + content)
+    # brief-independent taxonomy lookups (``ranking.topic_index``); None until the pipeline adds them
+    topic_idx: NDArray[np.int16] | None = None  # (n, k) best content topics
+    topic_score: NDArray[np.float32] | None = None
+    post_ad_idx: NDArray[np.int16] | None = None  # (m,) best ad-product topic of each post
+    post_ad_score: NDArray[np.float32] | None = None
+    bio_ad_idx: NDArray[np.int16] | None = None  # (n,) best ad-product topic of each bio
+    bio_ad_score: NDArray[np.float32] | None = None
     index: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -160,16 +174,23 @@ class Catalogue:
         recent = p.groupby("_row", sort=True).head(config.max_posts)
         counts = np.bincount(recent["_row"].to_numpy(), minlength=n)
         offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        post_texts = np.array([post_text(t) for t in recent[S.TEXT].tolist()], dtype=object)
-        bios = [bio_text(b) for b in _str(inf, S.BIO)]
+        caption = caption_text if config.profile_text else clean
+        post_texts = np.array([caption(t) for t in recent[S.TEXT].tolist()], dtype=object)
+        raw_bios = _str(inf, S.BIO)
+        profiles = [profile_text(b, h) for b, h in zip(raw_bios, _str(inf, S.HANDLE), strict=True)]
+        bios = [pt.encoder_text if config.profile_text else clean(b) for pt, b in zip(profiles, raw_bios, strict=True)]
 
         bio_emb = embed(bios, "embedding bios")
         post_emb = embed(list(post_texts), "embedding posts")
         profile = _profile(bio_emb, post_emb, offsets, np.array([bool(b) for b in bios]))
 
         search = np.empty(n, dtype=object)
+        languages = np.array([str(x).lower() for x in _str(inf, S.LANGUAGE)], dtype=object)
         for i in range(n):
-            search[i] = (bios[i] + " " + " ".join(post_texts[offsets[i]:offsets[i + 1]])).lower()
+            captions = " ".join(post_texts[offsets[i]:offsets[i + 1]])
+            search[i] = (profiles[i].decoded + " " + captions).lower()
+            if not languages[i]:
+                languages[i] = profiles[i].language or detect_language(captions[:500]) or ""
 
         return cls(
             ids=ids,
@@ -178,7 +199,7 @@ class Catalogue:
             followers=followers,
             following=_num(inf, S.FOLLOWING),
             countries=np.array([str(x).upper() for x in _str(inf, S.COUNTRY)], dtype=object),
-            languages=np.array([str(x).lower() for x in _str(inf, S.LANGUAGE)], dtype=object),
+            languages=languages,
             aud_countries=_matrix(inf.get(S.AUDIENCE_COUNTRIES), n, S.COUNTRY_INDEX),
             aud_ages=_matrix(inf.get(S.AUDIENCE_AGES), n, S.AGE_INDEX),
             aud_female=_num(inf, S.AUDIENCE_FEMALE),
@@ -191,6 +212,7 @@ class Catalogue:
             search_text=search,
             stats=stats,
             snapshot_at=pd.Timestamp(snapshot),
+            bio_texts=np.asarray(bios, dtype=object),
             index=index,
         )
 
@@ -205,6 +227,11 @@ class Catalogue:
         for k, v in self.stats.items():
             out[f"stat__{k}"] = v
         out["snapshot_at"] = np.array([self.snapshot_at.isoformat()])
+        if self.bio_texts is not None:
+            out["bio_texts"] = np.asarray(self.bio_texts).astype(str)
+        for name in _OPTIONAL_ARRAYS:
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
         return out
 
     @classmethod
@@ -217,7 +244,18 @@ class Catalogue:
             kw[name] = np.asarray(arrs[name])
         kw["stats"] = {k[len("stat__"):]: np.asarray(v) for k, v in arrs.items() if k.startswith("stat__")}
         kw["snapshot_at"] = pd.Timestamp(str(np.asarray(arrs["snapshot_at"])[0]))
+        if "bio_texts" in arrs:  # absent in catalogues saved before real-profile text handling
+            kw["bio_texts"] = np.asarray(arrs["bio_texts"]).astype(object)
+        for name in _OPTIONAL_ARRAYS:
+            if name in arrs:
+                kw[name] = np.asarray(arrs[name])
         return cls(**kw)
+
+    def lexical_documents(self) -> list[str]:
+        """One document per creator for lexical search: handle words + bio content + captions."""
+        bios = self.bio_texts if self.bio_texts is not None else self.search_text
+        return [f"{b} {' '.join(self.post_texts[self.post_offsets[i]:self.post_offsets[i + 1]])}"
+                for i, b in enumerate(bios)]
 
 
 def _profile(bio: NDArray[np.float32], posts: NDArray[np.float32], offsets: NDArray[np.int64],

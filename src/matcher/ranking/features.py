@@ -37,8 +37,20 @@ FEATURES: tuple[str, ...] = (
     "log_cost", "cost_to_budget", "price_known",
     # history (outcomes of earlier briefs only)
     "hist_shown", "hist_contact_rate", "hist_accept_rate", "hist_mean_rating",
+    # what the brief asks beyond its filters (ranking.signals): exact words, IAB interests
+    "lexical_score", "topic_overlap", "interest_sim",
 )
 CATEGORICAL: tuple[str, ...] = ("platform",)
+# what a real catalogue may lack as a whole, per creator: the features that need it (feature
+# dropout in training masks a group at once; evaluation's profile-only view has none of them)
+FEATURE_GROUPS: dict[str, tuple[str, ...]] = {
+    "posts": ("sim_post_max", "sim_post_mean", "sim_post_topk", "engagement_rate", "er_vs_typical", "er_cv",
+              "comment_like_ratio", "posts_per_week", "days_since_last_post", "sponsored_share",
+              "sponsored_er_ratio"),
+    "audience": ("aud_country_match", "aud_age_match", "aud_gender_match"),
+    "price": ("price_known",),
+    "history": ("hist_shown", "hist_contact_rate", "hist_accept_rate", "hist_mean_rating"),
+}
 
 
 class PairFeaturizer:
@@ -86,9 +98,11 @@ class PairFeaturizer:
 
     def transform(self, brief: Brief, query: NDArray[np.float32], rows: NDArray[np.int64],
                   cat: Catalogue, costs: NDArray[np.float64], price_known: NDArray[np.bool_],
-                  history: AlignedHistory | None, day: float) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+                  history: AlignedHistory | None, day: float,
+                  context: dict[str, NDArray[np.float64]] | None = None) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
         """Feature matrix (len(rows), n_features) and, per row, the index of its post most
-        similar to the brief (-1 when the creator has no posts)."""
+        similar to the brief (-1 when the creator has no posts). ``context``: features computed
+        per brief elsewhere (``ranking.signals``); a feature nobody computed is NaN."""
         check_fitted(self, "typical_er_")
         n = len(rows)
         f: dict[str, NDArray[np.floating[Any]]] = {}
@@ -148,7 +162,9 @@ class PairFeaturizer:
             for k in ("hist_contact_rate", "hist_accept_rate", "hist_mean_rating"):
                 f[k] = np.full(n, np.nan)
 
-        X = np.column_stack([np.asarray(f[name], dtype=np.float64) for name in self.feature_names_]) \
+        f.update(context or {})
+        missing = np.full(n, np.nan)
+        X = np.column_stack([np.asarray(f.get(name, missing), dtype=np.float64) for name in self.feature_names_]) \
             if n else np.zeros((0, len(self.feature_names_)))
         return X.astype(np.float32), best
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +30,17 @@ from matcher.ranking.estimator import Stateful
 from matcher.ranking.explain import reasons
 from matcher.ranking.features import PairFeaturizer
 from matcher.ranking.history import History, brief_day
+from matcher.ranking.lexical import LexicalIndex
 from matcher.ranking.models import CostModel, EngagementModel, FitRanker
 from matcher.ranking.retrieval import ExactIndex, VectorIndex, retrieve
+from matcher.ranking.signals import BriefSignals, Exclusion
 from matcher.ranking.text import brief_text
+from matcher.ranking.topic_index import TopicIndex
 from matcher.schemas import Brief, EngagementEstimate, Match
 
 logger = logging.getLogger(__name__)
+
+MAX_EXCLUSIONS_SHOWN = 10  # creators dropped for brand safety listed in a recommendation
 
 FORMAT_VERSION = 1
 
@@ -60,13 +65,15 @@ class Recommendation:
     matches: list[Match]
     n_candidates: int
     reason: str | None = None
+    excluded: list[Exclusion] = field(default_factory=list)  # dropped for brand safety, with the post
 
 
 class MatchPipeline:
     def __init__(self, *, config: TrainConfig, encoder: TextEncoder, catalogue: Catalogue,
                  featurizer: PairFeaturizer, ranker: FitRanker, engagement: EngagementModel,
                  cost_model: CostModel, history: History, metadata: dict[str, Any] | None = None,
-                 index: VectorIndex | None = None) -> None:
+                 index: VectorIndex | None = None, topics: TopicIndex | None = None,
+                 lexical: LexicalIndex | None = None) -> None:
         self.config = config
         self.encoder = encoder
         self.featurizer = featurizer
@@ -75,11 +82,19 @@ class MatchPipeline:
         self.cost_model = cost_model
         self.history = history
         self.metadata = dict(metadata or {})
-        self._set_catalogue(catalogue, index)
+        self.topics = topics or TopicIndex.fit(encoder)
+        self._set_catalogue(catalogue, index, lexical)
 
-    def _set_catalogue(self, cat: Catalogue, index: VectorIndex | None = None) -> None:
-        """Precompute everything that does not depend on the brief (costs, index, history)."""
+    def _set_catalogue(self, cat: Catalogue, index: VectorIndex | None = None,
+                       lexical: LexicalIndex | None = None) -> None:
+        """Precompute everything that does not depend on the brief (costs, index, history,
+        interests and each post's ad-product topic, the lexical index)."""
+        if cat.topic_idx is None:
+            cat.topic_idx, cat.topic_score = self.topics.top_interests(cat.profile)
+            cat.post_ad_idx, cat.post_ad_score = self.topics.best_ad_topic(cat.post_emb)
+            cat.bio_ad_idx, cat.bio_ad_score = self.topics.best_ad_topic(cat.bio_emb)
         self.catalogue = cat
+        self.lexical = lexical or LexicalIndex().fit(cat.lexical_documents())
         self.price_known = np.isfinite(cat.price_usd) & (cat.price_usd > 0)
         est = self.cost_model.predict(CostModel.design(cat.followers, cat.stats["engagement_rate"],
                                                        cat.platforms, cat.countries))
@@ -99,16 +114,21 @@ class MatchPipeline:
     def _day(self, brief: Brief) -> float:
         return brief_day(brief, pd.Timestamp.now())
 
-    def features_for(self, brief: Brief, rows: NDArray[np.int64],
-                     query: NDArray[np.float32]) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+    def signals(self, brief: Brief, query: NDArray[np.float32]) -> BriefSignals:
+        """What the brief asks beyond its filters (interests, brand safety, exact words)."""
+        return BriefSignals(brief, query, self.catalogue, self.topics, self.lexical)
+
+    def features_for(self, brief: Brief, rows: NDArray[np.int64], query: NDArray[np.float32],
+                     signals: BriefSignals | None = None) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
         """Feature matrix for (brief, rows): the same call in training, evaluation and serving."""
+        context = (signals or self.signals(brief, query)).features(rows)
         return self.featurizer.transform(brief, query, rows, self.catalogue, self.costs, self.price_known,
-                                         self.aligned_history, self._day(brief))
+                                         self.aligned_history, self._day(brief), context)
 
     def score_rows(self, brief: Brief, rows: NDArray[np.int64],
-                   query: NDArray[np.float32] | None = None) -> Scored:
+                   query: NDArray[np.float32] | None = None, signals: BriefSignals | None = None) -> Scored:
         q = self.embed_briefs([brief])[0] if query is None else query
-        X, best = self.features_for(brief, rows, q)
+        X, best = self.features_for(brief, rows, q, signals)
         raw = self.ranker.decision_function(X)
         er, lo, hi = self.engagement.predict(X)
         w = self.config.scoring.engagement_weight
@@ -121,28 +141,32 @@ class MatchPipeline:
         interleaving, re-scoring a brand's own shortlist)."""
         return self.score_rows(brief, self.catalogue.rows_for(influencer_ids))
 
-    def candidates(self, brief: Brief, query: NDArray[np.float32],
-                   n: int | None = None) -> tuple[NDArray[np.int64], int]:
-        return retrieve(brief, query, self.catalogue, self.index, self.costs, self.config.retrieval, n)
+    def candidates(self, brief: Brief, query: NDArray[np.float32], n: int | None = None,
+                   signals: BriefSignals | None = None) -> tuple[NDArray[np.int64], int]:
+        sig = signals or self.signals(brief, query)
+        return retrieve(brief, query, self.catalogue, self.index, self.costs, self.config.retrieval, n,
+                        lexical=self.lexical, extra_mask=sig.mask())
 
     def recommend(self, brief: Brief, k: int = 10, query: NDArray[np.float32] | None = None) -> Recommendation:
         if not 1 <= k <= S.MAX_K:
             raise ValueError(f"k must be between 1 and {S.MAX_K}, got {k}")
         q = self.embed_briefs([brief])[0] if query is None else query
-        rows, n_pass = self.candidates(brief, q, max(self.config.retrieval.n_candidates, k))
+        sig = self.signals(brief, q)
+        rows, n_pass = self.candidates(brief, q, max(self.config.retrieval.n_candidates, k), sig)
+        excluded = sig.exclusions[:MAX_EXCLUSIONS_SHOWN]
         if len(rows) == 0:
             why = ("no influencer in the catalogue passes the brief's filters (platforms, follower range, "
-                   "countries, budget, exclusions)")
-            return Recommendation([], n_pass, why)
-        scored = self.score_rows(brief, rows, q)
+                   "countries, budget, interests, brand safety, exclusions)")
+            return Recommendation([], n_pass, why, excluded)
+        scored = self.score_rows(brief, rows, q, sig)
         order = np.lexsort((scored.rows, -scored.score))[:k]
-        return Recommendation(self._matches(brief, scored, order), n_pass)
+        return Recommendation(self._matches(brief, scored, order, sig), n_pass, excluded=excluded)
 
     def recommend_batch(self, briefs: list[Brief], k: int = 10) -> list[Recommendation]:
         qs = self.embed_briefs(briefs)
         return [self.recommend(b, k, q) for b, q in zip(briefs, qs, strict=True)]
 
-    def _matches(self, brief: Brief, s: Scored, order: NDArray[np.int64]) -> list[Match]:
+    def _matches(self, brief: Brief, s: Scored, order: NDArray[np.int64], sig: BriefSignals) -> list[Match]:
         cat = self.catalogue
         contrib = self.ranker.contributions(s.X[order])
         out = []
@@ -168,20 +192,24 @@ class MatchPipeline:
                 estimated_cost_usd=round(float(self.costs[r]), 2),
                 cost_is_estimate=not bool(self.price_known[r]),
                 reasons=reasons(c, s.X[j], self.feature_names, brief, platform, tier,
-                                self.config.scoring.explain_top_n_features),
+                                self.config.scoring.explain_top_n_features)
+                + ([f"Shares the brief's interests: {', '.join(shared)}"] if (shared := sig.shared_interests(r)) else []),
                 best_post=str(cat.post_texts[bp]) if bp >= 0 else None,
+                interests=sig.creator_interests(r),
             ))
         return out
 
     # ------------------------------------------------------------------ other catalogues
     def with_catalogue(self, influencers: pd.DataFrame, posts: pd.DataFrame | None,
-                       catalogue_config: CatalogueConfig | None = None) -> MatchPipeline:
+                       catalogue_config: CatalogueConfig | None = None,
+                       history: History | None = None) -> MatchPipeline:
         """The same models over another catalogue (a brand's own list, new creators). Columns
-        that are missing become unknown features; creators without history are cold starts."""
+        that are missing become unknown features; creators without history are cold starts
+        (``history`` replaces the pipeline's past outcomes, e.g. ``History.empty()``)."""
         cat = Catalogue.build(influencers, posts, self.encoder, catalogue_config or self.config.catalogue)
-        return MatchPipeline(config=self.config, encoder=self.encoder, catalogue=cat,
+        return MatchPipeline(config=self.config, encoder=self.encoder, catalogue=cat, topics=self.topics,
                              featurizer=self.featurizer, ranker=self.ranker, engagement=self.engagement,
-                             cost_model=self.cost_model, history=self.history,
+                             cost_model=self.cost_model, history=self.history if history is None else history,
                              metadata={**self.metadata, "catalogue": "custom"})
 
     # ------------------------------------------------------------------ persistence
@@ -208,6 +236,8 @@ class MatchPipeline:
         for name, model in models.items():
             (path / f"{name}.json").write_text(json.dumps(model.state()))
         np.savez(path / "catalogue.npz", **self.catalogue.to_arrays())
+        np.savez(path / "topics.npz", **self.topics.state())
+        self.lexical.save(path / "lexical")
         self.history.to_frame().to_parquet(path / "history.parquet")
         return path
 
@@ -230,10 +260,16 @@ class MatchPipeline:
         def model_state(name: str) -> dict[str, Any]:
             return json.loads((path / f"{name}.json").read_text())
 
+        topics = None  # a pipeline saved before interests existed: embedded again from the encoder
+        if (path / "topics.npz").exists():
+            with np.load(path / "topics.npz", allow_pickle=False) as z:
+                topics = TopicIndex.from_state({k: z[k] for k in z.files})
+        lexical = LexicalIndex.load(path / "lexical") if (path / "lexical").is_dir() else None
+
         return cls(config=config, encoder=enc, catalogue=cat,
                    featurizer=PairFeaturizer.from_state(state["featurizer"]),
                    ranker=FitRanker.from_state(model_state("ranker")),
                    engagement=EngagementModel.from_state(model_state("engagement")),
                    cost_model=CostModel.from_state(model_state("cost")),
                    history=History.from_frame(pd.read_parquet(path / "history.parquet")),
-                   metadata=state.get("metadata", {}))
+                   metadata=state.get("metadata", {}), topics=topics, lexical=lexical)

@@ -298,3 +298,8 @@ def profile_text(bio: object, handle: object = "") -> ProfileText:
         handle_words=tuple(split_handle(handle)) if isinstance(handle, str) else (),
         language=detect_language(no_emoji),
     )
+
+
+def caption_text(text: object) -> str:
+    """A post caption for the encoder: escapes decoded, meaningful emoji as words."""
+    return clean(emoji_to_words(decode_escapes(text)))

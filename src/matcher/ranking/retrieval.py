@@ -15,7 +15,8 @@ from numpy.typing import NDArray
 
 from matcher.config import RetrievalConfig
 from matcher.ranking.catalogue import Catalogue
-from matcher.ranking.text import keyword_hit
+from matcher.ranking.lexical import LexicalIndex, fuse
+from matcher.ranking.text import brief_text, keyword_hit
 from matcher.schemas import COUNTRY_INDEX, PLATFORM_INDEX, Brief
 
 logger = logging.getLogger(__name__)
@@ -83,16 +84,40 @@ def exclude_keywords(brief: Brief, cat: Catalogue, rows: NDArray[np.int64]) -> N
     return np.asarray(keep, dtype=np.int64)
 
 
+def hybrid_search(query: NDArray[np.float32], query_text: str, cat: Catalogue, index: VectorIndex,
+                  lexical: LexicalIndex, mask: NDArray[np.bool_], k: int,
+                  weight: float) -> NDArray[np.int64]:
+    """Top-k rows by dense and BM25 scores fused (convex combination of min-max normalised
+    scores, ``weight`` on the lexical side) over the union of each side's top-k among ``mask``:
+    exact product, brand and place words count, and an ANN index behind ``index`` still works."""
+    dense_rows, _ = index.search(query, k, mask)
+    lex_rows, _ = lexical.search(query_text, k, mask)
+    rows = np.union1d(dense_rows, lex_rows).astype(np.int64)
+    if len(rows) == 0:
+        return rows
+    fused = fuse(cat.profile[rows] @ query, lexical.scores(query_text, rows), weight, method="convex")
+    return rows[np.lexsort((rows, -fused))][:k]
+
+
 def retrieve(brief: Brief, query: NDArray[np.float32], cat: Catalogue, index: VectorIndex,
-             costs: NDArray[np.float64], config: RetrievalConfig,
-             n: int | None = None) -> tuple[NDArray[np.int64], int]:
-    """Filtered top-n candidates (best first) and the number of creators that passed filters."""
+             costs: NDArray[np.float64], config: RetrievalConfig, n: int | None = None,
+             lexical: LexicalIndex | None = None, extra_mask: NDArray[np.bool_] | None = None
+             ) -> tuple[NDArray[np.int64], int]:
+    """Filtered top-n candidates (best first) and the number of creators that passed filters.
+    With a ``lexical`` index and ``config.lexical_weight > 0`` the search is hybrid; ``extra_mask``
+    adds the pipeline's own filters (interests, brand safety)."""
     n = n or config.n_candidates
     mask = hard_filter(brief, cat, costs, config)
+    if extra_mask is not None:
+        mask &= extra_mask
     n_pass = int(mask.sum())
     want = n
+    text = brief_text(brief)
     while True:
-        rows, _ = index.search(query, want, mask)
+        if lexical is not None and config.lexical_weight > 0:
+            rows = hybrid_search(query, text, cat, index, lexical, mask, want, config.lexical_weight)
+        else:
+            rows, _ = index.search(query, want, mask)
         kept = exclude_keywords(brief, cat, rows)
         if len(kept) >= n or len(rows) >= n_pass:
             break

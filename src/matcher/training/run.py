@@ -1,6 +1,6 @@
 """Retraining pipeline: load + validate -> split by time -> embed (cached) -> features -> fit
--> evaluate (both views, baselines, oracle when the market's truth is there) -> save -> log to
-MLflow -> register (alias ``challenger``).
+-> evaluate (every view with baselines, oracle and segments; the catalogue and profile-only
+views when the market's truth is there) -> save -> log to MLflow -> register (alias ``challenger``).
 
 Called by ``matcher train`` and by the thin root entry point ``python -m training.train``.
 Feedback from the service's request log is merged by the caller (``matcher.online.to_training``
@@ -63,12 +63,15 @@ def evaluate_pipeline(pipe: MatchPipeline, tables: MarketTables, split: Split, d
 
 
 def save_evaluation(result: EvaluationResult, out: Path) -> list[Path]:
-    """Evaluation table (CSV + JSON) and the comparison plot; returns the files written."""
+    """Evaluation tables (CSV; JSON in the ``evaluate --json`` layout) and the comparison plot;
+    returns the files written."""
     out.mkdir(parents=True, exist_ok=True)
-    files = [out / "evaluation_summary.csv", out / "evaluation_per_brief.csv", out / "metrics.json"]
+    files = [out / "evaluation_summary.csv", out / "evaluation_per_brief.csv", out / "evaluation_segments.csv",
+             out / "metrics.json"]
     result.summary.to_csv(files[0], index=False)
     result.per_query.to_csv(files[1], index=False)
-    files[2].write_text(json.dumps({"metrics": result.metrics()}, indent=2))
+    result.segments.to_csv(files[2], index=False)
+    files[3].write_text(json.dumps({"metrics": result.metrics(), "segments": result.segment_metrics()}, indent=2))
     files.append(plot_system_comparison(result.summary, out / "ndcg10_by_system.png"))
     return files
 

@@ -29,6 +29,7 @@ from matcher.ranking.models import CostModel, EngagementModel, FitRanker
 from matcher.ranking.pipeline import MatchPipeline
 from matcher.ranking.retrieval import hard_filter
 from matcher.schemas import Brief
+from matcher.training.dropout import training_view
 
 logger = logging.getLogger(__name__)
 
@@ -56,10 +57,15 @@ class TrainReport:
 
 def build_training_set(pipe: MatchPipeline, briefs: dict[str, Brief], queries: dict[str, NDArray[np.float32]],
                        outcomes: pd.DataFrame, brief_ids: list[str], negatives: int,
-                       rng: np.random.Generator, progress: bool = False) -> TrainingSet:
+                       rng: np.random.Generator, progress: bool = False,
+                       view: MatchPipeline | None = None) -> TrainingSet:
     """Rows of one brief stay contiguous (LightGBM groups): its logged outcomes plus
-    ``negatives`` random unexposed creators that pass its filters (relevance 0)."""
+    ``negatives`` random unexposed creators that pass its filters (relevance 0).
+
+    ``view`` (a feature-dropout view of ``pipe``, same catalogue rows) featurizes the rows;
+    which rows there are (filters, sampled negatives) is always decided on ``pipe``."""
     cat = pipe.catalogue
+    featurize = view or pipe
     by_brief = {k: g for k, g in outcomes.groupby(S.BRIEF_ID, sort=False)}
     Xs, ys, groups, kept, erX, ery, pos = [], [], [], [], [], [], []
     for bid in tqdm(brief_ids, desc="features", disable=not progress, mininterval=1.0):
@@ -80,7 +86,7 @@ def build_training_set(pipe: MatchPipeline, briefs: dict[str, Brief], queries: d
                 rows = np.concatenate([rows, np.sort(neg)])
                 y = np.concatenate([y, np.zeros(len(neg), np.int64)])
                 p = np.concatenate([p, np.ones(len(neg), np.int64)])
-        X, _ = pipe.features_for(brief, rows, queries[bid])
+        X, _ = featurize.features_for(brief, rows, queries[bid])
         Xs.append(X)
         ys.append(y)
         pos.append(p)
@@ -107,15 +113,17 @@ def build_training_set(pipe: MatchPipeline, briefs: dict[str, Brief], queries: d
 def training_sets(pipe: MatchPipeline, tables: MarketTables, split: Split, config: TrainConfig,
                   progress: bool = False) -> tuple[TrainingSet, TrainingSet]:
     """Train and validation matrices from the outcomes of the split's train + valid briefs
-    (seeded: the same config gives the same sampled negatives)."""
+    (seeded: the same config gives the same sampled negatives). Training rows are featurized
+    with ``config.feature_dropout`` applied; validation rows never are."""
     fitted = set(split.train) | set(split.valid)
     outcomes = tables.outcomes[tables.outcomes[S.BRIEF_ID].astype(str).isin(fitted)]
     brief_models = dict(zip(tables.briefs[S.BRIEF_ID].astype(str), briefs_to_models(tables.briefs), strict=True))
     fit_ids = [b for b in split.train + split.valid if b in brief_models]
     queries = dict(zip(fit_ids, pipe.embed_briefs([brief_models[b] for b in fit_ids]), strict=True))
     rng = np.random.default_rng(config.seed)
+    view, _ = training_view(pipe, tables.influencers, tables.posts, config.feature_dropout, config.seed)
     train = build_training_set(pipe, brief_models, queries, outcomes, split.train,
-                               config.negatives_per_brief, rng, progress)
+                               config.negatives_per_brief, rng, progress, view=view)
     valid = build_training_set(pipe, brief_models, queries, outcomes, split.valid,
                                config.negatives_per_brief, rng, progress)
     return train, valid

@@ -63,11 +63,14 @@ def brief_rows() -> list[dict[str, Any]]:
          "text": "plant-based snacks for young adults", "platforms": "Instagram| tiktok",
          "target_countries": "us|GB", "target_ages": "25-34|18-24", "target_gender": "Female",
          "min_followers": "5000", "max_followers": "50000", "budget_usd": "300",
-         "excluded_handles": "@Bob", "excluded_keywords": "Alcohol|gambling", "language": "EN"},
+         "excluded_handles": "@Bob", "excluded_keywords": "Alcohol|gambling", "language": "EN",
+         "interests": "Vegan Diets| food & drink > vegetarian diets|212", "strict_interests": "Yes",
+         "excluded_interests": "Soccer", "excluded_categories": "Tobacco"},
         {"brief_id": "b2", "brand_id": "br2", "brand": "", "created_at": "2024-06-02",
          "text": "budget phone launch", "platforms": "", "target_countries": "", "target_ages": "",
          "target_gender": "", "min_followers": "", "max_followers": "", "budget_usd": "",
-         "excluded_handles": "", "excluded_keywords": "", "language": ""},
+         "excluded_handles": "", "excluded_keywords": "", "language": "", "interests": "",
+         "strict_interests": "", "excluded_interests": "", "excluded_categories": ""},
     ]
 
 
@@ -335,10 +338,49 @@ def test_briefs_clean_lists_and_defaults() -> None:
     ("text", "", "is required but empty"),
     ("created_at", "soon", "must be an ISO 8601 date/time"),
     ("language", "xx", "unknown language 'xx'"),
+    ("interests", "Vegan Diets|Underwater Basketweaving", "unknown content topic 'Underwater Basketweaving'"),
+    ("excluded_interests", "Soccer|Alcohol", "unknown content topic 'Alcohol'"),
+    ("excluded_categories", "Alcohol|Cryptocurrency",
+     "unknown ad_product topic 'Cryptocurrency'; did you mean 'Non-Fiat Currency > Cryptocurrency Exchanges'"),
+    ("excluded_categories", "Skin Care", "'Skin Care' names several ad_product topics"),
+    ("interests", "|".join(["Soccer"] * 21), "must list at most 20 content topics, got 21"),
+    ("strict_interests", "maybe", "must be true/false (also 1/0, yes/no), got 'maybe'"),
+    ("strict_interests", "true", "Value error, strict_interests needs at least one interest"),
 ])
 def test_brief_rules(column: str, value: str, expected: str) -> None:
     msg = brief_error(**{column: {1: value}})
     assert f"briefs.csv line 3, column '{column}': {expected}" in msg
+
+
+def test_brief_topics_become_canonical_ids() -> None:
+    """IAB topics by name, path or id -> ids without repeats; keywords naming an Ad Product
+    category add it after the given ones; the frame says what the model says."""
+    df = validate_briefs(frame(brief_rows()))
+    row, empty = df.iloc[0], df.iloc[1]
+    assert list(df.columns) == list(S.BRIEF_REQUIRED + S.BRIEF_OPTIONAL + S.BRIEF_TOPICS)
+    assert row[S.INTERESTS] == "212|213" and row[S.EXCLUDED_INTERESTS] == "533"
+    assert row[S.EXCLUDED_CATEGORIES] == "1544|1002|1361"  # Tobacco, then alcohol and gambling (keywords)
+    assert df[S.STRICT_INTERESTS].tolist() == [True, False] and df[S.STRICT_INTERESTS].dtype == bool
+    assert all(pd.isna(empty[c]) for c in S.TOPIC_FIELDS)
+    b1, b2 = briefs_to_models(df)
+    assert (b1.interests, b1.excluded_interests, b1.strict_interests) == (["212", "213"], ["533"], True)
+    assert b1.excluded_categories == ["1544", "1002", "1361"]
+    assert b1.topic_names(S.EXCLUDED_CATEGORIES) == ["Tobacco", "Alcohol", "Gambling"]
+    assert (b2.interests, b2.excluded_categories, b2.strict_interests) == ([], [], False)
+
+
+def test_keyword_categories_without_a_category_column() -> None:
+    df = validate_briefs(frame(brief_rows()).drop(columns=list(S.BRIEF_TOPICS)))
+    assert df[S.EXCLUDED_CATEGORIES].iloc[0] == "1002|1361" and pd.isna(df[S.INTERESTS].iloc[0])
+    assert df[S.STRICT_INTERESTS].tolist() == [False, False]
+
+
+def test_unknown_interest_in_a_csv_names_file_line_and_column(market_dir: Path) -> None:
+    rows = brief_rows()
+    rows[1]["interests"] = "Soccer|Underwater Basketweaving"
+    write_csv(market_dir / "briefs.csv", rows)
+    msg = str(error_of(load_market, market_dir))
+    assert msg == "briefs.csv line 3, column 'interests': unknown content topic 'Underwater Basketweaving'"
 
 
 def test_min_followers_must_not_exceed_max() -> None:
@@ -546,3 +588,13 @@ def test_brief_to_row_round_trip() -> None:
     models = briefs_to_models(validate_briefs(df, source="api"))
     assert models[0].model_dump(exclude={"created_at"}) == brief.model_dump(exclude={"created_at"})
     assert models[1].text == "second"
+
+
+def test_brief_topics_round_trip_through_rows() -> None:
+    brief = S.Brief(text="vegan snacks", interests=["Vegan Diets", "Soccer"], strict_interests=True,
+                    excluded_interests=["Food & Drink > Barbecues and Grilling"], excluded_keywords=["beer"])
+    row = brief_to_row(brief)
+    assert row[S.INTERESTS] == "212|533" and row[S.STRICT_INTERESTS] is True
+    assert row[S.EXCLUDED_INTERESTS] == "215" and row[S.EXCLUDED_CATEGORIES] == "1004"  # Beer, from the keyword
+    assert brief_from_row(row) == brief
+    assert brief_from_row({**row, S.STRICT_INTERESTS: np.bool_(True), S.EXCLUDED_CATEGORIES: np.nan}) == brief

@@ -1,5 +1,5 @@
-"""The ranked lists of one brief (logged and catalogue views) and the model's score for them,
-on the tiny market where each list and its grades are known."""
+"""The ranked lists of one brief (logged, catalogue and profile-only views) and the model's score
+for them, on the tiny market where each list and its grades are known."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ import pytest
 from matcher import schemas as S
 from matcher.evaluation.views import (
     NOT_RETRIEVED,
+    PROFILE_COLUMNS,
+    VIEWS,
     brief_queries,
     held_out_briefs,
     model_scores,
+    profile_only,
     ranked_views,
 )
 from tests.helpers import TinyTruth
@@ -106,3 +109,45 @@ def test_scores_are_finite(tiny_pipeline, tiny_tables, view):
     q = brief_queries(tiny_pipeline, held_out_briefs(tiny_tables, ids))
     for v in _views(tiny_pipeline, tiny_tables, ids, truth, views=(view,)):
         assert np.isfinite(model_scores(tiny_pipeline, v, q[v.brief_id])).all()
+
+
+def test_views_in_report_order():
+    assert VIEWS == ("logged", "catalogue", "profile-only")
+    assert PROFILE_COLUMNS == (S.INFLUENCER_ID, S.HANDLE, S.PLATFORM, S.FOLLOWERS, S.BIO, S.COUNTRY, S.LANGUAGE)
+
+
+def test_profile_only_pipeline_knows_bios_and_nothing_else(tiny_pipeline, tiny_tables):
+    bare = profile_only(tiny_pipeline, tiny_tables)
+    cat, full = bare.catalogue, tiny_pipeline.catalogue
+    assert cat.ids.tolist() == tiny_tables.influencers[S.INFLUENCER_ID].tolist() == full.ids.tolist()
+    assert len(cat.post_emb) == 0 and (cat.post_offsets == 0).all() and (cat.stats["n_posts"] == 0).all()
+    assert np.isnan(cat.stats["engagement_rate"]).all()
+    assert np.isnan(cat.aud_countries).all() and np.isnan(cat.aud_ages).all() and np.isnan(cat.aud_female).all()
+    assert np.isnan(cat.price_usd).all() and not bare.price_known.any() and np.isnan(cat.following).all()
+    assert len(bare.history) == 0 and len(tiny_pipeline.history) > 0
+    # what is kept is the full catalogue's: handle, platform, followers, country, language, the bio vector
+    for name in ("handles", "platforms", "countries", "languages"):
+        assert getattr(cat, name).tolist() == getattr(full, name).tolist()
+    np.testing.assert_array_equal(cat.followers, full.followers)
+    np.testing.assert_allclose(cat.profile, full.bio_emb, atol=1e-6)  # profile = bio only
+    assert not np.allclose(full.profile, full.bio_emb, atol=1e-3)  # the full profile mixes in posts
+    # every fee is the cost model's estimate (from followers, platform, country: no engagement known)
+    assert tiny_pipeline.price_known.any() and np.isfinite(bare.costs).all() and (bare.costs > 0).all()
+    assert len(tiny_pipeline.catalogue.post_emb) > 0  # the evaluated pipeline is untouched
+
+
+def test_profile_only_lists_pass_the_stripped_pipeline_filters(tiny_pipeline, tiny_tables):
+    """A creator without price passes a budget by its estimated fee: the list is the stripped
+    catalogue's creators whose estimate fits, even those whose real price does not."""
+    bare = profile_only(tiny_pipeline, tiny_tables)
+    budget = float(np.median(bare.costs))
+    briefs = tiny_tables.briefs
+    briefs.loc[briefs[S.BRIEF_ID] == "b001", S.BUDGET_USD] = budget
+    truth = TinyTruth(briefs)
+    (v,) = _views(bare, tiny_tables, ["b001"], truth, views=("catalogue",))
+    slack = bare.config.retrieval.budget_slack
+    assert v.ids == [str(i) for i, c in zip(bare.catalogue.ids, bare.costs, strict=True) if c <= budget * slack]
+    assert 0 < len(v.ids) < 48
+    assert v.y.tolist() == [3 if i.startswith("bak") else 0 for i in v.ids]  # b001 is a baking brief
+    (full,) = _views(tiny_pipeline, tiny_tables, ["b001"], truth, views=("catalogue",))
+    assert full.ids != v.ids  # the full pipeline filters by real prices where it knows them

@@ -1,5 +1,5 @@
-"""Pure helpers of the MLflow lifecycle: URI resolution, references, names, fingerprints,
-the pyfunc's input/output conversion. No tracking store is touched."""
+"""Pure helpers of the MLflow lifecycle: URI resolution, references, names, fingerprints
+(the pyfunc's input/output conversion is ``test_pyfunc.py``). No tracking store is touched."""
 
 from __future__ import annotations
 
@@ -90,24 +90,6 @@ def test_table_fingerprint_sees_values_and_order():
     assert table_fingerprint(df.copy())["sha256"] == fp["sha256"]
     assert table_fingerprint(df.assign(b=["x", "z"]))["sha256"] != fp["sha256"]
     assert table_fingerprint(df.iloc[::-1])["sha256"] != fp["sha256"]
-
-
-def test_pyfunc_frame_conversion_matches_recommend(tiny_pipeline):
-    from matcher.lifecycle.pyfunc import MatcherModel, requests_from_frame
-
-    df = pd.DataFrame([{"text": "marathon training and trail running shoes", "platforms": ["instagram"], "k": 3},
-                       {"text": "sourdough starter", "platforms": "instagram|tiktok"}])
-    reqs = requests_from_frame(df)
-    assert [b.platforms for b, _ in reqs] == [["instagram"], ["instagram", "tiktok"]]
-    assert [k for _, k in reqs] == [3, 10]
-    out = MatcherModel(tiny_pipeline).predict(None, df)
-    for i, (brief, k) in enumerate(reqs):
-        rec = tiny_pipeline.recommend(brief, k)
-        got = out[out["brief_index"] == i]
-        assert got["influencer_id"].tolist() == [m.influencer_id for m in rec.matches]
-        assert got["score"].tolist() == [m.score for m in rec.matches]
-    with pytest.raises(ValueError, match="row 0"):
-        requests_from_frame(pd.DataFrame([{"text": "x", "target_countries": "Narnia"}]))
 
 
 def test_tuning_base_trial_reproduces_the_trained_ranker(tiny_tables):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -88,11 +89,20 @@ def test_save_load_round_trip_gives_identical_matches(tiny_pipeline, tmp_path):
 
 
 def test_saved_folder_layout_is_format_1(tiny_pipeline, tmp_path):
-    """The files and the ``pipeline.json`` keys that pipelines saved by earlier versions have:
-    each component writes its own state, the pipeline only decides where it goes."""
+    """The files and the ``pipeline.json`` keys that pipelines saved by earlier versions have
+    (plus the taxonomy label vectors and the lexical index, which older folders lack and which
+    are rebuilt when absent): each component writes its own state, the pipeline only decides
+    where it goes."""
     path = tiny_pipeline.save(tmp_path / "p")
     assert sorted(p.name for p in path.iterdir()) == [
-        "catalogue.npz", "cost.json", "engagement.json", "history.parquet", "pipeline.json", "ranker.json"]
+        "catalogue.npz", "cost.json", "engagement.json", "history.parquet", "lexical", "pipeline.json",
+        "ranker.json", "topics.npz"]
+    (path / "topics.npz").unlink()
+    shutil.rmtree(path / "lexical")
+    old = MatchPipeline.load(path)  # a folder of the earlier layout still loads and answers the same
+    brief = Brief(text="sourdough bread baking", min_followers=0, max_followers=10**9)
+    assert [m.influencer_id for m in old.recommend(brief, k=5).matches] == \
+        [m.influencer_id for m in tiny_pipeline.recommend(brief, k=5).matches]
     state = json.loads((path / "pipeline.json").read_text())
     assert list(state) == ["format_version", "config", "metadata", "encoder", "featurizer"]
     assert state["format_version"] == 1
