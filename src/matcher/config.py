@@ -126,15 +126,17 @@ class FeatureDropoutConfig(_Strict):
     and per group independently (seeded by ``TrainConfig.seed``). Real catalogues often arrive
     with bios only; without dropout every training creator has everything and the ranker never
     learns the missing-data paths. A masked creator lacks the group in all its training rows, as
-    in a real upload; validation rows (early stopping) and evaluation are never masked. 0 = off."""
+    in a real upload; validation rows (early stopping) and evaluation are never masked. 0 = off.
+    Defaults measured on the seed-3 market with 3 training seeds (docs/ranking.md): 25% per group
+    beat 0%, 10% and 50% on average in every view."""
 
-    posts: float = Field(default=0.0, ge=0.0, le=1.0,
+    posts: float = Field(default=0.25, ge=0.0, le=1.0,
                          description="No posts: no post vectors or engagement/activity statistics; "
                          "the profile vector is the bio vector.")
-    audience: float = Field(default=0.0, ge=0.0, le=1.0, description="No audience countries, ages or gender.")
-    price: float = Field(default=0.0, ge=0.0, le=1.0,
+    audience: float = Field(default=0.25, ge=0.0, le=1.0, description="No audience countries, ages or gender.")
+    price: float = Field(default=0.25, ge=0.0, le=1.0,
                          description="No price: the cost is the cost model's estimate.")
-    history: float = Field(default=0.0, ge=0.0, le=1.0, description="No past outcomes (a cold start).")
+    history: float = Field(default=0.25, ge=0.0, le=1.0, description="No past outcomes (a cold start).")
 
     def shares(self) -> dict[str, float]:
         """Share per group, in the order masks are drawn."""

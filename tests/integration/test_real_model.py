@@ -81,7 +81,7 @@ def test_cli_train_evaluate_match(market_dir, tmp_path, monkeypatch):
     r = runner.invoke(app, ["evaluate", "--data", str(market_dir), "--model", str(model_dir), "--json"])
     assert r.exit_code == 0, r.output
     metrics = json.loads(r.stdout)["metrics"]
-    assert set(metrics) == {"logged", "catalogue"}
+    assert set(metrics) == {"logged", "catalogue", "profile-only"}
     assert {"model", "cosine", "engagement", "followers", "random", "oracle"} <= set(metrics["logged"])
     assert 0.0 <= metrics["logged"]["model"]["ndcg@10"] <= 1.0
     brief = tmp_path / "brief.json"

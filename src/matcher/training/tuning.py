@@ -104,7 +104,7 @@ def score_params(ctx: TuneContext, cfg: TrainConfig, metric: str = "ndcg@10") ->
     pipe.ranker = ranker
     pipe.config = cfg
     res = evaluate(pipe, ctx.tables, ctx.split.valid, truth=None, views=("logged",), seed=cfg.seed,
-                   progress=False)
+                   progress=False, segments=False)
     s = res.summary
     s = s[(s["view"] == "logged") & (s["system"] == "model")]
     found = dict(zip(s["metric"], s["value"].astype(float), strict=True))

@@ -35,7 +35,7 @@ CREATOR = "bak03"  # a baker with posts, audience data, a known price and logged
 # a brief that uses every targeting field, so audience, cost and language features are live
 BRIEF = Brief(text="sourdough starter and bread baking", target_countries=["GB"], target_ages=["18-24", "25-34"],
               target_gender="female", budget_usd=300, language="en", created_at=pd.Timestamp("2025-03-20"))
-OFF = FeatureDropoutConfig()
+OFF = FeatureDropoutConfig(posts=0.0, audience=0.0, price=0.0, history=0.0)
 
 
 def _assert_same(a: np.ndarray, b: np.ndarray) -> None:
