@@ -82,7 +82,8 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     from matcher.config import EncoderConfig, TrainConfig
-    from matcher.data.io import briefs_to_models, load_market
+    from matcher.data.briefs import briefs_to_models
+    from matcher.data.io import load_market
     from matcher.ranking.embeddings import SentenceEncoder
     from matcher.ranking.pipeline import MatchPipeline
     from matcher.simulator.market import MarketConfig, simulate_market, write_market

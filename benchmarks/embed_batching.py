@@ -31,7 +31,7 @@ def main() -> None:
     import torch
 
     from matcher.config import EncoderConfig
-    from matcher.data.io import briefs_to_models
+    from matcher.data.briefs import briefs_to_models
     from matcher.ranking.embeddings import SentenceEncoder
     from matcher.ranking.text import brief_text
     from matcher.simulator.market import MarketConfig, simulate_market

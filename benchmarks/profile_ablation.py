@@ -47,13 +47,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets DEBUG on itself at import
     tables = load_market(a.data)
     rows = []
     for name, overrides in VARIANTS.items():
         if a.only and name not in a.only:
             continue
         t0 = time.perf_counter()
-        cfg = build_config(None, overrides, data_dir=a.data, out_dir=Path(a.out) / name.split()[0])
+        slug = "".join(c if c.isalnum() else "-" for c in name.split(" (")[0])
+        cfg = build_config(None, overrides, data_dir=a.data, out_dir=Path(a.out) / slug)
         m = run(cfg, track=False, progress=False, tables=tables).evaluation.metrics()
         for view, systems in m.items():
             best = max(BASELINES, key=lambda s: systems.get(s, {}).get("ndcg@10") or -1.0)

@@ -48,7 +48,8 @@ def pct(xs: list[float], q: float) -> float:
 def base_pipeline(args: argparse.Namespace) -> tuple[Any, list[Any], str]:
     """(pipeline, briefs, description) from --model or a freshly simulated and trained market."""
     from matcher.config import EncoderConfig, TrainConfig
-    from matcher.data.io import briefs_to_models, load_market
+    from matcher.data.briefs import briefs_to_models
+    from matcher.data.io import load_market
     from matcher.ranking.embeddings import SentenceEncoder
     from matcher.ranking.pipeline import MatchPipeline
     from matcher.simulator.market import MarketConfig, simulate_market, write_market

@@ -36,7 +36,7 @@ def worse_dir(tmp_path_factory):
 def market():
     tables = tiny_tables_from(make_tiny_market())
     truth = TinyTruth(tables.briefs)
-    from matcher.data.io import briefs_to_models
+    from matcher.data.briefs import briefs_to_models
 
     by_niche: dict[str, list] = {}
     for b in briefs_to_models(tables.briefs):

@@ -19,7 +19,7 @@ import pytest
 from mlflow import MlflowClient
 
 from matcher.config import TrackingConfig
-from matcher.data.io import briefs_to_models
+from matcher.data.briefs import briefs_to_models
 from matcher.ranking.embeddings import HashingEncoder
 from matcher.ranking.pipeline import MatchPipeline
 from tests.helpers import make_tiny_market, tiny_config

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from matcher.cli.main import app
 from matcher.config import EncoderConfig, TrainConfig
-from matcher.data.io import briefs_to_models, load_market
+from matcher.data.briefs import briefs_to_models
+from matcher.data.io import load_market
 from matcher.evaluation.offline import evaluate
 from matcher.ranking.embeddings import SentenceEncoder
 from matcher.ranking.pipeline import MatchPipeline

@@ -1,5 +1,5 @@
 """What every ``matcher`` command shares: the two consoles, logging set-up, the error exit and
-the common options. ``cli``, ``cli_lifecycle`` and ``cli_ab`` import it; nothing else does."""
+the common options. ``cli.main``, ``cli.lifecycle`` and ``cli.ab`` import it; nothing else does."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object on s
 def setup_logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets DEBUG on itself at import
 
 
 def fail(msg: str) -> NoReturn:

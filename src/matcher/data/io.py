@@ -19,27 +19,26 @@ name) are filled in so the frame and the ``Brief`` model agree.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
 from matcher import schemas as S
+from matcher.data.briefs import brief_from_row
 from matcher.data.validation import (
     MAX_PROBLEMS,
     DataValidationError,
     Problem,
     TableChecker,
-    is_missing,
 )
 
 __all__ = [
-    "MAX_PROBLEMS", "TABLES", "DataValidationError", "MarketTables", "Problem", "brief_from_row",
-    "brief_to_row", "briefs_to_models", "load_catalogue", "load_market", "read_table",
+    "MAX_PROBLEMS", "TABLES", "DataValidationError", "MarketTables", "Problem",
+    "load_catalogue", "load_market", "read_table",
     "validate_briefs", "validate_influencers", "validate_outcomes", "validate_posts",
     "write_table",
 ]
@@ -47,8 +46,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 TABLES: tuple[str, ...] = ("influencers", "posts", "briefs", "outcomes")
-_LIST_FIELDS = (S.PLATFORMS_COL, S.TARGET_COUNTRIES, S.TARGET_AGES, S.EXCLUDED_HANDLES,
-                S.EXCLUDED_KEYWORDS, *S.TOPIC_FIELDS)
 
 
 @dataclass
@@ -274,48 +271,3 @@ def load_market(data_dir: str | Path, require_outcomes: bool = False,
                                      briefs if briefs_path is not None else None, influencers,
                                      source=outcomes_path.name)
     return MarketTables(influencers=influencers, posts=posts, briefs=briefs, outcomes=outcomes)
-
-
-# --------------------------------------------------------------------------- briefs <-> rows
-def _as_list(v: Any) -> list[str]:
-    if isinstance(v, list | tuple | np.ndarray | pd.Series):
-        return [str(x).strip() for x in v if not is_missing(x)]
-    if is_missing(v):
-        return []
-    return [x.strip() for x in str(v).split(S.LIST_SEP) if x.strip()]
-
-
-def brief_from_row(row: pd.Series | Mapping[str, Any]) -> S.Brief:
-    """Build a ``Brief`` from a table row: list cells split on LIST_SEP, missing -> defaults.
-    Extra keys (columns the model does not know) are ignored."""
-    data = row.to_dict() if isinstance(row, pd.Series) else dict(row)
-    kwargs: dict[str, Any] = {}
-    for name in S.Brief.model_fields:
-        if name not in data:
-            continue
-        v = data[name]
-        if name in _LIST_FIELDS:
-            kwargs[name] = _as_list(v)
-            continue
-        if is_missing(v):
-            continue
-        if isinstance(v, pd.Timestamp):
-            v = v.to_pydatetime()
-        elif isinstance(v, np.generic):
-            v = v.item()
-        if name in (S.BRIEF_ID, S.BRAND_ID, S.BRAND, S.TEXT):
-            v = str(v)
-        kwargs[name] = v
-    return S.Brief(**kwargs)
-
-
-def briefs_to_models(df: pd.DataFrame) -> list[S.Brief]:
-    return [brief_from_row(row) for row in df.to_dict("records")]
-
-
-def brief_to_row(brief: S.Brief) -> dict[str, Any]:
-    """Inverse of ``brief_from_row``: lists joined with LIST_SEP (empty list -> None)."""
-    row = brief.model_dump()
-    for name in _LIST_FIELDS:
-        row[name] = S.LIST_SEP.join(row[name]) or None
-    return row

@@ -28,7 +28,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matcher import schemas as S
-from matcher.data.io import MarketTables, briefs_to_models
+from matcher.data.briefs import briefs_to_models
+from matcher.data.io import MarketTables
 from matcher.data.labels import relevance_from_outcomes
 from matcher.ranking.history import History
 from matcher.ranking.pipeline import MatchPipeline

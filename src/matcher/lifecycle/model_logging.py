@@ -57,7 +57,7 @@ def model_requirements() -> list[str]:
 
 def model_input_example(pipe: MatchPipeline, brief: S.Brief | None = None) -> pd.DataFrame:
     """One brief as a pyfunc input row (MLflow stores it with the model and checks the signature)."""
-    from matcher.data.io import brief_to_row
+    from matcher.data.briefs import brief_to_row
 
     b = brief or S.Brief(text="Organic skincare brand looking for creators who review clean beauty",
                          platforms=["instagram", "tiktok"])

@@ -51,7 +51,7 @@ def _k(value: Any) -> int:
 
 def requests_from_frame(df: pd.DataFrame) -> list[tuple[Any, int]]:
     """(Brief, k) per input row; the Brief model validates each row (clear errors)."""
-    from matcher.data.io import brief_from_row
+    from matcher.data.briefs import brief_from_row
 
     if "text" not in df.columns:
         raise ValueError(f"input needs a 'text' column (Brief fields); got {list(df.columns)}")

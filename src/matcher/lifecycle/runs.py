@@ -87,7 +87,7 @@ def git_commit(path: str | Path | None = None) -> str:
 # --------------------------------------------------------------------------- logging a training run
 def engagement_calibration(pipe: MatchPipeline, tables: MarketTables, brief_ids: list[str]) -> pd.DataFrame:
     """Predicted vs observed engagement rate of the accepted campaigns of ``brief_ids``."""
-    from matcher.data.io import brief_from_row
+    from matcher.data.briefs import brief_from_row
 
     o = tables.outcomes
     eng = pd.to_numeric(o[S.POST_ENGAGEMENTS], errors="coerce")
@@ -170,7 +170,7 @@ def log_training_run(result: Any, register: bool = True,
     test_ids = list(result.report.split.test)
     example_brief = None
     if test_ids:
-        from matcher.data.io import brief_from_row
+        from matcher.data.briefs import brief_from_row
 
         b = result.tables.briefs
         example_brief = brief_from_row(b[b[S.BRIEF_ID].astype(str) == test_ids[0]].iloc[0])

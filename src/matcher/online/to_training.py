@@ -23,13 +23,8 @@ from pathlib import Path
 import pandas as pd
 
 from matcher import schemas as S
-from matcher.data.io import (
-    MarketTables,
-    brief_to_row,
-    load_market,
-    validate_briefs,
-    validate_outcomes,
-)
+from matcher.data.briefs import brief_to_row
+from matcher.data.io import MarketTables, load_market, validate_briefs, validate_outcomes
 from matcher.online.requestlog import read_request_log
 from matcher.schemas import BINARY_FEEDBACK_EVENTS, Brief
 

@@ -164,7 +164,8 @@ def detection_study(pipes: Mapping[str, Any], briefs: Sequence[Brief], truth: Ou
 def held_out_briefs(data_dir: str | Path, test_fraction: float | None = None) -> list[Brief]:
     """The market's latest briefs (the default training split's test period), with brand ids."""
     from matcher.config import SplitConfig
-    from matcher.data.io import briefs_to_models, load_market
+    from matcher.data.briefs import briefs_to_models
+    from matcher.data.io import load_market
     from matcher.data.labels import time_split
 
     tables = load_market(data_dir)

@@ -28,11 +28,12 @@ import pandas as pd
 
 from matcher import schemas as S
 from matcher.simulator.briefs import make_brands, make_briefs
-from matcher.simulator.creators import make_creators, public_influencers
+from matcher.simulator.creators import make_creators
 from matcher.simulator.exposure import legacy_outcomes
 from matcher.simulator.params import FORMAT_VERSION, MarketConfig, niche_affinity, niche_latent
 from matcher.simulator.phrases.dice import Dice
 from matcher.simulator.posts import make_posts
+from matcher.simulator.public import public_influencers
 from matcher.simulator.truth import Truth
 
 logger = logging.getLogger(__name__)

@@ -19,7 +19,8 @@ from tqdm.auto import tqdm
 
 from matcher import schemas as S
 from matcher.config import TrainConfig
-from matcher.data.io import MarketTables, briefs_to_models
+from matcher.data.briefs import briefs_to_models
+from matcher.data.io import MarketTables
 from matcher.data.labels import Split, relevance_from_outcomes, time_split
 from matcher.ranking.catalogue import Catalogue
 from matcher.ranking.embeddings import SentenceEncoder, TextEncoder

@@ -11,13 +11,11 @@ import pandas as pd
 import pytest
 
 from matcher import schemas as S
+from matcher.data.briefs import brief_from_row, brief_to_row, briefs_to_models
 from matcher.data.io import (
     MAX_PROBLEMS,
     DataValidationError,
     MarketTables,
-    brief_from_row,
-    brief_to_row,
-    briefs_to_models,
     load_catalogue,
     load_market,
     read_table,

@@ -74,7 +74,7 @@ class Broken:
 
 
 def _brands(tiny_tables, n_brands: int = 12) -> list[Brief]:
-    from matcher.data.io import briefs_to_models
+    from matcher.data.briefs import briefs_to_models
 
     return [b.model_copy(update={"brand_id": f"brand{i % n_brands}"})
             for i, b in enumerate(briefs_to_models(tiny_tables.briefs))]

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from matcher import schemas as S
 from matcher.config import FeatureDropoutConfig, TrainConfig
-from matcher.data.io import briefs_to_models
+from matcher.data.briefs import briefs_to_models
 from matcher.data.labels import time_split
 from matcher.ranking.embeddings import HashingEncoder
 from matcher.ranking.features import FEATURE_GROUPS
