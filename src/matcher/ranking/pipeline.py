@@ -40,7 +40,6 @@ from matcher.schemas import Brief, EngagementEstimate, Match
 
 logger = logging.getLogger(__name__)
 
-MAX_EXCLUSIONS_SHOWN = 10  # creators dropped for brand safety listed in a recommendation
 
 FORMAT_VERSION = 1
 
@@ -153,7 +152,7 @@ class MatchPipeline:
         q = self.embed_briefs([brief])[0] if query is None else query
         sig = self.signals(brief, q)
         rows, n_pass = self.candidates(brief, q, max(self.config.retrieval.n_candidates, k), sig)
-        excluded = sig.exclusions[:MAX_EXCLUSIONS_SHOWN]
+        excluded = sig.exclusions
         if len(rows) == 0:
             why = ("no influencer in the catalogue passes the brief's filters (platforms, follower range, "
                    "countries, budget, interests, brand safety, exclusions)")

@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 EXCLUDED_TOP = 3  # an excluded interest counts when it is among a creator's 3 best topics
 QUOTE_CHARS = 120
+MAX_QUOTED = 10  # dropped creators quoted per brief, the closest to the brief first
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,8 @@ class BriefSignals:
 
     def mask(self) -> NDArray[np.bool_] | None:
         """Creators allowed by the brief's interests and brand-safety exclusions (None: all);
-        fills ``exclusions`` with the creators brand safety dropped and why."""
+        fills ``exclusions`` with the (at most ``MAX_QUOTED``) creators closest to the brief that
+        brand safety dropped, and why."""
         cat, n = self.catalogue, len(self.catalogue)
         mask = np.ones(n, bool)
         idx, score = cat.topic_idx, cat.topic_score
@@ -99,7 +101,10 @@ class BriefSignals:
         creator_of_post = np.repeat(np.arange(len(cat)), np.diff(cat.post_offsets))
         unsafe = bio_hit.copy()
         unsafe[creator_of_post[post_hit]] = True
-        for r in np.flatnonzero(unsafe):
+        rows = np.flatnonzero(unsafe)
+        # quote only the creators the brand would most likely have seen: bounded work per request
+        rows = rows[np.argsort(-(cat.profile[rows] @ self.query), kind="stable")[:MAX_QUOTED]]
+        for r in rows:
             posts = np.arange(cat.post_offsets[r], cat.post_offsets[r + 1])
             hits = posts[post_hit[posts]]
             if len(hits):
