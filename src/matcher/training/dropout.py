@@ -7,7 +7,13 @@ builds the catalogue from those tables exactly as any other catalogue is built
 (``MatchPipeline.with_catalogue``: same fitted featurizer, cost model and taxonomy; the
 embedding cache makes the re-embedding a lookup). What a missing group becomes (no post
 vectors, profile = bio vector, unknown statistics, estimated cost, cold start) is therefore
-decided by the one owner of that knowledge, ``Catalogue.build``, never restated here.
+decided by the one owner of that knowledge, ``Catalogue.build``, never restated here. As in a
+real partial upload, what is computed over the whole upload follows it too: BM25 statistics,
+and the snapshot time when the latest post was a masked creator's (``days_since_last_post``
+then moves by the same amount for every creator).
+
+Which rows are trained on (filters, sampled negatives) never depends on the masks; the ranker
+and the engagement model both learn from the masked training rows.
 """
 
 from __future__ import annotations
