@@ -39,7 +39,7 @@ LANGUAGES: tuple[str, ...] = ("en", "es", "pt", "de", "fr", "it", "nl", "pl", "i
 
 DEFAULT_MIN_FOLLOWERS = 1_000
 DEFAULT_MAX_FOLLOWERS = 100_000
-MAX_BRIEF_TEXT_CHARS = 50_000
+MAX_BRIEF_TEXT_CHARS = 20_000  # the encoder reads the first ~1,000 (``ranking.text.MAX_CHARS``)
 MAX_K = 100
 LIST_SEP = "|"  # list-valued cells in CSV: "instagram|tiktok"
 
@@ -98,6 +98,7 @@ INTERESTS = "interests"  # Content Taxonomy 3.1 topics wanted (soft unless stric
 STRICT_INTERESTS = "strict_interests"  # true: a creator must have one of the interests
 EXCLUDED_INTERESTS = "excluded_interests"  # Content Taxonomy 3.1 topics never shown
 EXCLUDED_CATEGORIES = "excluded_categories"  # Ad Product Taxonomy 2.0 (brand safety): "1002|1361"
+LIKE = "like"  # example creators' handles: "oatsandmiles|veganlifts" (their profiles join the query)
 
 BRIEF_REQUIRED = (BRIEF_ID, BRAND_ID, CREATED_AT, TEXT)
 BRIEF_OPTIONAL = (
@@ -111,6 +112,41 @@ TOPIC_FIELDS: dict[str, Kind] = {INTERESTS: "content", EXCLUDED_INTERESTS: "cont
                                  EXCLUDED_CATEGORIES: "ad_product"}
 MAX_BRIEF_TOPICS = 20  # per topic list: a request does bounded work
 MAX_TOPIC_CHARS = 200  # per entry (the longest IAB path is under 100 characters)
+MAX_LIKE_EXAMPLES = 10  # example creators per brief (``like``): their profiles join the query text
+MAX_HANDLE_CHARS = 100
+
+# --------------------------------------------------------------------------- request limits
+# Every list, string and number a request can carry is bounded, so that one request does bounded
+# work (issue 10). The table (also in docs/security.md):
+#
+# | field                                                     | limit                                |
+# |-----------------------------------------------------------|--------------------------------------|
+# | Brief.text                                                | 1 to 20,000 characters               |
+# | Brief.brief_id, brand_id, brand                           | <= 200 characters                    |
+# | Brief.platforms, target_countries, target_ages            | <= 50 items of <= 20 characters      |
+# | Brief.language                                            | <= 20 characters (one of LANGUAGES)  |
+# | Brief.min_followers, max_followers                        | whole numbers 0 .. 10^12             |
+# | Brief.budget_usd                                          | finite, > 0, <= 10^9                 |
+# | Brief.excluded_handles                                    | <= 1,000 items of <= 100 characters  |
+# | Brief.excluded_keywords                                   | <= 200 items of <= 100 characters    |
+# | Brief.interests, excluded_interests, excluded_categories  | <= 20 items of <= 200 characters     |
+# | Brief.like                                                | <= 10 items of <= 100 characters     |
+# | MatchRequest.k                                            | whole number 1 .. 100                |
+# | BatchMatchRequest.briefs                                  | 1 .. 100 briefs                      |
+# | FeedbackEvent.request_id / influencer_id                  | <= 100 / <= 200 characters           |
+# | FeedbackEvent.value (counts)                              | whole number 0 .. 10^9               |
+#
+# Numbers and booleans are strict: JSON ``true`` or ``"5"`` is refused where a number is expected
+# (and ``1`` or ``"yes"`` where a boolean is), with the field named.
+MAX_ID_CHARS = 200
+MAX_VOCAB_ITEMS = 50  # platforms, target_countries, target_ages (the vocabularies are smaller)
+MAX_VOCAB_ITEM_CHARS = 20
+MAX_LANGUAGE_CHARS = 20
+MAX_FOLLOWERS_BOUND = 10**12
+MAX_BUDGET_USD = 1e9
+MAX_EXCLUDED_HANDLES = 1_000
+MAX_EXCLUDED_KEYWORDS = 200
+MAX_KEYWORD_CHARS = 100
 
 # --------------------------------------------------------------------------- outcomes
 SHOWN_POSITION = "shown_position"  # 1-based position in the list the brand saw
@@ -157,6 +193,9 @@ def error_text(error: ValidationError, prefix: str = "") -> str:
 
 
 TopicRef = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TOPIC_CHARS)]
+VocabItem = Annotated[str, StringConstraints(max_length=MAX_VOCAB_ITEM_CHARS)]
+HandleItem = Annotated[str, StringConstraints(max_length=MAX_HANDLE_CHARS)]
+KeywordItem = Annotated[str, StringConstraints(max_length=MAX_KEYWORD_CHARS)]
 
 
 # --------------------------------------------------------------------------- request models
@@ -167,33 +206,51 @@ class Brief(BaseModel):
 
     text: Annotated[str, Field(min_length=1, max_length=MAX_BRIEF_TEXT_CHARS,
                                description="What the campaign is about, in the brand's words.")]
-    brief_id: str | None = Field(default=None, max_length=200)
-    brand_id: str | None = Field(default=None, max_length=200,
+    brief_id: str | None = Field(default=None, max_length=MAX_ID_CHARS)
+    brand_id: str | None = Field(default=None, max_length=MAX_ID_CHARS,
                                  description="Stable brand id; A/B assignment is sticky on it.")
-    brand: str | None = Field(default=None, max_length=200)
+    brand: str | None = Field(default=None, max_length=MAX_ID_CHARS)
     created_at: datetime | None = Field(default=None,
                                         description="When the brief was written; default now.")
-    platforms: list[str] = Field(default_factory=list, description=f"Any of {PLATFORMS}; empty = all.")
-    target_countries: list[str] = Field(default_factory=list,
-                                        description="ISO 3166-1 alpha-2 codes; empty = anywhere.")
-    target_ages: list[str] = Field(default_factory=list, description=f"Any of {AGE_BUCKETS}.")
+    platforms: list[VocabItem] = Field(default_factory=list, max_length=MAX_VOCAB_ITEMS,
+                                       description=f"Any of {PLATFORMS}; empty = all.")
+    target_countries: list[VocabItem] = Field(default_factory=list, max_length=MAX_VOCAB_ITEMS,
+                                              description="ISO 3166-1 alpha-2 codes; empty = anywhere.")
+    target_ages: list[VocabItem] = Field(default_factory=list, max_length=MAX_VOCAB_ITEMS,
+                                         description=f"Any of {AGE_BUCKETS}.")
     target_gender: Literal["female", "male", "any"] = "any"
-    min_followers: int = Field(default=DEFAULT_MIN_FOLLOWERS, ge=0)
-    max_followers: int = Field(default=DEFAULT_MAX_FOLLOWERS, ge=1)
-    budget_usd: float | None = Field(default=None, gt=0, description="Budget per influencer (USD).")
-    excluded_handles: list[str] = Field(default_factory=list)
-    excluded_keywords: list[str] = Field(default_factory=list)
-    language: str | None = Field(default=None, description=f"Content language, one of {LANGUAGES}.")
+    min_followers: int = Field(default=DEFAULT_MIN_FOLLOWERS, ge=0, le=MAX_FOLLOWERS_BOUND, strict=True)
+    max_followers: int = Field(default=DEFAULT_MAX_FOLLOWERS, ge=1, le=MAX_FOLLOWERS_BOUND, strict=True)
+    budget_usd: float | None = Field(default=None, gt=0, le=MAX_BUDGET_USD, strict=True,
+                                     description="Budget per influencer (USD).")
+    excluded_handles: list[HandleItem] = Field(default_factory=list, max_length=MAX_EXCLUDED_HANDLES,
+                                               description="Creators never shown (handles, with or without @).")
+    excluded_keywords: list[KeywordItem] = Field(default_factory=list, max_length=MAX_EXCLUDED_KEYWORDS, description=(
+        "Creators whose bio or posts contain one of these words (or phrases) are never shown."))
+    language: str | None = Field(default=None, max_length=MAX_LANGUAGE_CHARS,
+                                 description=f"Content language, one of {LANGUAGES}.")
     # IAB topics by name, path ("Food & Drink > Vegan Diets") or id, stored as ids (docs/data.md)
     interests: list[TopicRef] = Field(default_factory=list, max_length=MAX_BRIEF_TOPICS, description=(
         "IAB Content Taxonomy 3.1 topics the brand wants: a soft preference unless strict_interests."))
-    strict_interests: bool = Field(default=False, description=(
+    strict_interests: bool = Field(default=False, strict=True, description=(
         "Interests as a hard filter: a creator must have one of them (or a topic under one)."))
     excluded_interests: list[TopicRef] = Field(default_factory=list, max_length=MAX_BRIEF_TOPICS, description=(
         "IAB Content Taxonomy 3.1 topics (and those under them) whose creators are never shown."))
     excluded_categories: list[TopicRef] = Field(default_factory=list, max_length=MAX_BRIEF_TOPICS, description=(
         "Brand safety: IAB Ad Product Taxonomy 2.0 categories ('Alcohol') that must not appear in a creator's "
         "content. Excluded keywords naming a category exactly add it."))
+    like: list[Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_HANDLE_CHARS)]] = Field(
+        default_factory=list, max_length=MAX_LIKE_EXAMPLES, description=(
+            "Handles of example creators the brand already likes (\"@handle\"): their profiles join the "
+            "brief text as the query. Unknown handles are a 400 naming them (matcher.ranking.examples)."))
+
+    @field_validator("created_at", mode="before")
+    @classmethod
+    def _created_at_not_a_number(cls, v: object) -> object:
+        # strict like the numbers: JSON 0 or true is not a date (lax pydantic reads a Unix time)
+        if isinstance(v, int | float):
+            raise ValueError("created_at must be an ISO 8601 date-time string, e.g. 2025-06-10T12:00:00Z")
+        return v
 
     @field_validator("text")
     @classmethod
@@ -245,6 +302,12 @@ class Brief(BaseModel):
         if v is not None and not math.isfinite(v):
             raise ValueError("budget_usd must be a finite number")
         return v
+
+    @field_validator("like")
+    @classmethod
+    def _clean_like(cls, v: list[str]) -> list[str]:
+        """``@Handle`` and ``handle`` are the same creator; order kept, repeats dropped."""
+        return list(dict.fromkeys(s.lower().lstrip("@") for s in v if s.strip().lstrip("@")))
 
     @field_validator("excluded_handles", "excluded_keywords")
     @classmethod
@@ -315,6 +378,7 @@ class Match(BaseModel):
 
 # --------------------------------------------------------------------------- service models
 FEEDBACK_EVENTS: tuple[str, ...] = ("shortlisted", "contacted", "accepted", "post_engagements", "clicks",
-                                    "conversions", "rating")
-BINARY_FEEDBACK_EVENTS: tuple[str, ...] = ("shortlisted", "contacted", "accepted")
+                                    "conversions", "rating", "dismissed")
+# ``dismissed``: the brand hid the creator (web app); no outcome column, a shown-and-not-taken row
+BINARY_FEEDBACK_EVENTS: tuple[str, ...] = ("shortlisted", "contacted", "accepted", "dismissed")
 COUNT_FEEDBACK_EVENTS: tuple[str, ...] = ("post_engagements", "clicks", "conversions")

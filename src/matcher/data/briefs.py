@@ -14,7 +14,10 @@ from matcher import schemas as S
 from matcher.data.validation import is_missing
 
 LIST_FIELDS = (S.PLATFORMS_COL, S.TARGET_COUNTRIES, S.TARGET_AGES, S.EXCLUDED_HANDLES,
-               S.EXCLUDED_KEYWORDS, *S.TOPIC_FIELDS)
+               S.EXCLUDED_KEYWORDS, *S.TOPIC_FIELDS, S.LIKE)
+
+
+_INT_FIELDS = (S.MIN_FOLLOWERS, S.MAX_FOLLOWERS)
 
 
 def _as_list(v: Any) -> list[str]:
@@ -43,6 +46,8 @@ def brief_from_row(row: pd.Series | Mapping[str, Any]) -> S.Brief:
             v = v.to_pydatetime()
         elif isinstance(v, np.generic):
             v = v.item()
+        if name in _INT_FIELDS and isinstance(v, float) and v.is_integer():
+            v = int(v)  # a column with gaps is read as floats; the model's counts are strict integers
         if name in (S.BRIEF_ID, S.BRAND_ID, S.BRAND, S.TEXT):
             v = str(v)
         kwargs[name] = v

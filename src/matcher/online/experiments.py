@@ -26,12 +26,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from matcher.ranking.budget import check
 from matcher.ranking.pipeline import Recommendation
 from matcher.schemas import Brief
 
@@ -245,7 +246,10 @@ class ExperimentRouter:
             return cfg.forced.get(unit, INTERLEAVED)
         return assign(cfg, assignment_unit(brief))
 
-    def route(self, brief: Brief, k: int, default: LoadedModel, force_variant: str | None = None) -> Routed:
+    def route(self, brief: Brief, k: int, default: LoadedModel, force_variant: str | None = None, *,
+              deadline: float | None = None) -> Routed:
+        """The answer for one brief. ``deadline`` (``time.monotonic()``) is passed to the pipeline(s):
+        past it ``matcher.ranking.budget.DeadlineExceeded`` is raised naming the stage reached."""
         cfg = self.config
         if cfg is not None and self._models and cfg.is_over():
             logger.info("experiment %s is over: releasing its models", cfg.name)
@@ -259,16 +263,30 @@ class ExperimentRouter:
         else:
             variant = self.variant_for(brief)
         if variant is None or cfg is None:
-            return Routed.of(default.pipeline.recommend(brief, k), default.info.version)
+            return Routed.of(_recommend(default.pipeline, brief, k, deadline), default.info.version)
         if variant == INTERLEAVED:
-            return self._interleave(brief, k)
+            return self._interleave(brief, k, deadline)
         model = self._models[variant]
-        return Routed.of(model.pipeline.recommend(brief, k), model.info.version, cfg.name, variant)
+        return Routed.of(_recommend(model.pipeline, brief, k, deadline), model.info.version, cfg.name, variant)
 
-    def _interleave(self, brief: Brief, k: int) -> Routed:
+    # the agreed name for the service (same call as ``route``)
+    recommend = route
+
+    def route_batch(self, briefs: list[Brief], k: int, default: LoadedModel, *,
+                    deadline: float | None = None) -> list[Routed]:
+        """``route`` for each brief in order, under one ``deadline`` for the whole batch."""
+        out = []
+        for b in briefs:
+            check(deadline, "batch")
+            out.append(self.route(b, k, default, deadline=deadline))
+        return out
+
+    recommend_batch = route_batch
+
+    def _interleave(self, brief: Brief, k: int, deadline: float | None = None) -> Routed:
         assert self.config is not None
         (name_a, a), (name_b, b) = list(self._models.items())
-        ra, rb = a.pipeline.recommend(brief, k), b.pipeline.recommend(brief, k)
+        ra, rb = _recommend(a.pipeline, brief, k, deadline), _recommend(b.pipeline, brief, k, deadline)
         by_team = {name_a: {m.influencer_id: m for m in ra.matches},
                    name_b: {m.influencer_id: m for m in rb.matches}}
         with self._lock:  # numpy Generators are not thread-safe
@@ -282,3 +300,12 @@ class ExperimentRouter:
         return Routed(matches, max(ra.n_candidates, rb.n_candidates), reason,
                       model_version=f"{a.info.version}+{b.info.version}", experiment=self.config.name,
                       variant=INTERLEAVED, sources=sources)
+
+
+def _recommend(pipeline: Any, brief: Brief, k: int, deadline: float | None) -> Recommendation:
+    """``pipeline.recommend`` with the deadline (a pipeline-like object without a ``deadline``
+    keyword, e.g. a test double or a memoising wrapper, is called without one when there is none)."""
+    check(deadline, "routing")
+    if deadline is None:
+        return pipeline.recommend(brief, k)
+    return pipeline.recommend(brief, k, deadline=deadline)

@@ -21,6 +21,7 @@ import logging
 from pathlib import Path
 
 import pandas as pd
+from pydantic import ValidationError
 
 from matcher import schemas as S
 from matcher.data.briefs import brief_to_row
@@ -45,8 +46,14 @@ def logged_tables(db_path: str | Path, require_feedback: bool = True) -> tuple[p
     if require_feedback:
         req = req[req["request_id"].isin(set(fb["request_id"]))]
     brief_rows, order = [], {}
-    for i, r in enumerate(req.itertuples(index=False)):
-        brief = Brief.model_validate_json(r.brief_json)
+    skipped = 0
+    for r in req.itertuples(index=False):
+        try:
+            brief = Brief.model_validate_json(r.brief_json)
+        except ValidationError:  # logged by an older version with looser limits (issue 10)
+            skipped += 1
+            continue
+        i = len(brief_rows)
         row = brief_to_row(brief)
         row[S.BRIEF_ID] = brief.brief_id or r.request_id
         row[S.BRAND_ID] = brief.brand_id or f"anon:{r.request_id}"
@@ -55,6 +62,8 @@ def logged_tables(db_path: str | Path, require_feedback: bool = True) -> tuple[p
         row["request_id"] = r.request_id
         brief_rows.append(row)
         order[r.request_id] = i
+    if skipped:
+        logger.warning("%s: skipped %d logged brief(s) that no longer pass the brief's limits", db_path, skipped)
     briefs = pd.DataFrame(brief_rows, columns=[*S.BRIEF_REQUIRED, *S.BRIEF_OPTIONAL, *S.BRIEF_TOPICS, "request_id"])
     imp = imp[imp["request_id"].isin(order)].copy()
     if imp.empty:

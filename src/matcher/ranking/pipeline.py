@@ -24,13 +24,16 @@ from numpy.typing import NDArray
 
 from matcher import schemas as S
 from matcher.config import CatalogueConfig, EncoderConfig, TrainConfig
+from matcher.ranking.budget import check
 from matcher.ranking.catalogue import Catalogue
 from matcher.ranking.embeddings import TextEncoder, encoder_from_spec
 from matcher.ranking.estimator import Stateful
+from matcher.ranking.examples import query_text
 from matcher.ranking.explain import reasons
 from matcher.ranking.features import PairFeaturizer
 from matcher.ranking.history import History, brief_day
 from matcher.ranking.lexical import LexicalIndex
+from matcher.ranking.manifest import CorruptModelError, verify_manifest, write_manifest
 from matcher.ranking.models import CostModel, EngagementModel, FitRanker
 from matcher.ranking.retrieval import ExactIndex, VectorIndex, retrieve
 from matcher.ranking.signals import BriefSignals, Exclusion
@@ -42,6 +45,11 @@ logger = logging.getLogger(__name__)
 
 
 FORMAT_VERSION = 1
+# the files ``save`` writes (and ``load`` reads), relative to the folder; all of LEXICAL_DIR too
+PIPELINE_FILES: tuple[str, ...] = ("pipeline.json", "ranker.json", "engagement.json", "cost.json", "catalogue.npz",
+                                   "topics.npz", "history.parquet")
+LEXICAL_DIR = "lexical"
+__all__ = ["CorruptModelError", "MatchPipeline", "Recommendation", "Scored"]
 
 
 @dataclass
@@ -108,7 +116,12 @@ class MatchPipeline:
 
     # ------------------------------------------------------------------ inference
     def embed_briefs(self, briefs: list[Brief]) -> NDArray[np.float32]:
-        return self.encoder.encode([brief_text(b) for b in briefs], desc="embedding briefs")
+        return self.encoder.encode([self.query_text(b) for b in briefs], desc="embedding briefs")
+
+    def query_text(self, brief: Brief) -> str:
+        """What the encoder sees of a brief: its text, plus the profiles of its example creators
+        (``brief.like``, ``ranking.examples``; unknown handles raise ``UnknownExampleError``)."""
+        return query_text(brief, brief_text(brief), self.catalogue)
 
     def _day(self, brief: Brief) -> float:
         return brief_day(brief, pd.Timestamp.now())
@@ -141,35 +154,51 @@ class MatchPipeline:
         return self.score_rows(brief, self.catalogue.rows_for(influencer_ids))
 
     def candidates(self, brief: Brief, query: NDArray[np.float32], n: int | None = None,
-                   signals: BriefSignals | None = None) -> tuple[NDArray[np.int64], int]:
+                   signals: BriefSignals | None = None, *,
+                   deadline: float | None = None) -> tuple[NDArray[np.int64], int]:
         sig = signals or self.signals(brief, query)
+        extra = sig.mask()
+        check(deadline, "signals")
         return retrieve(brief, query, self.catalogue, self.index, self.costs, self.config.retrieval, n,
-                        lexical=self.lexical, extra_mask=sig.mask())
+                        lexical=self.lexical, extra_mask=extra, deadline=deadline)
 
-    def recommend(self, brief: Brief, k: int = 10, query: NDArray[np.float32] | None = None) -> Recommendation:
+    def recommend(self, brief: Brief, k: int = 10, query: NDArray[np.float32] | None = None, *,
+                  deadline: float | None = None) -> Recommendation:
+        """The top ``k`` for one brief. ``deadline`` (a ``time.monotonic()`` instant) bounds the
+        work: past it, ``budget.DeadlineExceeded`` is raised naming the stage reached."""
         if not 1 <= k <= S.MAX_K:
             raise ValueError(f"k must be between 1 and {S.MAX_K}, got {k}")
+        check(deadline, "start")
         q = self.embed_briefs([brief])[0] if query is None else query
+        check(deadline, "embedding")
         sig = self.signals(brief, q)
-        rows, n_pass = self.candidates(brief, q, max(self.config.retrieval.n_candidates, k), sig)
+        rows, n_pass = self.candidates(brief, q, max(self.config.retrieval.n_candidates, k), sig, deadline=deadline)
+        check(deadline, "retrieval")
         excluded = sig.exclusions
         if len(rows) == 0:
             why = ("no influencer in the catalogue passes the brief's filters (platforms, follower range, "
                    "countries, budget, interests, brand safety, exclusions)")
             return Recommendation([], n_pass, why, excluded)
         scored = self.score_rows(brief, rows, q, sig)
+        check(deadline, "scoring")
         order = np.lexsort((scored.rows, -scored.score))[:k]
-        return Recommendation(self._matches(brief, scored, order, sig), n_pass, excluded=excluded)
+        return Recommendation(self._matches(brief, scored, order, sig, deadline), n_pass, excluded=excluded)
 
-    def recommend_batch(self, briefs: list[Brief], k: int = 10) -> list[Recommendation]:
+    def recommend_batch(self, briefs: list[Brief], k: int = 10, *,
+                        deadline: float | None = None) -> list[Recommendation]:
+        """``recommend`` for each brief, the briefs embedded together; ``deadline`` bounds the whole batch."""
+        check(deadline, "start")
         qs = self.embed_briefs(briefs)
-        return [self.recommend(b, k, q) for b, q in zip(briefs, qs, strict=True)]
+        check(deadline, "embedding")
+        return [self.recommend(b, k, q, deadline=deadline) for b, q in zip(briefs, qs, strict=True)]
 
-    def _matches(self, brief: Brief, s: Scored, order: NDArray[np.int64], sig: BriefSignals) -> list[Match]:
+    def _matches(self, brief: Brief, s: Scored, order: NDArray[np.int64], sig: BriefSignals,
+                 deadline: float | None = None) -> list[Match]:
         cat = self.catalogue
         contrib = self.ranker.contributions(s.X[order])
         out = []
         for rank, (j, c) in enumerate(zip(order, contrib, strict=True), start=1):
+            check(deadline, "explaining")
             r = int(s.rows[j])
             followers = float(cat.followers[r])
             platform = str(cat.platforms[r])
@@ -219,7 +248,8 @@ class MatchPipeline:
 
     def save(self, path: str | Path) -> Path:
         """One folder: ``pipeline.json`` (config, metadata, encoder spec, featurizer state), one
-        JSON file per model, the catalogue arrays and the history table."""
+        JSON file per model, the catalogue arrays, the history table and ``manifest.json`` (their
+        sha256, checked by ``load``: ``ranking.manifest``)."""
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         state = {
@@ -238,6 +268,7 @@ class MatchPipeline:
         np.savez(path / "topics.npz", **self.topics.state())
         self.lexical.save(path / "lexical")
         self.history.to_frame().to_parquet(path / "history.parquet")
+        write_manifest(path, PIPELINE_FILES, [LEXICAL_DIR])
         return path
 
     @classmethod
@@ -247,6 +278,7 @@ class MatchPipeline:
         f = path / "pipeline.json"
         if not f.exists():
             raise FileNotFoundError(f"{path} is not a saved MatchPipeline (no pipeline.json)")
+        verify_manifest(path, PIPELINE_FILES, [LEXICAL_DIR])  # CorruptModelError
         state = json.loads(f.read_text())
         if state.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"pipeline format {state.get('format_version')} is not supported "

@@ -14,9 +14,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matcher.config import RetrievalConfig
+from matcher.ranking.budget import check
 from matcher.ranking.catalogue import Catalogue
+from matcher.ranking.keywords import KeywordMatcher
 from matcher.ranking.lexical import LexicalIndex, fuse
-from matcher.ranking.text import brief_text, keyword_hit
+from matcher.ranking.text import brief_text
 from matcher.schemas import COUNTRY_INDEX, PLATFORM_INDEX, Brief
 
 logger = logging.getLogger(__name__)
@@ -70,18 +72,23 @@ def hard_filter(brief: Brief, cat: Catalogue, costs: NDArray[np.float64],
         # location unknown (no country, no audience data: a brand's own list, a new creator):
         # kept, so a partial catalogue degrades to ranking instead of an empty answer
         mask &= own | (share >= config.min_audience_share) | cat.location_unknown
-    if brief.excluded_handles:
-        mask &= ~np.isin(cat.handles_normalised, brief.excluded_handles)
+    if brief.excluded_handles:  # a set: O(creators + handles), unlike np.isin on object arrays
+        excluded = set(brief.excluded_handles)
+        mask &= ~np.fromiter((h in excluded for h in cat.handles_normalised), bool, len(cat))
     if brief.budget_usd is not None:
         mask &= ~(costs > brief.budget_usd * config.budget_slack)
     return mask
 
 
-def exclude_keywords(brief: Brief, cat: Catalogue, rows: NDArray[np.int64]) -> NDArray[np.int64]:
+def exclude_keywords(brief: Brief, cat: Catalogue, rows: NDArray[np.int64],
+                     matcher: KeywordMatcher | None = None,
+                     deadline: float | None = None) -> NDArray[np.int64]:
+    """``rows`` without the creators whose bio or posts contain an excluded keyword. Pass the
+    brief's ``matcher`` when calling more than once (it is compiled once and remembers rows)."""
     if not brief.excluded_keywords or len(rows) == 0:
         return rows
-    keep = [r for r in rows if not keyword_hit(cat.search_text[r], brief.excluded_keywords)]
-    return np.asarray(keep, dtype=np.int64)
+    m = matcher if matcher is not None else KeywordMatcher(brief.excluded_keywords)
+    return np.asarray(m.keep(rows, cat.search_text, deadline), dtype=np.int64)
 
 
 def hybrid_search(query: NDArray[np.float32], query_text: str, cat: Catalogue, index: VectorIndex,
@@ -101,24 +108,28 @@ def hybrid_search(query: NDArray[np.float32], query_text: str, cat: Catalogue, i
 
 def retrieve(brief: Brief, query: NDArray[np.float32], cat: Catalogue, index: VectorIndex,
              costs: NDArray[np.float64], config: RetrievalConfig, n: int | None = None,
-             lexical: LexicalIndex | None = None, extra_mask: NDArray[np.bool_] | None = None
-             ) -> tuple[NDArray[np.int64], int]:
+             lexical: LexicalIndex | None = None, extra_mask: NDArray[np.bool_] | None = None,
+             deadline: float | None = None) -> tuple[NDArray[np.int64], int]:
     """Filtered top-n candidates (best first) and the number of creators that passed filters.
     With a ``lexical`` index and ``config.lexical_weight > 0`` the search is hybrid; ``extra_mask``
-    adds the pipeline's own filters (interests, brand safety)."""
+    adds the pipeline's own filters (interests, brand safety). Past ``deadline`` (monotonic)
+    ``budget.DeadlineExceeded`` is raised."""
     n = n or config.n_candidates
     mask = hard_filter(brief, cat, costs, config)
     if extra_mask is not None:
         mask &= extra_mask
+    check(deadline, "filters")
     n_pass = int(mask.sum())
     want = n
     text = brief_text(brief)
+    matcher = KeywordMatcher(brief.excluded_keywords) if brief.excluded_keywords else None
     while True:
         if lexical is not None and config.lexical_weight > 0:
             rows = hybrid_search(query, text, cat, index, lexical, mask, want, config.lexical_weight)
         else:
             rows, _ = index.search(query, want, mask)
-        kept = exclude_keywords(brief, cat, rows)
+        check(deadline, "candidate search")
+        kept = exclude_keywords(brief, cat, rows, matcher, deadline)
         if len(kept) >= n or len(rows) >= n_pass:
             break
         want *= 2

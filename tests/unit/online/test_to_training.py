@@ -129,7 +129,7 @@ def test_event_outcome_columns():
     assert EVENT_OUTCOME_COLUMNS == {"contacted": S.CONTACTED, "accepted": S.ACCEPTED,
                                      "post_engagements": S.POST_ENGAGEMENTS, "clicks": S.CLICKS,
                                      "conversions": S.CONVERSIONS, "rating": S.BRAND_RATING}
-    assert set(EVENT_OUTCOME_COLUMNS) == set(S.FEEDBACK_EVENTS) - {"shortlisted"}
+    assert set(EVENT_OUTCOME_COLUMNS) == set(S.FEEDBACK_EVENTS) - {"shortlisted", "dismissed"}
 
 
 def test_simulated_feedback_comes_back_as_the_outcomes_it_was_drawn_from(tmp_path):
