@@ -147,6 +147,32 @@ class FeatureDropoutConfig(_Strict):
         return any(v > 0 for v in self.shares().values())
 
 
+class SmallDataConfig(_Strict):
+    """How the ranker copes with few training briefs (a new customer brings hundreds, not
+    thousands). Each part was kept or left off by the learning curve on the tuning markets
+    (docs/learning_curve.md); ``training.small_data`` applies them."""
+
+    adaptive: bool = Field(
+        default=True, description="Cap the ranker's leaves, minimum rows per leaf and rounds by the number of "
+        "training briefs (training.small_data.adapt_ranker_params); from ~2,000 briefs on the config's own "
+        "values are used unchanged.")
+    monotone_semantic: bool = Field(
+        default=False, description="The ranker's score never decreases with the brief's semantic similarity to "
+        "the profile, bio and posts (LightGBM monotone constraints on the sim_* features). Off: it lowered "
+        "NDCG@10 on the tuning market (docs/learning_curve.md).")
+    prior_briefs: float = Field(
+        default=0.0, ge=0.0, description="Shrink toward the zero-shot score (semantic similarity): the final "
+        "ranker score blends the standardised ranker and prior scores with prior weight k / (k + n_train_briefs); "
+        "0 = ranker only.")
+    smooth_rounds: int = Field(
+        default=25, ge=0, description="Choose the ranker's number of trees at the peak of the validation NDCG@10 "
+        "curve averaged over this many rounds (0 = the raw peak, which on a small validation split is often a "
+        "lucky early round).")
+    warm_start: str | None = Field(
+        default=None, description="A saved pipeline folder (e.g. trained on a public or earlier market) whose "
+        "ranker initialises boosting; the new trees are fitted on this market's own outcomes. None = from scratch.")
+
+
 class TrainConfig(_Strict):
     data_dir: str = "data/market"
     out_dir: str = "models/latest"
@@ -183,6 +209,9 @@ class TrainConfig(_Strict):
         default=FeatureDropoutConfig(),
         description="Train as if part of the catalogue lacked posts, audience, price or history.",
     )
+    small_data: SmallDataConfig = Field(
+        default=SmallDataConfig(), description="Adaptive capacity, monotone similarity, shrinkage toward "
+        "the zero-shot prior and warm start, for markets with few briefs.")
 
     @classmethod
     def from_yaml(cls, path: str | Path, overrides: list[str] | None = None) -> TrainConfig:
@@ -269,6 +298,24 @@ class ServingConfig(_Strict):
                                "to split; 1 keeps concurrent requests from fighting over cores.")
     brief_cache: int = Field(default=4096, ge=0, description="$MATCHER_BRIEF_CACHE: brief embeddings kept "
                              "in memory per worker (LRU), so a re-run brief skips its embedding; 0 = off.")
+    auth: bool = Field(default=True, description="$MATCHER_AUTH: on (default) = every business endpoint needs "
+                       "'Authorization: Bearer <key>'; off = open to anyone (logged as a WARNING at start).")
+    keys_db: str | None = Field(default=None, description="$MATCHER_KEYS_DB: SQLite file of API keys; None = "
+                                "keys.db next to the request log (matcher.online.keys.default_keys_db).")
+    model_root: str = Field(default="models", description="$MATCHER_MODEL_ROOT: POST /reload loads folders "
+                            "only below this one (symlinks resolved); registry refs are always allowed.")
+    request_budget_s: float = Field(default=10.0, ge=0.0, description="$MATCHER_REQUEST_BUDGET_S: time budget "
+                                    "of one request's ranking work; past it the work stops and the answer is "
+                                    "503 (logged status 'timeout'). 0 = no budget.")
+    rate_limit: float = Field(default=20.0, ge=0.0, description="$MATCHER_RATE_LIMIT: requests per second "
+                              "per API key (token bucket refill; per worker). 0 = no limit.")
+    rate_burst: int = Field(default=40, ge=1, description="$MATCHER_RATE_BURST: requests a key may send at "
+                            "once before the rate limit applies (bucket size).")
+    log_busy_ms: int = Field(default=2000, ge=0, description="$MATCHER_LOG_BUSY_MS: how long a write waits for "
+                             "a locked request log before the request fails with 503 (and Retry-After).")
+    body_timeout_s: float = Field(default=10.0, gt=0.0, description="$MATCHER_BODY_TIMEOUT_S: a request body "
+                                  "must arrive within this many seconds (else 408): slow clients cannot hold "
+                                  "a worker.")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> ServingConfig:
@@ -276,5 +323,9 @@ class ServingConfig(_Strict):
         names = {"model": "MATCHER_MODEL", "fallback_dir": "MATCHER_MODEL_FALLBACK",
                  "request_log": "MATCHER_REQUEST_LOG", "log_synchronous": "MATCHER_LOG_SYNC",
                  "experiment": "MATCHER_EXPERIMENT", "retry_seconds": "MATCHER_LOAD_RETRY_SECONDS",
-                 "torch_threads": "MATCHER_TORCH_THREADS", "brief_cache": "MATCHER_BRIEF_CACHE"}
+                 "torch_threads": "MATCHER_TORCH_THREADS", "brief_cache": "MATCHER_BRIEF_CACHE",
+                 "auth": "MATCHER_AUTH", "keys_db": "MATCHER_KEYS_DB", "model_root": "MATCHER_MODEL_ROOT",
+                 "request_budget_s": "MATCHER_REQUEST_BUDGET_S", "rate_limit": "MATCHER_RATE_LIMIT",
+                 "rate_burst": "MATCHER_RATE_BURST", "log_busy_ms": "MATCHER_LOG_BUSY_MS",
+                 "body_timeout_s": "MATCHER_BODY_TIMEOUT_S"}
         return cls.model_validate({f: env[e].strip() for f, e in names.items() if env.get(e, "").strip()})

@@ -52,6 +52,12 @@ def ranker_params(params: LGBMParams, random_state: int, threads: int | None) ->
             **booster_params(params, random_state, threads)}
 
 
+def monotone_constraints(names: list[str], increasing: tuple[str, ...]) -> list[int]:
+    """LightGBM's ``monotone_constraints``: 1 for the features in ``increasing`` (the score
+    never falls as they grow), 0 for the others, in the order of ``names``."""
+    return [1 if n in increasing else 0 for n in names]
+
+
 def booster_predict(booster: lgb.Booster, X: NDArray[Any], threads: LGBMThreads,
                     **kw: Any) -> NDArray[np.float64]:
     """``Booster.predict`` on ``threads.predict`` threads for request-sized inputs (fewer than

@@ -31,6 +31,7 @@ from matcher.ranking.pipeline import MatchPipeline
 from matcher.ranking.retrieval import hard_filter
 from matcher.schemas import Brief
 from matcher.training.dropout import training_view
+from matcher.training.small_data import load_warm_start, make_ranker
 
 logger = logging.getLogger(__name__)
 
@@ -132,14 +133,17 @@ def training_sets(pipe: MatchPipeline, tables: MarketTables, split: Split, confi
 
 def fit_pipeline(tables: MarketTables, config: TrainConfig, encoder: TextEncoder | None = None,
                  split: Split | None = None, progress: bool = True,
-                 metadata: dict[str, Any] | None = None) -> tuple[MatchPipeline, TrainReport]:
+                 metadata: dict[str, Any] | None = None,
+                 catalogue: Catalogue | None = None) -> tuple[MatchPipeline, TrainReport]:
+    """``catalogue``: one already built from ``tables`` with ``config.catalogue`` (a benchmark
+    that trains many times on one market builds it once)."""
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     encoder = encoder or SentenceEncoder(config.encoder.model_copy(update={"show_progress": progress}))
     split = split or time_split(tables.briefs, config.split)
     fitted_briefs = set(split.train) | set(split.valid)
 
-    catalogue = Catalogue.build(tables.influencers, tables.posts, encoder, config.catalogue)
+    catalogue = catalogue or Catalogue.build(tables.influencers, tables.posts, encoder, config.catalogue)
     timings["catalogue"] = time.perf_counter() - t0
 
     featurizer = PairFeaturizer(top_posts=config.catalogue.top_posts, features=config.features).fit(catalogue)
@@ -162,19 +166,23 @@ def fit_pipeline(tables: MarketTables, config: TrainConfig, encoder: TextEncoder
     t2 = time.perf_counter()
     names = pipe.feature_names
     debias = config.debias_position
+    n_briefs = len(train.group) + len(valid.group)
+    init = load_warm_start(config.small_data.warm_start) if config.small_data.warm_start else None
+    pipe.ranker = make_ranker(config, n_briefs)
     pipe.ranker.fit(train.X, train.y, train.group, names, valid.X, valid.y, valid.group,
                     position=train.position if debias else None,
-                    position_valid=valid.position if debias else None)
+                    position_valid=valid.position if debias else None, init_model=init)
     if config.refit_on_valid and len(valid.group):
         # early stopping chose the number of trees; refit with that many on train + valid so
         # the briefs closest in time to the test period are learned from too
         curve = pipe.ranker.evals_result_
-        rounds = max(1, pipe.ranker.booster_.current_iteration())
-        params = config.ranker.model_copy(update={"n_estimators": rounds})
-        pipe.ranker = FitRanker(params, config.seed).fit(
+        start = init.current_iteration() if init is not None else 0
+        rounds = max(1, pipe.ranker.booster_.current_iteration() - start)
+        params = pipe.ranker.params.model_copy(update={"n_estimators": rounds})
+        pipe.ranker = make_ranker(config, n_briefs, params).fit(
             np.vstack([train.X, valid.X]), np.concatenate([train.y, valid.y]),
             np.concatenate([train.group, valid.group]), names,
-            position=np.concatenate([train.position, valid.position]) if debias else None)
+            position=np.concatenate([train.position, valid.position]) if debias else None, init_model=init)
         pipe.ranker.evals_result_ = curve
     if len(train.er_y) < 20:
         raise ValueError(f"only {len(train.er_y)} accepted campaigns with engagement: too few to fit "
@@ -186,6 +194,7 @@ def fit_pipeline(tables: MarketTables, config: TrainConfig, encoder: TextEncoder
         "trained_at": pd.Timestamp.now("UTC").isoformat(),
         "seed": config.seed,
         "n_train_briefs": len(train.group), "n_valid_briefs": len(valid.group),
+        "ranker_params": pipe.ranker.params.model_dump(), "warm_start": config.small_data.warm_start,
         "n_test_briefs": len(split.test),
         "train_period_end": str(pd.to_datetime(tables.briefs.set_index(S.BRIEF_ID).loc[
             split.train + split.valid, S.CREATED_AT]).max()),
