@@ -23,7 +23,7 @@ class MatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     brief: Brief
-    k: int = Field(default=10, ge=1, le=MAX_K)
+    k: int = Field(default=10, ge=1, le=MAX_K, strict=True, description="How many matches (a whole number).")
 
 
 class MatchResponse(BaseModel):
@@ -57,12 +57,17 @@ class BatchMatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     briefs: list[Brief] = Field(min_length=1, max_length=MAX_BATCH_BRIEFS)
-    k: int = Field(default=10, ge=1, le=MAX_K)
+    k: int = Field(default=10, ge=1, le=MAX_K, strict=True)
 
 
 class BatchMatchResponse(BaseModel):
     results: list[MatchResponse]
     latency_ms: float | None = None
+
+
+MAX_REQUEST_ID_CHARS = 100
+MAX_INFLUENCER_ID_CHARS = 200
+MAX_FEEDBACK_COUNT = 1e9  # engagements, clicks, conversions of one sponsored post
 
 
 class FeedbackEvent(BaseModel):
@@ -75,11 +80,12 @@ class FeedbackEvent(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    request_id: str = Field(min_length=1, max_length=100)
-    influencer_id: str = Field(min_length=1, max_length=200)
+    request_id: str = Field(min_length=1, max_length=MAX_REQUEST_ID_CHARS)
+    influencer_id: str = Field(min_length=1, max_length=MAX_INFLUENCER_ID_CHARS)
     event: Literal[FEEDBACK_EVENTS]  # type: ignore[valid-type]  # the names, once, in schemas
-    value: float | None = Field(default=None, validate_default=True,
-                                description="See the event list; default 1 for yes/no events.")
+    value: float | None = Field(default=None, validate_default=True, strict=True,
+                                description="See the event list; default 1 for yes/no events; counts "
+                                            f"at most {MAX_FEEDBACK_COUNT:.0e}.")
 
     @field_validator("value")
     @classmethod
@@ -95,8 +101,9 @@ class FeedbackEvent(BaseModel):
             if v != 1:
                 raise ValueError(f"value for event {event!r} must be 1 (send no event for 'no'), got {v}")
         elif event in COUNT_FEEDBACK_EVENTS:
-            if v is None or v < 0 or v != int(v):
-                raise ValueError(f"value for event {event!r} must be a non-negative whole count, got {v}")
+            if v is None or v < 0 or v > MAX_FEEDBACK_COUNT or v != int(v):
+                raise ValueError(f"value for event {event!r} must be a whole count from 0 to "
+                                 f"{MAX_FEEDBACK_COUNT:,.0f}, got {v}")
         elif v is None or not 1 <= v <= 5:
             raise ValueError(f"value for event {event!r} must be between 1 and 5, got {v}")
         return v
@@ -146,3 +153,118 @@ class ReloadResponse(BaseModel):
     previous: ModelInfo | None
     current: ModelInfo
     reload_ms: float
+
+
+# --------------------------------------------------------------------------- campaign planner (issue 11)
+PLAN_GOALS: tuple[str, ...] = ("engagements", "reach", "accepts")
+MAX_PLAN_CREATORS = 50
+MAX_PLAN_BUDGET_USD = 1e9
+
+
+class PlanConstraints(BaseModel):
+    """What a campaign plan must respect (``matcher.planning.plan_campaign``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    budget_usd: float = Field(gt=0, le=MAX_PLAN_BUDGET_USD, description="Total campaign budget (USD).")
+    min_creators: int = Field(default=1, ge=1, le=MAX_PLAN_CREATORS)
+    max_creators: int = Field(default=20, ge=1, le=MAX_PLAN_CREATORS)
+    goal: Literal[PLAN_GOALS] = "reach"  # type: ignore[valid-type]
+    platform_mix: dict[str, float] | None = Field(
+        default=None, description="Most of the budget each platform may take, e.g. {\"instagram\": 0.5, "
+                                  "\"tiktok\": 0.5}; platforms not named get nothing. None: no constraint.")
+
+    @field_validator("budget_usd")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if not math.isfinite(v):
+            raise ValueError("budget_usd must be a finite number")
+        return v
+
+    @field_validator("platform_mix")
+    @classmethod
+    def _mix(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        if v is None:
+            return None
+        from matcher.schemas import PLATFORMS
+
+        if not v:
+            raise ValueError("platform_mix must name at least one platform (or be left out)")
+        for k, share in v.items():
+            if k not in PLATFORMS:
+                raise ValueError(f"unknown platform {k!r} (one of {', '.join(PLATFORMS)})")
+            if not math.isfinite(share) or not 0 <= share <= 1:
+                raise ValueError(f"share of {k} must be between 0 and 1, got {share}")
+        if sum(v.values()) > 1 + 1e-6:
+            raise ValueError(f"shares must add up to at most 1, got {sum(v.values()):g}")
+        if sum(v.values()) <= 0:
+            raise ValueError("at least one share must be positive")
+        return v
+
+    @field_validator("max_creators")
+    @classmethod
+    def _order(cls, v: int, info: ValidationInfo) -> int:
+        lo = info.data.get("min_creators")
+        if lo is not None and v < lo:
+            raise ValueError(f"max_creators ({v}) must not be below min_creators ({lo})")
+        return v
+
+
+class PlanRequest(PlanConstraints):
+    """Body of ``POST /plan``: a brief and the plan's constraints."""
+
+    brief: Brief
+
+    def constraints(self) -> PlanConstraints:
+        return PlanConstraints.model_validate(self.model_dump(exclude={"brief"}))
+
+
+class Interval(BaseModel):
+    value: float = Field(description="The objective's expected value.")
+    low: float = Field(description="10th percentile of simulated totals (80% interval).")
+    high: float = Field(description="90th percentile of simulated totals (80% interval).")
+
+
+class PlanCreator(Match):
+    """A creator of the plan: the ``Match`` (feedback works on it) plus why it is in."""
+
+    marginal_gain: float = Field(description="What it added to the goal when chosen, net of overlap with "
+                                 "the creators chosen before it.")
+    standalone_value: float = Field(description="What it would bring alone.")
+    why: str
+
+
+class PlanExclusion(BaseModel):
+    influencer_id: str
+    handle: str
+    platform: str
+    estimated_cost_usd: float
+    standalone_value: float
+    marginal_gain: float = Field(description="What it would add to the final plan.")
+    why_not: str
+
+
+class PlanBaseline(BaseModel):
+    """Top-k by score until the budget is spent (the same candidates and constraints)."""
+
+    creators: list[str]
+    total_cost_usd: float
+    expected: dict[str, Interval]
+
+
+class PlanResponse(BaseModel):
+    request_id: str | None = None
+    model_name: str | None = None
+    model_version: str | None = None
+    goal: str
+    method: str
+    creators: list[PlanCreator]
+    total_cost_usd: float
+    budget_usd: float
+    expected: dict[str, Interval] = Field(description="Every goal's expected total for the plan, with its 80% "
+                                          "interval; the plan maximises ``goal``.")
+    baseline_topk: PlanBaseline
+    excluded: list[PlanExclusion] = Field(default_factory=list, description="The best candidates left out, "
+                                          "and why (cost, overlap, constraints).")
+    n_candidates: int = Field(description="Creators the plan chose from (the top of the ranked list).")
+    latency_ms: float | None = None

@@ -9,7 +9,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from matcher.cli import ab, lifecycle
+from matcher.cli import ab, keys, lifecycle
+from matcher.cli import plan as plan_cli
 from matcher.cli.common import AsJson, Verbose, console, fail, out, setup_logging
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -116,6 +117,10 @@ def train(
     tables, stats = load_training_tables(cfg.data_dir, feedback)
     result = run(cfg, track=track, register=register, tables=tables, data_stats=stats)
     print_evaluation(result.evaluation)
+    from matcher.training.small_data import training_size_note
+
+    note, low = training_size_note(result.pipeline.metadata)
+    console.print(f"[yellow]warning:[/yellow] {note}" if low else note)
     console.print(f"saved pipeline to {result.model_dir}"
                   + (f"; MLflow run {result.run_id}" if result.run_id else "")
                   + (f"; registered version {result.version} (alias challenger)" if result.version else ""))
@@ -161,6 +166,9 @@ def match(
     exclude_category: Annotated[list[str] | None, typer.Option(
         "--exclude-category", help="Brand safety: IAB Ad Product category ('Alcohol', 'Gambling') that must "
                                    "not appear in a creator's content. Repeatable.")] = None,
+    like: Annotated[list[str] | None, typer.Option(
+        "--like", help="Handle of an example creator the brand likes ('@handle'): its profile joins the brief "
+                       "text as the query. Repeatable; added to the brief file's.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the matches as JSON.")] = False,
     verbose: Verbose = False,
 ) -> None:
@@ -181,6 +189,8 @@ def match(
             brief = S.Brief.model_validate_json(brief_file.read_bytes())
         else:
             brief = S.Brief(text=text or "")
+        if like:  # example creators add to the brief's
+            brief = S.Brief.model_validate({**brief.model_dump(), S.LIKE: [*brief.like, *like]})
         if strict_interests or any(topics.values()):  # the options add to what the brief says
             data = brief.model_dump()
             data.update({f: [*data[f], *extra] for f, extra in topics.items()})
@@ -200,7 +210,12 @@ def match(
         except (DataValidationError, FileNotFoundError) as e:
             fail(str(e))
         pipe = pipe.with_catalogue(inf, posts)
-    rec = pipe.recommend(brief, k=k)
+    from matcher.ranking.examples import UnknownExampleError
+
+    try:
+        rec = pipe.recommend(brief, k=k)
+    except UnknownExampleError as e:
+        fail(str(e))
     if as_json:
         typer.echo(json.dumps([m.model_dump() for m in rec.matches], indent=2))
         return
@@ -215,6 +230,8 @@ def match(
 # the command groups after the core commands (``matcher --help`` lists them in this order)
 ab.register(app)
 lifecycle.register(app)
+keys.register(app)
+plan_cli.register(app)  # matcher plan (issue 11)
 
 
 def main() -> None:  # pragma: no cover

@@ -83,6 +83,9 @@ def model_signature(pipe: MatchPipeline, example: pd.DataFrame) -> Any:
              S.STRICT_INTERESTS: ColSpec(DataType.boolean, S.STRICT_INTERESTS, required=False)}
     cols = [typed.get(name, ColSpec(AnyType(), name, required=False)) for name in S.Brief.model_fields]
     cols.append(ColSpec(AnyType(), "k", required=False))  # int, or NaN where a row has none
+    from matcher.planning.inputs import PLAN_INPUT_COLUMNS
+
+    cols.extend(ColSpec(AnyType(), name, required=False) for name in PLAN_INPUT_COLUMNS)  # plan mode (issue 11)
     output = MatcherModel(pipe).predict(None, example)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "integer columns cannot hold missing values"

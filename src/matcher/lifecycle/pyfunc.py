@@ -8,7 +8,8 @@ the pipeline's encoder spec (all-MiniLM-L6-v2 comes from the installed
 
 Input: a DataFrame of briefs, one row per brief, columns = ``Brief`` fields (list fields, the
 IAB ``interests``, ``excluded_interests`` and ``excluded_categories`` too, as lists or
-``"|"``-joined strings) plus an optional ``k`` (default 10). A bad row is a ValueError naming
+``"|"``-joined strings; ``like``, example creators' handles, too: their profiles join the brief
+text as the query, an unknown handle is a ValueError naming it) plus an optional ``k`` (default 10). A bad row is a ValueError naming
 the row and the field (``row 1, interests: ... unknown content topic ...``).
 Output: one row per match, ranked per brief (``brief_index`` = row of the input).
 
@@ -102,13 +103,87 @@ class MatcherModel(mlflow.pyfunc.PythonModel):
             raise RuntimeError("the pipeline is not loaded (load the model with mlflow.pyfunc.load_model)")
         if not isinstance(model_input, pd.DataFrame):
             model_input = pd.DataFrame(model_input)
+        if "mode" in model_input.columns and (plan_modes(model_input) == "plan").any():
+            return predict_with_plans(self, context, model_input)  # campaign plans (issue 11)
         reqs = requests_from_frame(model_input)
         if not reqs:
             return pd.DataFrame(columns=list(OUTPUT_COLUMNS))
         briefs = [b for b, _ in reqs]
+        from matcher.ranking.examples import example_rows
+
+        for i, b in enumerate(briefs):  # example creators (``like``) must be in the catalogue
+            try:
+                example_rows(self.pipeline.catalogue, b.like)
+            except ValueError as e:
+                raise ValueError(f"row {i}, {e}") from e
         queries = self.pipeline.embed_briefs(briefs)
         recs = [self.pipeline.recommend(b, k, q) for (b, k), q in zip(reqs, queries, strict=True)]
         return recommendations_frame(recs, briefs)
+
+
+# --------------------------------------------------------------------------- plan mode (issue 11)
+# A row with ``mode`` = "plan" asks for a campaign plan (``matcher.planning.plan_campaign``) instead
+# of the top k: ``plan_budget_usd`` (total budget, required), ``min_creators``, ``max_creators``,
+# ``goal`` (engagements | reach | accepts), ``platform_mix`` ("instagram=0.5,tiktok=0.5", JSON or a
+# dict). Its output rows are the plan's creators, with the match columns plus PLAN_OUTPUT_COLUMNS;
+# "match" rows (or no ``mode``) are answered as before, in the same frame.
+PLAN_OUTPUT_COLUMNS: tuple[str, ...] = (
+    "mode", "goal", "marginal_gain", "why", "plan_total_cost_usd", "plan_budget_usd",
+    "plan_expected", "plan_expected_low", "plan_expected_high", "baseline_topk_expected",
+)
+
+
+def plan_modes(df: pd.DataFrame) -> pd.Series:
+    """Each row's mode ("match" when missing); ValueError naming the row for anything else."""
+    from matcher.planning.inputs import MODES
+
+    modes = df["mode"].where(df["mode"].notna(), "match").astype(str).str.strip().str.lower()
+    for i, m in enumerate(modes.tolist()):
+        if m not in MODES:
+            raise ValueError(f"row {i}, mode: must be one of {', '.join(MODES)}, got {m!r}")
+    return modes.reset_index(drop=True)
+
+
+def predict_with_plans(model: MatcherModel, context: Any, df: pd.DataFrame) -> pd.DataFrame:
+    """Plan rows through ``plan_campaign``, match rows through ``predict``; ``brief_index`` is the
+    input row either way."""
+    from matcher.planning.inputs import PLAN_INPUT_COLUMNS, constraints_from
+    from matcher.planning.plan import plan_campaign
+    from matcher.ranking.pipeline import Recommendation
+
+    df = df.reset_index(drop=True)
+    modes = plan_modes(df)
+    parts = []
+    match_rows = [i for i, m in enumerate(modes) if m == "match"]
+    if match_rows:
+        sub = df.iloc[match_rows].drop(columns=[c for c in PLAN_INPUT_COLUMNS if c in df.columns])
+        out = model.predict(context, sub.reset_index(drop=True))
+        out["brief_index"] = [match_rows[i] for i in out["brief_index"]]
+        out["mode"] = "match"
+        parts.append(out)
+    rows = df.to_dict("records")
+    for i, m in enumerate(modes):
+        if m != "plan":
+            continue
+        row = {k: v for k, v in rows[i].items() if k not in PLAN_INPUT_COLUMNS}
+        (brief, _), = requests_from_frame(pd.DataFrame([row]).assign(k=None))
+        try:
+            constraints = constraints_from(rows[i])
+            plan = plan_campaign(model.pipeline, brief, constraints)
+        except ValueError as e:
+            raise ValueError(f"row {i}, {e}") from e
+        recs = recommendations_frame([Recommendation(list(plan.creators), plan.candidates.n_passing)], [brief])
+        g = plan.expected[plan.goal]
+        recs = recs.assign(brief_index=i, mode="plan", goal=plan.goal,
+                           marginal_gain=[c.marginal_gain for c in plan.creators],
+                           why=[c.why for c in plan.creators], plan_total_cost_usd=plan.total_cost_usd,
+                           plan_budget_usd=constraints.budget_usd, plan_expected=g.value,
+                           plan_expected_low=g.low, plan_expected_high=g.high,
+                           baseline_topk_expected=plan.baseline_expected[plan.goal].value)
+        parts.append(recs)
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    cols = [*OUTPUT_COLUMNS, *PLAN_OUTPUT_COLUMNS]
+    return out.reindex(columns=cols).sort_values("brief_index", kind="stable").reset_index(drop=True)  # plan order kept
 
 
 mlflow.models.set_model(MatcherModel())

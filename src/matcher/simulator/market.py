@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from matcher import schemas as S
+from matcher.simulator.audience import AudienceTruth
 from matcher.simulator.briefs import make_brands, make_briefs
 from matcher.simulator.creators import make_creators
 from matcher.simulator.exposure import legacy_outcomes
@@ -49,6 +50,7 @@ class Market:
     outcomes: pd.DataFrame
     truth: Truth
     config: MarketConfig = field(default_factory=MarketConfig)
+    audience: AudienceTruth | None = None  # hidden audience overlap (issue 11), its own RNG stream
 
 
 # --------------------------------------------------------------------------- entry points
@@ -77,7 +79,9 @@ def simulate_market(cfg: MarketConfig, progress: bool = True) -> Market:
     outcomes = legacy_outcomes(cfg, inf, posts, briefs, truth, legacy_rng, outcome_rng, progress)
     logger.info("market: %d creators, %d posts, %d briefs, %d outcome rows", len(inf), len(posts),
                 len(briefs), len(outcomes))
-    return Market(influencers=inf, posts=posts, briefs=briefs, outcomes=outcomes, truth=truth, config=cfg)
+    audience = AudienceTruth.build(truth, cfg.seed)  # stream [seed, 11]: the tables above are unchanged
+    return Market(influencers=inf, posts=posts, briefs=briefs, outcomes=outcomes, truth=truth, config=cfg,
+                  audience=audience)
 
 
 def write_market(market: Market, out_dir: str | Path) -> None:
@@ -90,6 +94,8 @@ def write_market(market: Market, out_dir: str | Path) -> None:
     market.briefs.to_csv(d / "briefs.csv", index=False, date_format=fmt)
     market.outcomes.to_csv(d / "outcomes.csv", index=False)
     market.truth.save(d)
+    if market.audience is not None:
+        market.audience.save(d)  # truth/audience.parquet + truth/audience.json
     meta = {"format_version": FORMAT_VERSION, "config": asdict(market.config),
             "counts": {"influencers": len(market.influencers), "posts": len(market.posts),
                        "briefs": len(market.briefs), "outcomes": len(market.outcomes)}}

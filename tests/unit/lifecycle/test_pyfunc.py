@@ -64,7 +64,9 @@ def test_signature_lists_every_brief_field(tiny_pipeline):
     example = model_input_example(tiny_pipeline)
     sig = model_signature(tiny_pipeline, example)
     cols = {c.name: c for c in sig.inputs.inputs}
-    assert list(cols) == [*S.Brief.model_fields, "k"]
+    from matcher.planning.inputs import PLAN_INPUT_COLUMNS
+
+    assert list(cols) == [*S.Brief.model_fields, "k", *PLAN_INPUT_COLUMNS]
     assert cols["text"].type == DataType.string and cols["text"].required
     assert cols[S.STRICT_INTERESTS].type == DataType.boolean and not cols[S.STRICT_INTERESTS].required
     for name in S.TOPIC_FIELDS:  # lists or "|"-joined strings
