@@ -26,7 +26,8 @@ test-fast: venv     ## unit tests only
 bench: venv         ## speed and memory tables (on demand)
 	$(BIN)/python benchmarks/bench_pipeline.py
 
-serve: venv         ## the BentoML service on 127.0.0.1:3000 (champion from the registry)
+serve: venv         ## the BentoML service on 127.0.0.1:3000 (champion from the registry); calls need a key
+	@echo "API keys: $(BIN)/matcher keys add --brand BRAND [--admin]; send 'Authorization: Bearer <key>' (docs/security.md)"
 	$(BIN)/bentoml serve serving.service:MatcherService --host 127.0.0.1 --port 3000
 
 mlflow-ui: venv     ## MLflow UI on 127.0.0.1:5000 over the local store

@@ -46,11 +46,17 @@ def main() -> None:
     ap.add_argument("--brief", type=Path, default=ROOT / "examples" / "brief.json")
     ap.add_argument("-k", type=int, default=10)
     ap.add_argument("--request-log", default=os.environ.get("MATCHER_REQUEST_LOG", "requests.db"))
+    ap.add_argument("--key", default=os.environ.get("MATCHER_API_KEY"),
+                    help="API key of the brief's brand (`matcher keys add --brand BRAND`); default $MATCHER_API_KEY")
     a = ap.parse_args()
+    if not a.key:
+        ap.error("an API key is needed: --key or $MATCHER_API_KEY (create one: matcher keys add --brand BRAND)")
     console = Console(width=None if sys.stdout.isatty() else 170)
     brief = json.loads(a.brief.read_text())
     with console.status("starting `bentoml serve serving.service:MatcherService` ..."):
-        svc = ServiceProcess(model=a.model, request_log=Path(a.request_log).resolve())
+        log = Path(a.request_log).resolve()
+        keys_db = os.environ.get("MATCHER_KEYS_DB") or str(log.parent / "keys.db")
+        svc = ServiceProcess(model=a.model, request_log=log, env={"MATCHER_KEYS_DB": str(Path(keys_db).resolve())})
         svc.start()
         try:
             ready_s = svc.wait_ready()
@@ -59,7 +65,7 @@ def main() -> None:
             raise
     try:
         console.print(f"service ready at {svc.url} in {ready_s:.1f}s (GET /readyz -> 200)")
-        with httpx.Client(base_url=svc.url, timeout=60) as http:
+        with httpx.Client(base_url=svc.url, timeout=60, headers={"Authorization": f"Bearer {a.key}"}) as http:
             info = http.get("/model").json()
             console.print(f"serving {info['name']} v{info['version']} from {info['source']} "
                           f"({info['catalogue_size']:,} creators, trained {info['trained_at']})")
@@ -76,6 +82,10 @@ def main() -> None:
     finally:
         svc.stop()
         console.print("service stopped")
+    console.print("\nTo call the service yourself: `make serve`, then (your key in place of $MATCHER_API_KEY)\n"
+                  f"  curl -s http://127.0.0.1:3000/match -H \"Authorization: Bearer $MATCHER_API_KEY\" "
+                  f"-H 'Content-Type: application/json' -d \"{{\\\"brief\\\": $(cat {a.brief})}}\"\n"
+                  f"  python serving/client_example.py --key \"$MATCHER_API_KEY\" --brief {a.brief}", soft_wrap=True)
 
 
 if __name__ == "__main__":

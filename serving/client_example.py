@@ -1,6 +1,9 @@
 """A minimal client for the matcher service (httpx; any HTTP client works the same way).
 
-    python serving/client_example.py --url http://127.0.0.1:3000 --brief examples/brief.json
+    python serving/client_example.py --url http://127.0.0.1:3000 --key "$MATCHER_API_KEY" --brief examples/brief.json
+
+Every call carries ``Authorization: Bearer <key>`` (a key from ``matcher keys add --brand BRAND``;
+the brief's ``brand_id`` must be that brand, or be left out).
 
 Sends the brief to ``POST /match``, prints the ranked creators, reports one outcome to
 ``POST /feedback`` and shows what model answered (``GET /model``).
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +43,8 @@ def feedback(client: httpx.Client, request_id: str, influencer_id: str, event: s
     if value is not None:
         body["value"] = value
     r = client.post("/feedback", json=body)
-    r.raise_for_status()
+    if r.status_code >= 400:
+        raise SystemExit(f"{r.status_code}: {r.json().get('error', r.text)}")
     return r.json()
 
 
@@ -66,9 +71,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--url", default="http://127.0.0.1:3000")
     ap.add_argument("--brief", type=Path, help="JSON file with one brief (default: a built-in sample)")
     ap.add_argument("-k", type=int, default=10)
+    ap.add_argument("--key", default=os.environ.get("MATCHER_API_KEY"), help="API key (default $MATCHER_API_KEY)")
     a = ap.parse_args(argv)
+    if not a.key:
+        ap.error("an API key is needed: --key or $MATCHER_API_KEY (create one: matcher keys add --brand BRAND)")
     brief = json.loads(a.brief.read_text()) if a.brief else SAMPLE_BRIEF
-    with httpx.Client(base_url=a.url, timeout=30) as client:
+    with httpx.Client(base_url=a.url, timeout=30, headers={"Authorization": f"Bearer {a.key}"}) as client:
         resp = match(client, brief, a.k)
         print(format_matches(resp))
         if resp["matches"]:

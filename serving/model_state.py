@@ -85,22 +85,25 @@ class Served:
     def model(self) -> ModelInfo:
         return self.default.info
 
-    def recommend(self, brief: Brief, k: int, force_variant: str | None = None) -> Routed:
+    def recommend(self, brief: Brief, k: int, force_variant: str | None = None, *,
+                  deadline: float | None = None) -> Routed:
+        """``deadline`` (``time.monotonic()``): past it ``DeadlineExceeded`` stops the work."""
         if self.router is None or not self.router.loaded_variants:
             if force_variant is not None:
                 raise NoExperimentError(f"force_variant {force_variant!r}: no experiment is running")
-            return Routed.of(self.default.pipeline.recommend(brief, k), self.model.version)
+            return Routed.of(self.default.pipeline.recommend(brief, k, deadline=deadline), self.model.version)
         try:
-            return self.router.route(brief, k, self.default, force_variant=force_variant)
+            return self.router.route(brief, k, self.default, force_variant=force_variant, deadline=deadline)
         except ValueError as e:
             if force_variant is not None:
                 raise NoExperimentError(f"force_variant: {e}") from e
             raise
 
-    def recommend_batch(self, briefs: list[Brief], k: int) -> list[Routed]:
+    def recommend_batch(self, briefs: list[Brief], k: int, *, deadline: float | None = None) -> list[Routed]:
         if self.router is None or not self.router.loaded_variants:  # one embedding batch for all
-            return [Routed.of(r, self.model.version) for r in self.default.pipeline.recommend_batch(briefs, k)]
-        return [self.recommend(b, k) for b in briefs]
+            return [Routed.of(r, self.model.version)
+                    for r in self.default.pipeline.recommend_batch(briefs, k, deadline=deadline)]
+        return [self.recommend(b, k, deadline=deadline) for b in briefs]
 
 
 def build(config: ServingConfig, ref: str | None = None) -> Served:

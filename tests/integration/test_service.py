@@ -8,6 +8,7 @@ import json
 import shutil
 import signal
 import sqlite3
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -22,28 +23,54 @@ from matcher.schemas import Brief
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV_KEYS = ("MATCHER_MODEL", "MATCHER_MODEL_FALLBACK", "MATCHER_REQUEST_LOG", "MATCHER_EXPERIMENT",
-            "MATCHER_LOAD_RETRY_SECONDS", "MATCHER_LOG_SYNC")
+            "MATCHER_LOAD_RETRY_SECONDS", "MATCHER_LOG_SYNC", "MATCHER_KEYS_DB", "MATCHER_AUTH",
+            "MATCHER_MODEL_ROOT", "MATCHER_RATE_LIMIT", "MATCHER_RATE_BURST", "MATCHER_REQUEST_BUDGET_S",
+            "MATCHER_LOG_BUSY_MS", "MATCHER_BODY_TIMEOUT_S")
 BRIEF = {"text": "sourdough starter and bread baking for home bakers", "brand_id": "brand-bake",
          "created_at": "2025-06-10T12:00:00Z", "platforms": ["instagram", "tiktok"]}
+BRAND = BRIEF["brand_id"]
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
 
 
 @contextmanager
 def serve_in_process(**env: str) -> Iterator[tuple[object, object]]:
-    """A TestClient over ``MatcherService.to_asgi()`` (lifespan runs: the model loads)."""
+    """A TestClient over ``MatcherService.to_asgi()`` (lifespan runs: the model loads). API keys
+    are made in ``keys.db`` next to the request log: the client sends a ``brand-bake`` brand
+    key by default; ``client.admin`` holds the headers of an admin key (``client.keys`` the
+    store). Folders under the system temp folder may be reloaded (``MATCHER_MODEL_ROOT``)."""
     from starlette.testclient import TestClient
 
+    from matcher.online.keys import KeyStore, default_keys_db
+    from serving.http import STATE
     from serving.service import MatcherService
 
     with pytest.MonkeyPatch.context() as mp:
         for k in ENV_KEYS:
             mp.delenv(k, raising=False)
         mp.setenv("MATCHER_LOAD_RETRY_SECONDS", "0")
+        mp.setenv("MATCHER_MODEL_ROOT", tempfile.gettempdir())
+        mp.setenv("MATCHER_RATE_LIMIT", "0")
         for k, v in env.items():
             mp.setenv(k, v)
+        keys = KeyStore(default_keys_db())
+        brand_key, admin_key = keys.add(BRAND), keys.add(BRAND, admin=True)
         # a second to_asgi() in one process would register the prometheus metrics twice
         mp.setitem(MatcherService.config, "metrics", {"enabled": False})
-        with TestClient(MatcherService.to_asgi(), raise_server_exceptions=False) as client:
-            yield client, client.app
+        try:
+            with TestClient(MatcherService.to_asgi(), raise_server_exceptions=False) as client:
+                # the edge state is per process (one service per worker in production); several
+                # services live in this one: each client's requests go to its own service's state
+                snap = STATE.snapshot()
+                client.event_hooks["request"].append(lambda _request: STATE.restore(snap))
+                client.headers.update(bearer(brand_key))
+                client.admin = bearer(admin_key)  # type: ignore[attr-defined]
+                client.keys = keys  # type: ignore[attr-defined]
+                yield client, client.app
+        finally:
+            keys.close()
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +104,10 @@ def test_health_readiness_and_model_info(client, tiny_pipeline_dir):
                          "loaded_at", "metrics", "catalogue_size", "catalogue_snapshot", "encoder", "experiment",
                          "variants"}
     assert info["name"] == "matcher" and info["catalogue_size"] == 48
-    # a plain saved folder is named after the folder; ref and source are where it came from
-    assert info["version"] == tiny_pipeline_dir.name and info["ref"] == info["source"] == str(tiny_pipeline_dir)
+    # a plain saved folder is named after the folder; ref and source are where it came from, relative
+    # to the model root (no server path is shown)
+    rel = str(tiny_pipeline_dir.resolve().relative_to(Path(tempfile.gettempdir()).resolve()))
+    assert info["version"] == tiny_pipeline_dir.name and info["ref"] == info["source"] == rel
     assert info["alias"] is None and info["fallback_reason"] is None and info["metrics"] == {}
     assert info["encoder"].startswith("hashing") and info["trained_at"]
     assert info["experiment"] is None and info["variants"] == []
@@ -208,13 +237,14 @@ def test_topics_are_served_and_logged_as_canonical_ids(client, log_path):
     (b"{not json", "application/json", 400, "Invalid JSON"),
     (b'{"brief": {"text": "caf\xe9 \xff"}}', "application/json", 400, "Invalid JSON"),
     (b"", "application/json", 400, "brief"),
+    (b'{"brief": {"text": "x"}}', "", 415, "application/json"),
     (b"[1, 2]", "application/json", 400, "object"),
     (b"null", "application/json", 400, "body"),
     (b"--x\r\ngarbage", "multipart/form-data", 415, "application/json"),
     (b"brief=hello", "application/x-www-form-urlencoded", 415, "application/json"),
     (b"\x80\x03}q\x00.", "application/vnd.bentoml+pickle", 415, "application/json"),
     (b"hello", "text/plain", 415, "application/json"),
-], ids=["malformed", "non-utf8", "empty", "array", "null", "multipart", "form", "pickle", "text"])
+], ids=["malformed", "non-utf8", "empty", "no-content-type", "array", "null", "multipart", "form", "pickle", "text"])
 def test_malformed_bodies_are_4xx_never_500(client, content, ctype, status, needle):
     r = client.post("/match", content=content, headers={"content-type": ctype})
     assert r.status_code == status, r.text
@@ -240,7 +270,7 @@ def test_bad_batch_input(client, body, field):
 
 
 def test_force_variant_without_experiment_is_400(client):
-    r = client.post("/match", json={"brief": BRIEF, "force_variant": "B"})
+    r = client.post("/match", json={"brief": BRIEF, "force_variant": "B"}, headers=client.admin)
     assert r.status_code == 400 and "force_variant" in r.json()["error"]
 
 
@@ -279,7 +309,7 @@ def test_feedback_unknown_request_or_creator_not_shown(client, served):
     r = client.post("/feedback", json={"request_id": "no-such-request", "influencer_id": "bak00", "event": "contacted"})
     assert r.status_code == 404 and "request_id" in r.json()["error"]
     r = client.post("/feedback", json={"request_id": rid, "influencer_id": "gar11", "event": "contacted"})
-    assert r.status_code == 400 and "not shown" in r.json()["error"]
+    assert r.status_code == 404 and "not shown" in r.json()["error"]
     assert r.json()["detail"][0]["loc"] == ["influencer_id"]
 
 
@@ -320,7 +350,7 @@ def test_reload_swaps_the_model_without_dropping_requests(client, tiny_pipeline_
     t.start()
     try:
         time.sleep(0.1)
-        r = client.post("/reload", json={"model": str(v2)})
+        r = client.post("/reload", json={"model": str(v2)}, headers=client.admin)
         time.sleep(0.1)
     finally:
         stop.set()
@@ -329,9 +359,9 @@ def test_reload_swaps_the_model_without_dropping_requests(client, tiny_pipeline_
     assert r.json()["previous"]["version"] == before and r.json()["current"]["version"] == "2"
     assert errors == [] and versions == {before, "2"}
     assert client.get("/model").json()["version"] == "2"
-    bad = client.post("/reload", json={"model": str(tmp_path / "missing")})
+    bad = client.post("/reload", json={"model": str(tmp_path / "missing")}, headers=client.admin)
     assert bad.status_code == 400 and "still serving 2" in bad.json()["error"]
-    back = client.post("/reload", json={})  # the configured ref again
+    back = client.post("/reload", json={}, headers=client.admin)  # the configured ref again
     assert back.status_code == 200 and back.json()["current"]["version"] == before
 
 
@@ -344,8 +374,8 @@ def test_not_ready_without_a_model_then_reload_fixes_it(tiny_pipeline_dir, tmp_p
         for r in (c.post("/match", json={"brief": BRIEF}), c.get("/model"),
                   c.post("/match_batch", json={"briefs": [BRIEF]})):
             assert r.status_code == 503 and "no model loaded" in r.json()["error"]
-        assert c.post("/reload", json={}).status_code == 503
-        assert c.post("/reload", json={"model": str(tiny_pipeline_dir)}).status_code == 200
+        assert c.post("/reload", json={}, headers=c.admin).status_code == 503
+        assert c.post("/reload", json={"model": str(tiny_pipeline_dir)}, headers=c.admin).status_code == 200
         assert c.get("/readyz").status_code == 200
         assert c.post("/match", json={"brief": BRIEF}).status_code == 200
 
@@ -371,11 +401,12 @@ def test_experiment_routing_and_interleaving(tiny_pipeline_dir, tmp_path):
     with serve_in_process(MATCHER_MODEL=str(tiny_pipeline_dir), MATCHER_EXPERIMENT=str(exp),
                           MATCHER_REQUEST_LOG=str(log)) as (c, _):
         assert c.get("/model").json()["variants"] == ["control", "treatment"]
-        r = c.post("/match", json={"brief": {**BRIEF, "brand_id": "brand-qa"}}).json()
+        r = c.post("/match", json={"brief": {**BRIEF, "brand_id": "brand-qa"}},
+                   headers=bearer(c.keys.add("brand-qa"))).json()
         assert r["variant"] == "treatment" and r["model_version"] == "2"
-        r = c.post("/match", json={"brief": BRIEF, "force_variant": "control"}).json()
+        r = c.post("/match", json={"brief": BRIEF, "force_variant": "control"}, headers=c.admin).json()
         assert r["variant"] == "control"
-        bad = c.post("/match", json={"brief": BRIEF, "force_variant": "nope"})
+        bad = c.post("/match", json={"brief": BRIEF, "force_variant": "nope"}, headers=c.admin)
         assert bad.status_code == 400 and "force_variant" in bad.json()["error"]
         rows = db_rows(log, "SELECT experiment, variant FROM requests ORDER BY created_at")
         assert rows == [("exp1", "treatment"), ("exp1", "control")]
@@ -393,17 +424,25 @@ def test_experiment_routing_and_interleaving(tiny_pipeline_dir, tmp_path):
 # --------------------------------------------------------------------------- the real server
 @pytest.mark.integration
 def test_bentoml_serve_subprocess_over_http(tiny_pipeline_dir, tmp_path):
+    from matcher.online.keys import KeyStore
     from serving.process import ServiceProcess
 
     log = tmp_path / "requests.db"
-    env = {"MATCHER_MODEL_FALLBACK": str(tmp_path / "none"), "BENTOML_HOME": str(tmp_path / "bentoml")}
+    with KeyStore(tmp_path / "keys.db") as keys:  # the default place: next to the request log
+        key = keys.add(BRAND)
+    env = {"MATCHER_MODEL_FALLBACK": str(tmp_path / "none"), "BENTOML_HOME": str(tmp_path / "bentoml"),
+           "MATCHER_BODY_TIMEOUT_S": "2"}
     svc = ServiceProcess(model=tiny_pipeline_dir, request_log=log, env=env, ready_timeout=120)
     for k in ENV_KEYS:
-        if k not in ("MATCHER_MODEL", "MATCHER_REQUEST_LOG", "MATCHER_MODEL_FALLBACK"):
+        if k not in ("MATCHER_MODEL", "MATCHER_REQUEST_LOG", *env):
             svc.env.pop(k, None)
     with svc:
-        with httpx.Client(base_url=svc.url, timeout=30) as http:
+        with httpx.Client(base_url=svc.url, timeout=30) as anon, \
+                httpx.Client(base_url=svc.url, timeout=30, headers=bearer(key)) as http:
             assert http.get("/livez").status_code == 200
+            assert anon.get("/model").status_code == 401
+            denied = anon.post("/match", json={"brief": BRIEF})
+            assert denied.status_code == 401 and denied.headers["www-authenticate"].startswith("Bearer")
             assert http.get("/model").json()["catalogue_size"] == 48
             r = http.post("/match", json={"brief": BRIEF, "k": 4})
             assert r.status_code == 200, r.text
@@ -414,9 +453,43 @@ def test_bentoml_serve_subprocess_over_http(tiny_pipeline_dir, tmp_path):
             assert http.post("/feedback", json=fb).status_code == 200
             bad = http.post("/match", content=b"{oops", headers={"content-type": "application/json"})
             assert bad.status_code == 400
+            # a 20 MiB chunked body (no Content-Length) is cut off at the limit: 413
+            chunk = b"x" * 65536
+            big = http.post("/match", content=iter([b'{"brief": {"text": "', *[chunk] * 320, b'"}}']),
+                            headers={"content-type": "application/json"})
+            assert big.status_code == 413, big.text
+            # a body that does not arrive in time: 408, the worker is free again
+            slow = _slow_post(svc.port, "/match", key, seconds=4)
+            assert slow.startswith("HTTP/1.1 408"), slow[:200]
+            for i in range(30):  # scanners' random URLs share one metrics label
+                assert anon.get(f"/no-such-page-{i}").status_code == 404
             metrics = http.get("/metrics").text
             assert "bentoml_service_request" in metrics and 'endpoint="/match"' in metrics
+            assert "no-such-page" not in metrics and 'endpoint="/{unknown}"' in metrics
         # kill -9 (workers and arbiter) right after the responses: both rows must be on disk
         svc.kill(signal.SIGKILL)
         assert db_rows(log, "SELECT status FROM requests WHERE request_id = ?", (body["request_id"],)) == [("ok",)]
         assert db_rows(log, "SELECT event FROM feedback WHERE request_id = ?", (body["request_id"],)) == [("contacted",)]
+
+
+def _slow_post(port: int, path: str, key: str, seconds: float) -> str:
+    """A client that announces a body and sends one byte a second: what the server answers."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=seconds + 10) as s:
+        s.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  f"Authorization: Bearer {key}\r\nContent-Length: 1000\r\n\r\n".encode())
+        t0 = time.monotonic()
+        s.settimeout(1.0)
+        while time.monotonic() - t0 < seconds:
+            try:
+                s.sendall(b" ")
+                data = s.recv(4096)
+                if data:
+                    return data.decode(errors="replace")
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+        s.settimeout(5)
+        return s.recv(4096).decode(errors="replace")
