@@ -26,5 +26,14 @@ matcher export --alias champion --out models/
 step "5/6 rank a sample brief with the library (examples/brief.json)"
 matcher match --model models/champion --brief-file examples/brief.json --k 10
 
-step "6/6 serve the champion with BentoML and send the same brief over HTTP"
+step "6/6 serve the champion with BentoML and send the same brief over HTTP, with an API key"
+# the service needs 'Authorization: Bearer <key>'; a brand key acts for its brand only (docs/security.md)
+BRAND=$(python -c 'import json; print(json.load(open("examples/brief.json"))["brand_id"])')
+MATCHER_API_KEY=$(matcher keys add --brand "$BRAND")
+export MATCHER_API_KEY
+echo "API key for brand $BRAND (keys.db): $MATCHER_API_KEY"
 python scripts/serve_demo.py --model models/champion --brief examples/brief.json
+
+step "the web app for brands (docs/webapp.md)"
+echo "run \`make serve\`, open http://127.0.0.1:3000/app and sign in as brand $BRAND with this API key:"
+echo "  $MATCHER_API_KEY"

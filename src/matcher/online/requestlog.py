@@ -45,6 +45,9 @@ CREATE TABLE IF NOT EXISTS feedback(request_id TEXT, influencer_id TEXT, event T
   created_at TEXT, PRIMARY KEY(request_id, influencer_id, event));
 CREATE INDEX IF NOT EXISTS impressions_by_influencer ON impressions(request_id, influencer_id);
 CREATE INDEX IF NOT EXISTS requests_by_time ON requests(created_at);
+CREATE TABLE IF NOT EXISTS feedback_retractions(request_id TEXT, influencer_id TEXT, event TEXT, value REAL,
+  created_at TEXT, retracted_at TEXT);
+CREATE INDEX IF NOT EXISTS requests_by_brand ON requests(brand_id, created_at);
 """
 
 COST_COLUMN = "estimated_cost_usd"  # per impression; logs of older versions lack it
@@ -83,7 +86,7 @@ class RequestRecord:
     matches: Sequence[Match] = ()
     n_candidates: int | None = 0
     latency_ms: float | None = None
-    status: str = "ok"  # ok | empty | error
+    status: str = "ok"  # ok | empty | error | timeout (the time budget ran out)
     error: str | None = None
     experiment: str | None = None
     variant: str | None = None
@@ -219,6 +222,74 @@ class RequestLog:
             con = self._conn()
             return {t: int(con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0])
                     for t in ("requests", "impressions", "feedback")}
+
+    # ------------------------------------------------------------------ web app (serving/webapp)
+    def retract_feedback(self, request_id: str, influencer_id: str, event: str) -> float | None:
+        """Undo one event: move its row from ``feedback`` to ``feedback_retractions`` (kept for
+        audit) in one transaction. Every reader of ``feedback`` (A/B analysis, the retraining
+        merge) then sees it as never sent, and the same event can be sent again. Returns the
+        retracted value, ``None`` when there was nothing to undo."""
+        key = (request_id, influencer_id, event)
+        with self._tx() as c:
+            row = c.execute("SELECT value, created_at FROM feedback WHERE request_id = ? AND influencer_id = ? "
+                            "AND event = ?", key).fetchone()
+            if row is None:
+                return None
+            c.execute("INSERT INTO feedback_retractions VALUES (?, ?, ?, ?, ?, ?)", (*key, row[0], row[1], now_iso()))
+            c.execute("DELETE FROM feedback WHERE request_id = ? AND influencer_id = ? AND event = ?", key)
+            return float(row[0])
+
+    def _rows(self, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+        with self._lock:
+            con = self._conn()
+            con.row_factory = sqlite3.Row
+            try:
+                return [dict(r) for r in con.execute(sql, params).fetchall()]
+            finally:
+                con.row_factory = None
+
+    def request_brand(self, request_id: str) -> str | None:
+        """The brand a logged request belongs to (``None``: unknown request or no brand)."""
+        row = self._one("SELECT brand_id FROM requests WHERE request_id = ?", (request_id,))
+        return None if row is None else row[0]
+
+    def brand_requests(self, brand_id: str, limit: int = 50) -> list[dict[str, Any]]:
+        """This brand's answered briefs, newest first: ``request_id``, ``created_at``, ``brief``
+        (the logged JSON, parsed), ``n_results``, ``n_candidates``, ``model_version``, ``status``."""
+        rows = self._rows("SELECT request_id, created_at, brief_json, n_results, n_candidates, model_version, status "
+                          "FROM requests WHERE brand_id = ? AND status != 'error' ORDER BY created_at DESC, "
+                          "rowid DESC LIMIT ?", (brand_id, int(limit)))
+        for r in rows:
+            r["brief"] = json.loads(r.pop("brief_json"))
+        return rows
+
+    def request_feedback(self, request_id: str) -> dict[str, dict[str, float]]:
+        """Current (not retracted) feedback of one request: ``{influencer_id: {event: value}}``."""
+        out: dict[str, dict[str, float]] = {}
+        for r in self._rows("SELECT influencer_id, event, value FROM feedback WHERE request_id = ?", (request_id,)):
+            out.setdefault(r["influencer_id"], {})[r["event"]] = float(r["value"])
+        return out
+
+    def brand_feedback(self, brand_id: str, event: str = "shortlisted") -> list[dict[str, Any]]:
+        """Current ``event`` rows of this brand's requests, newest first, one per creator (its
+        latest): ``request_id``, ``influencer_id``, ``value``, ``created_at`` and the logged
+        impression (``position``, ``score``, ``fit_score``, ``estimated_cost_usd``,
+        ``expected_engagements``) plus the brief's text (``brief_text``)."""
+        rows = self._rows(
+            "SELECT f.request_id, f.influencer_id, f.value, f.created_at, i.position, i.score, i.fit_score, "
+            "i.estimated_cost_usd, i.expected_engagements, r.brief_json FROM feedback f "
+            "JOIN requests r ON r.request_id = f.request_id "
+            "LEFT JOIN impressions i ON i.request_id = f.request_id AND i.influencer_id = f.influencer_id "
+            "WHERE r.brand_id = ? AND f.event = ? ORDER BY f.created_at DESC", (brand_id, event))
+        seen: set[str] = set()
+        out = []
+        for r in rows:
+            if r["influencer_id"] in seen:
+                continue
+            seen.add(r["influencer_id"])
+            r["brief_text"] = json.loads(r.pop("brief_json")).get("text", "")
+            out.append(r)
+        return out
 
     def close(self) -> None:
         with self._lock:
