@@ -1,5 +1,5 @@
 """The request code every entry point shares (the HTTP API and the web app): who is calling
-(``authenticate``), then ``run_match`` / ``run_match_batch`` / ``run_feedback``: the brand from
+(``authenticate``), then ``run_match`` / ``run_match_batch`` / ``run_plan`` / ``run_feedback``: the brand from
 the key, the per-key rate limit, the time budget, the request log. Each raises
 ``serving.errors.ApiError`` for anything but success; the endpoints turn it into the JSON error.
 
@@ -18,7 +18,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from matcher.api import BatchMatchResponse, FeedbackEvent, FeedbackResponse, MatchResponse
+from matcher.api import (
+    BatchMatchResponse,
+    FeedbackEvent,
+    FeedbackResponse,
+    MatchResponse,
+    PlanConstraints,
+    PlanResponse,
+)
 from matcher.online.keys import Principal
 from matcher.ranking.budget import DeadlineExceeded, deadline_in
 from matcher.ranking.examples import UnknownExampleError
@@ -203,6 +210,36 @@ class MatcherCore:
         return BatchMatchResponse(results=[self._response(i, served, a, latency)
                                            for i, a in zip(ids, answers, strict=True)],
                                   latency_ms=round(latency, 3))
+
+    # ------------------------------------------------------------------ plan
+    def run_plan(self, principal: Principal, brief: Brief, constraints: PlanConstraints) -> PlanResponse:
+        """``POST /plan``: a campaign plan under a budget (``matcher.planning``) from the default
+        model (experiments route ``/match`` only). Logged like a match (the plan's creators are the
+        shown list, so ``/feedback`` works on them) before it returns."""
+        from matcher.online.experiments import Routed
+        from matcher.planning.plan import PlanInfeasible, plan_campaign
+
+        self._rate(principal)
+        brief = self._own(principal, brief, "brief.brand_id")
+        served = self._served()
+        log = self._log()
+        t0 = time.perf_counter()
+        request_id = new_request_id()
+        k = constraints.max_creators
+        try:
+            plan = plan_campaign(served.default.pipeline, brief, constraints,
+                                 deadline=deadline_in(self.config.request_budget_s))
+        except UnknownExampleError as e:
+            raise ApiError(400, str(e), "brief.like") from e
+        except PlanInfeasible as e:  # a constraint no set of candidates meets: the brand's to change
+            raise ApiError(400, e.message, e.field) from e
+        except Exception as e:  # noqa: BLE001
+            raise self._failed([request_id], [brief], k, served, e, t0) from e
+        latency = (time.perf_counter() - t0) * 1000
+        shown = Routed(matches=list(plan.creators), n_candidates=len(plan.candidates), reason=None,
+                       model_version=served.model.version)
+        self._write(request_id, lambda: log.log_request(self._record(request_id, brief, k, served, shown, latency)))
+        return plan.to_response(request_id, served.model.name, served.model.version)
 
     # ------------------------------------------------------------------ feedback
     def run_feedback(self, principal: Principal, event: FeedbackEvent) -> FeedbackResponse:

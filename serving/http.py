@@ -29,7 +29,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-API_PATHS: tuple[str, ...] = ("/match", "/match_batch", "/feedback", "/reload")
+API_PATHS: tuple[str, ...] = ("/match", "/match_batch", "/plan", "/feedback", "/reload")
 MAX_BODY_BYTES = 8 * 1024 * 1024  # 100 briefs of 50k characters fit, with room for JSON escapes
 JSON_TYPES = (b"application/json",)
 class EdgeState:

@@ -32,6 +32,7 @@ COMMON = {"400": "Invalid input: the message names the field.", "401": "Missing,
                  "request's time budget ran out (see request_id, Retry-After)."}
 EXTRA = {"/match": {"403": "brief.brand_id is another brand's, or force_variant without an admin key."},
          "/match_batch": {"403": "A brief's brand_id is another brand's."},
+         "/plan": {"403": "brief.brand_id is another brand's."},
          "/feedback": {"403": "The request was made by another brand.",
                        "404": "Unknown request_id, or the influencer was not shown in that request.",
                        "409": "This event was already recorded with another value."},

@@ -37,6 +37,9 @@ from matcher.api import (
     FeedbackResponse,
     MatchApiRequest,
     MatchResponse,
+    PlanConstraints,
+    PlanRequest,
+    PlanResponse,
     ReloadRequest,
     ReloadResponse,
 )
@@ -149,6 +152,17 @@ class MatcherService(MatcherCore):
     def match_batch(self, briefs: list[Brief], ctx: bentoml.Context, k: int = 10) -> BatchMatchResponse:
         """Rank creators for many briefs: one embedding batch, one log transaction."""
         return _answer(ctx, lambda: self.run_match_batch(self.authenticate(self._auth_header(ctx)), briefs, k))
+
+    @bentoml.api(input_spec=PlanRequest, route="/plan")
+    def plan(self, brief: Brief, budget_usd: float, ctx: bentoml.Context, min_creators: int = 1,
+             max_creators: int = 20, goal: str = "reach", platform_mix: dict[str, float] | None = None) -> PlanResponse:
+        """Plan a campaign for one brief under a total budget: which creators to book for the most
+        expected reach, engagements or accepted collaborations, net of audience overlap
+        (docs/planning.md). Logged like a match, so feedback works on the plan's creators."""
+        constraints = PlanConstraints.model_construct(budget_usd=budget_usd, min_creators=min_creators,
+                                                      max_creators=max_creators, goal=goal,
+                                                      platform_mix=platform_mix)  # validated by BentoML already
+        return _answer(ctx, lambda: self.run_plan(self.authenticate(self._auth_header(ctx)), brief, constraints))
 
     @bentoml.api(input_spec=FeedbackEvent, route="/feedback")
     def feedback(self, request_id: str, influencer_id: str, event: str, ctx: bentoml.Context,

@@ -152,7 +152,8 @@ def test_cli_report_logs_to_mlflow(tmp_path, monkeypatch):
 
 def test_simulated_traffic_over_http_against_the_real_service(tmp_path, tiny_pipeline_dir, worse_dir, market):
     """``matcher ab simulate``'s driver against ``bentoml serve`` running an experiment: the
-    request shapes, the variant in the answers and the log the analysis reads."""
+    request shapes, the variant in the answers and the log the analysis reads. Briefs of many
+    brands: the loopback service runs with MATCHER_AUTH=off (a brand key acts for one brand)."""
     from matcher.online.traffic import drive_service
     from serving.process import ServiceProcess
 
@@ -161,7 +162,7 @@ def test_simulated_traffic_over_http_against_the_real_service(tmp_path, tiny_pip
     exp.write_text(f"name: http-e2e\nvariants: {{A: '{tiny_pipeline_dir}', B: '{worse_dir}'}}\n")
     log = tmp_path / "requests.db"
     env = {"MATCHER_EXPERIMENT": str(exp), "MATCHER_MODEL_FALLBACK": str(tmp_path / "none"),
-           "MATCHER_LOG_SYNC": "NORMAL", "BENTOML_HOME": str(tmp_path / "bentoml")}
+           "MATCHER_LOG_SYNC": "NORMAL", "BENTOML_HOME": str(tmp_path / "bentoml"), "MATCHER_AUTH": "off"}
     with ServiceProcess(model=tiny_pipeline_dir, request_log=log, env=env, ready_timeout=120) as svc:
         summary = drive_service(svc.url, briefs, truth, 60, k=10, seed=0, experiment="http-e2e")
     assert summary["ok"] == 60 and summary["errors"] == 0 and summary["feedback_events"] > 0

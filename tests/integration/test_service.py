@@ -275,6 +275,46 @@ def test_force_variant_without_experiment_is_400(client):
 
 
 # --------------------------------------------------------------------------- feedback
+# --------------------------------------------------------------------------- plan
+def test_plan_equals_the_library_is_logged_and_takes_feedback(client, tiny_pipeline_dir, log_path):
+    from matcher.api import PlanConstraints
+    from matcher.planning.plan import plan_campaign
+
+    body = {"brief": BRIEF, "budget_usd": 600, "max_creators": 4, "goal": "engagements"}
+    r = client.post("/plan", json=body)
+    assert r.status_code == 200, r.text
+    got = r.json()
+    expected = plan_campaign(MatchPipeline.load(tiny_pipeline_dir), Brief.model_validate(BRIEF),
+                             PlanConstraints(budget_usd=600, max_creators=4, goal="engagements")).to_json()
+    ids = [c["influencer_id"] for c in got["creators"]]
+    assert ids == [c["influencer_id"] for c in expected["creators"]] and 1 <= len(ids) <= 4
+    assert got["total_cost_usd"] == expected["total_cost_usd"] <= 600 and got["goal"] == "engagements"
+    assert got["expected"] == expected["expected"] and got["model_name"] == "matcher"
+    rid = got["request_id"]
+    (brand, n), = db_rows(log_path, "SELECT brand_id, n_results FROM requests WHERE request_id = ?", (rid,))
+    assert (brand, n) == (BRAND, len(ids))
+    fb = client.post("/feedback", json={"request_id": rid, "influencer_id": ids[0], "event": "contacted"})
+    assert fb.status_code == 200, fb.text
+
+
+@pytest.mark.parametrize(("body", "status", "field"), [
+    ({"brief": BRIEF, "budget_usd": 0.5}, 400, "budget_usd"),  # below the cheapest creator: infeasible
+    ({"brief": BRIEF, "budget_usd": -1}, 400, "budget_usd"),
+    ({"brief": BRIEF, "budget_usd": 500, "goal": "fame"}, 400, "goal"),
+    ({"brief": BRIEF, "budget_usd": 500, "min_creators": 5, "max_creators": 2}, 400, "max_creators"),
+    ({"brief": {**BRIEF, "brand_id": "brand-other"}, "budget_usd": 500}, 403, "brief.brand_id"),
+])
+def test_bad_plan_input_names_the_field(client, body, status, field):
+    r = client.post("/plan", json=body)
+    assert r.status_code == status, r.text
+    assert field in r.text
+
+
+def test_plan_needs_a_key(client):
+    r = client.post("/plan", json={"brief": BRIEF, "budget_usd": 500}, headers={"Authorization": ""})
+    assert r.status_code == 401
+
+
 @pytest.fixture(scope="module")
 def served(client):
     body = client.post("/match", json={"brief": BRIEF, "k": 3}).json()

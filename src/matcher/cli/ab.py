@@ -237,6 +237,10 @@ def register(app: typer.Typer) -> None:
         url: Annotated[str, typer.Option(help="The running service (loopback only).")] = "http://127.0.0.1:3000",
         data: Annotated[Path, typer.Option(help="Simulated market folder (with truth/).")] = Path("data/market"),
         k: Annotated[int, typer.Option(help="Matches per request.", min=1, max=100)] = 10,
+        api_key: Annotated[str | None, typer.Option(
+            "--api-key", envvar="MATCHER_API_KEY", show_default=False,
+            help="Sent as 'Authorization: Bearer'. A brand key acts for its brand only: briefs of many brands "
+                 "need a loopback service started with MATCHER_AUTH=off.")] = None,
         seed: Seed = 0, verbose: Verbose = False,
     ) -> None:
         """Drive the running service with held-out market briefs and post feedback from the hidden utility."""
@@ -247,7 +251,8 @@ def register(app: typer.Typer) -> None:
             traffic.check_loopback(url)
             briefs = traffic.held_out_briefs(data)
             truth = traffic.require_truth(data)
-            summary = traffic.drive_service(url, briefs, truth, requests, k=k, seed=seed, experiment=experiment)
+            summary = traffic.drive_service(url, briefs, truth, requests, k=k, seed=seed, experiment=experiment,
+                                            api_key=api_key)
         except (FileNotFoundError, ValueError, ConnectionError) as e:
             fail(str(e))
         typer.echo(json.dumps(summary, indent=2))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -191,8 +191,22 @@ def check_loopback(url: str) -> str:
     return url.rstrip("/")
 
 
-def _post(client: Any, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    r = client.post(path, json=body)
+RATE_LIMIT_RETRIES = 20  # waits on 429 before a call counts as failed
+MAX_RETRY_AFTER_S = 5.0
+
+
+def _post(client: Any, path: str, body: dict[str, Any], sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+    """POST and return the JSON answer. A 429 (the key's rate limit) is waited out as its
+    ``Retry-After`` says (at most ``MAX_RETRY_AFTER_S`` a time) and the call is sent again."""
+    for _ in range(RATE_LIMIT_RETRIES):
+        r = client.post(path, json=body)
+        if r.status_code != 429:
+            break
+        try:
+            wait = float(r.headers.get("retry-after", "1"))
+        except ValueError:
+            wait = 1.0
+        sleep(min(max(wait, 0.05), MAX_RETRY_AFTER_S))
     r.raise_for_status()
     return r.json() if r.content else {}
 
@@ -211,9 +225,11 @@ def call_feedback(client: Any, request_id: str, influencer_id: str, event: str, 
 
 def drive_service(url: str, briefs: Sequence[Brief], truth: OutcomeModel, n_requests: int, k: int = 10,
                   seed: int = 0, experiment: str | None = None, timeout: float = 60.0,
-                  transport: Any = None) -> dict[str, Any]:
+                  transport: Any = None, api_key: str | None = None) -> dict[str, Any]:
     """Send ``n_requests`` briefs to the service and post the feedback each shown list earns.
-    ``transport`` (an ``httpx`` transport) is for tests."""
+    ``api_key`` is sent as ``Authorization: Bearer``; a brand key acts for its own brand only, so
+    briefs of many brands need a loopback service run with ``MATCHER_AUTH=off``
+    (docs/security.md). ``transport`` (an ``httpx`` transport) is for tests."""
     import httpx
 
     base = check_loopback(url)
@@ -222,7 +238,8 @@ def drive_service(url: str, briefs: Sequence[Brief], truth: OutcomeModel, n_requ
     rng = np.random.default_rng(seed)
     variants: Counter[str] = Counter()
     n_ok = n_err = n_fb = 0
-    with httpx.Client(base_url=base, timeout=timeout, transport=transport) as client:
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    with httpx.Client(base_url=base, timeout=timeout, transport=transport, headers=headers) as client:
         for _ in range(n_requests):
             brief = briefs[int(rng.integers(len(briefs)))]
             try:

@@ -95,11 +95,12 @@ def score_params(ctx: TuneContext, cfg: TrainConfig, metric: str = "ndcg@10") ->
     """Refit the ranker with ``cfg``; return the validation ``metric`` (logged view) and all the
     validation metrics plus the ranker's best iteration."""
     from matcher.evaluation.offline import evaluate
-    from matcher.ranking.models import FitRanker
+    from matcher.training.small_data import make_ranker
 
     names = ctx.pipeline.feature_names
     t, v = ctx.train, ctx.valid
-    ranker = FitRanker(cfg.ranker, cfg.seed).fit(t.X, t.y, t.group, names, v.X, v.y, v.group)
+    # the trainer's ranker for this many briefs (small-data capacity, smoothed number of trees)
+    ranker = make_ranker(cfg, len(t.group) + len(v.group)).fit(t.X, t.y, t.group, names, v.X, v.y, v.group)
     pipe = copy.copy(ctx.pipeline)  # shares catalogue and models; only ranker and scoring differ
     pipe.ranker = ranker
     pipe.config = cfg

@@ -28,6 +28,7 @@ def test_drive_service_posts_matches_and_feedback(tiny_tables):
     def handler(request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
         seen[request.url.path] += 1
+        seen[request.headers.get("authorization")] += 1
         if request.url.path == "/match":
             MatchApiRequest.model_validate(body)
             ids = [f"run{i:02d}" for i in range(body["k"])]
@@ -37,9 +38,11 @@ def test_drive_service_posts_matches_and_feedback(tiny_tables):
         return httpx.Response(200, json={})
 
     briefs = [Brief(text="marathon training", brief_id="b000", brand_id="brand0")]
-    s = drive_service("http://127.0.0.1:9", briefs, truth, 20, k=5, transport=httpx.MockTransport(handler))
+    s = drive_service("http://127.0.0.1:9", briefs, truth, 20, k=5, transport=httpx.MockTransport(handler),
+                      api_key="mk_a_b")
     assert s["ok"] == 20 and s["variants"] == {"A": 20} and seen["/match"] == 20
     assert s["feedback_events"] == seen["/feedback"] > 0
+    assert seen["Bearer mk_a_b"] == 20 + seen["/feedback"] and seen[None] == 0  # every call carries the key
     with pytest.raises(ValueError, match="local service"):
         drive_service("http://example.com", briefs, truth, 1)
 
@@ -110,3 +113,16 @@ def test_simulate_inprocess_logs_what_the_service_would(tmp_path, tiny_pipeline,
         key = list(mine.columns[:3])
         pd.testing.assert_frame_equal(mine.sort_values(key, ignore_index=True),
                                       theirs.sort_values(key, ignore_index=True), check_dtype=False)
+
+
+def test_a_rate_limited_call_waits_as_retry_after_says_then_succeeds():
+    from matcher.online.traffic import _post
+
+    answers = iter([httpx.Response(429, headers={"Retry-After": "2"}, json={"error": "slow down"}),
+                    httpx.Response(429, headers={"Retry-After": "60"}, json={"error": "slow down"}),
+                    httpx.Response(200, json={"ok": 1})])
+    waits: list[float] = []
+    with httpx.Client(base_url="http://127.0.0.1:9",
+                      transport=httpx.MockTransport(lambda _r: next(answers))) as client:
+        assert _post(client, "/match", {}, sleep=waits.append) == {"ok": 1}
+    assert waits == [2.0, 5.0]  # Retry-After, capped at MAX_RETRY_AFTER_S
