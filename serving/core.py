@@ -232,7 +232,7 @@ class MatcherCore:
         except UnknownExampleError as e:
             raise ApiError(400, str(e), "brief.like") from e
         except PlanInfeasible as e:  # a constraint no set of candidates meets: the brand's to change
-            raise ApiError(400, e.message, e.field) from e
+            raise ApiError(400, str(e), e.field) from e
         except Exception as e:  # noqa: BLE001
             raise self._failed([request_id], [brief], k, served, e, t0) from e
         latency = (time.perf_counter() - t0) * 1000

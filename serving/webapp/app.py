@@ -29,6 +29,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from pydantic import ValidationError
+
+from matcher.api import PLAN_GOALS, PlanConstraints
 from matcher.online.keys import Principal
 from matcher.schemas import AGE_BUCKETS, FEEDBACK_EVENTS, LANGUAGES, MAX_K, PLATFORMS
 from serving.errors import ApiError
@@ -47,7 +50,8 @@ from serving.webapp.security import (
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
-templates.env.globals.update(PLATFORMS=PLATFORMS, AGE_BUCKETS=AGE_BUCKETS, LANGUAGES=LANGUAGES, MAX_K=MAX_K)
+templates.env.globals.update(PLATFORMS=PLATFORMS, AGE_BUCKETS=AGE_BUCKETS, LANGUAGES=LANGUAGES, MAX_K=MAX_K,
+                             PLAN_GOALS=PLAN_GOALS)
 templates.env.filters.update(views.FILTERS)
 
 
@@ -218,6 +222,37 @@ async def more_like(request: Request) -> Response:
     return _fresh_results(request, backend, brief, k, resp)
 
 
+def _plan_constraints(form: Any) -> PlanConstraints:
+    """The plan form's fields as ``PlanConstraints`` (the API's rules); 400 naming the field."""
+    raw = {"budget_usd": str(form.get("budget_usd") or "").strip(),
+           "max_creators": str(form.get("max_creators") or "").strip() or "20",
+           "goal": str(form.get("goal") or "reach")}
+    try:
+        return PlanConstraints.model_validate(raw)
+    except ValidationError as e:
+        err = e.errors()[0]
+        field = ".".join(str(x) for x in err["loc"]) or "budget_usd"
+        raise ApiError(400, f"{field}: {err['msg']}", field) from None
+
+
+async def plan(request: Request) -> Response:
+    """Plan a campaign for a past brief of this brand under a total budget (``POST /plan``)."""
+    principal = _principal(request)
+    form = await _checked_form(request)
+    backend = _backend(request)
+    rid = request.path_params["request_id"]
+    _, logged = await run_in_threadpool(backend.result, principal, rid)
+    constraints = _plan_constraints(form)
+    try:
+        brief, _ = parse_brief(brief_values(logged["brief"], logged.get("k")), principal.brand_id)
+    except FormErrors as e:
+        raise ApiError(400, str(e), next(iter(e.errors))) from None
+    resp = await run_in_threadpool(backend.plan, principal, brief, constraints)
+    creators = {c.influencer_id: backend.creator(c.influencer_id) for c in resp.creators}
+    return _page(request, "plan.html", plan=resp, brief=logged["brief"], from_request=rid, creators=creators,
+                 goal_words=views.GOAL_WORDS)
+
+
 async def results(request: Request) -> Response:
     principal = _principal(request)
     backend = _backend(request)
@@ -329,6 +364,7 @@ def create_app(get_service: Callable[[], Any] | None = None, secret: str | None 
         Route("/match", _guard(match), methods=["POST"]),
         Route("/requests/{request_id}", _guard(results), methods=["GET"]),
         Route("/requests/{request_id}/more-like", _guard(more_like), methods=["POST"]),
+        Route("/requests/{request_id}/plan", _guard(plan), methods=["POST"]),
         Route("/feedback", _guard(feedback), methods=["POST"]),
         Route("/undo", _guard(undo), methods=["POST"]),
         Route("/shortlist", _guard(shortlist), methods=["GET"]),

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from matcher.api import FeedbackEvent, MatchResponse
+from matcher.api import FeedbackEvent, MatchResponse, PlanConstraints, PlanResponse
 from matcher.online.keys import Principal
 from matcher.schemas import AGE_BUCKETS, COUNTRIES, Brief
 from serving.errors import ApiError
@@ -74,6 +74,10 @@ class Backend:
         while len(self._results) > RESULT_CACHE:
             self._results.popitem(last=False)
         return resp
+
+    def plan(self, principal: Principal, brief: Brief, constraints: PlanConstraints) -> PlanResponse:
+        """``POST /plan``'s call: logged as a request of this brand, so its creators take feedback."""
+        return self.svc.run_plan(principal, brief, constraints)
 
     def feedback(self, principal: Principal, request_id: str, influencer_id: str, event: str,
                  value: float | None = None) -> Any:

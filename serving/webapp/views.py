@@ -52,6 +52,11 @@ def fit_words(fit: float) -> str:
     return f"Long shot: only about {pct} of creators scored like this accepted and were rated well."
 
 
+# what each planning goal counts (``matcher.planning.objective``)
+GOAL_WORDS = {"reach": "people reached (net of audience overlap)", "engagements": "likes and comments",
+              "accepts": "creators who accept"}
+
+
 CSV_COLUMNS = ("influencer_id", "handle", "platform", "followers", "country", "fit_score", "score",
                "estimated_cost_usd", "expected_engagements", "profile_url", "request_id", "brief", "shortlisted_at")
 
@@ -76,8 +81,15 @@ def _num(v: Any) -> str:
     return "" if v is None else f"{int(round(float(v))):,}"
 
 
+def _qty(v: Any) -> str:
+    """A count that may be small and fractional (expected accepts: 0.4): one decimal below 10."""
+    if v is None:
+        return ""
+    return f"{float(v):.1f}" if abs(float(v)) < 10 else _num(v)
+
+
 def _usd(v: Any) -> str:
     return "" if v is None else f"${float(v):,.0f}"
 
 
-FILTERS = {"pct": _pct, "num": _num, "usd": _usd, "fit_words": fit_words}
+FILTERS = {"pct": _pct, "num": _num, "qty": _qty, "usd": _usd, "fit_words": fit_words}

@@ -1,7 +1,9 @@
 """The brand web app in a real browser: ``bentoml serve`` (the tiny pipeline) driven by Debian's
 headless Chromium through Playwright. Sign in, submit a brief, see >= 10 matches, shortlist
 two, reload, find them on /app/shortlist, export the CSV, sign out, and another brand's key
-sees none of it. Saves the screenshots docs/img/webapp-results.png and webapp-shortlist.png
+sees none of it; a campaign plan from the results page. Saves the screenshots webapp-results.png,
+webapp-plan.png and webapp-shortlist.png (to the
+test's temp folder; ``MATCHER_SCREENSHOTS=docs/img`` refreshes the ones README shows)
 and prints the results page's time next to the /match latency (printed, not asserted).
 
 Chromium: ``apt-get install -y chromium`` (``.ci/run`` does it and sets
@@ -23,7 +25,6 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-IMG = ROOT / "docs" / "img"
 DEMO_BRIEF = json.loads((ROOT / "examples" / "brief.json").read_text())
 BRAND, OTHER = "demo-greenfuel", "brand-other"
 ENV_DROP = ("MATCHER_EXPERIMENT", "MATCHER_AUTH", "MATCHER_RATE_LIMIT", "MATCHER_RATE_BURST")
@@ -126,6 +127,7 @@ def test_brand_journey_in_chromium(server, tmp_path):
             page.reload()
             pressed = page.locator('button[data-action="shortlist"][aria-pressed="true"]')
             assert pressed.count() == 2
+            IMG = Path(os.environ.get("MATCHER_SCREENSHOTS") or tmp_path)
             IMG.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(IMG / "webapp-results.png"))
             # phone width: nothing wider than the screen (the layout stacks, the bars shrink)
@@ -133,6 +135,15 @@ def test_brand_journey_in_chromium(server, tmp_path):
             assert page.evaluate("document.documentElement.scrollWidth") <= 390
             page.set_viewport_size({"width": 1280, "height": 1000})
             results_url = page.url
+            # plan a campaign from this brief: the plan page lists creators within the budget
+            page.fill("#budget_usd", "2000")
+            page.click('button[data-action="plan"]')
+            page.wait_for_selector("[data-plan-request-id]")
+            planned = page.locator("#plan-creators [data-influencer-id]")
+            assert planned.count() >= 1
+            spent = float(page.inner_text('[data-testid="plan-cost"]').strip("$").replace(",", ""))
+            assert 0 < spent <= 2000
+            page.screenshot(path=str(IMG / "webapp-plan.png"))
             # the shortlist page, and its CSV
             page.goto(f"{url}/app/shortlist")
             short = page.locator("[data-influencer-id]")

@@ -217,6 +217,36 @@ def test_creator_page_shows_audience_and_posts(client):
     assert client.get("/app/creators/nosuch").status_code == 404
 
 
+def test_plan_a_campaign_from_a_brief(client):
+    """The results page's plan form: the plan equals the API's for the same brief and budget,
+    its creators take actions, and a bad budget is an error naming the field."""
+    sign_in(client)
+    rid, html = results_of(client, text="sourdough starter and bread baking for home bakers")
+    assert f'action="/app/requests/{rid}/plan"' in html
+    r = client.post(f"/app/requests/{rid}/plan", data={"budget_usd": "600", "max_creators": "4",
+                                                       "goal": "engagements", "csrf_token": csrf_of(html)})
+    assert r.status_code == 200, r.text
+    page = r.text
+    plan_rid = re.search(r'data-plan-request-id="([0-9a-f]+)"', page).group(1)
+    ids = ids_of(page)
+    api = client.post("/plan", json={"brief": {"text": BRIEF_TEXT}, "budget_usd": 600, "max_creators": 4,
+                                     "goal": "engagements"},
+                      headers={"Authorization": f"Bearer {client.keys.add('brand-bake')}"}).json()
+    assert ids == [c["influencer_id"] for c in api["creators"]] and 1 <= len(ids) <= 4
+    assert "of a $600 budget" in page and "engagements (goal)" in page
+    assert act(client, "feedback", plan_rid, ids[0], "shortlisted", csrf_of(page)).status_code == 200
+    assert ids[0] in ids_of(client.get("/app/shortlist").text)
+    for data, field in (({"budget_usd": "", "max_creators": "4"}, "budget_usd"),
+                        ({"budget_usd": "0.5", "max_creators": "4"}, "budget_usd"),
+                        ({"budget_usd": "500", "max_creators": "0"}, "max_creators")):
+        bad = client.post(f"/app/requests/{rid}/plan", data={**data, "csrf_token": csrf_of(html)})
+        assert bad.status_code == 400 and field in bad.text, bad.text
+    sign_in(client, "brand-other")
+    home = client.get("/app/").text
+    assert client.post(f"/app/requests/{rid}/plan", data={"budget_usd": "600", "csrf_token": csrf_of(home)}
+                       ).status_code == 404
+
+
 # --------------------------------------------------------------------------- other brands
 def test_nothing_of_another_brand_is_visible(client):
     sign_in(client, "brand-bake")
