@@ -5,7 +5,7 @@ are ``matcher.schemas``."""
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -214,6 +214,14 @@ class PlanRequest(PlanConstraints):
     """Body of ``POST /plan``: a brief and the plan's constraints."""
 
     brief: Brief
+
+    @field_validator("budget_usd", "min_creators", "max_creators", mode="before")
+    @classmethod
+    def _strict_numbers(cls, v: Any, info: ValidationInfo) -> Any:
+        """JSON numbers only: ``true`` or ``"500"`` is not a budget (the API's strict types)."""
+        if isinstance(v, bool | str):
+            raise ValueError(f"{info.field_name} must be a JSON number, got {type(v).__name__}")
+        return v
 
     def constraints(self) -> PlanConstraints:
         return PlanConstraints.model_validate(self.model_dump(exclude={"brief"}))

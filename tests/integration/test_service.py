@@ -301,6 +301,9 @@ def test_plan_equals_the_library_is_logged_and_takes_feedback(client, tiny_pipel
     ({"brief": BRIEF, "budget_usd": 0.5}, 400, "budget_usd"),  # below the cheapest creator: infeasible
     ({"brief": BRIEF, "budget_usd": -1}, 400, "budget_usd"),
     ({"brief": BRIEF, "budget_usd": 500, "goal": "fame"}, 400, "goal"),
+    ({"brief": BRIEF, "budget_usd": True}, 400, "budget_usd"),
+    ({"brief": BRIEF, "budget_usd": "500"}, 400, "budget_usd"),
+    ({"brief": BRIEF, "budget_usd": 500, "max_creators": "5"}, 400, "max_creators"),
     ({"brief": BRIEF, "budget_usd": 500, "min_creators": 5, "max_creators": 2}, 400, "max_creators"),
     ({"brief": {**BRIEF, "brand_id": "brand-other"}, "budget_usd": 500}, 403, "brief.brand_id"),
 ])
