@@ -42,7 +42,7 @@ def add(
         try:
             token = store.add(brand, admin=admin)
         except ValueError as e:
-            fail(str(e))
+            fail(e)
         path = store.path
     typer.echo(token)
     console.print(f"added {'an admin' if admin else 'a brand'} key for {brand} to {path}; "

@@ -58,7 +58,7 @@ def promote(
         r = run_promotion(_tracking(tracking_uri), data_dir=data, tolerance=tolerance, force=force,
                           reason=reason, progress=verbose, version=version)
     except (ModelResolutionError, FileNotFoundError, ValueError) as e:
-        fail(str(e))
+        fail(e)
     if not r.comparison.empty:
         t = Table(title=f"candidate v{r.challenger_version} vs champion v{r.champion_version}: "
                         f"{r.n_briefs} held-out briefs, {r.gate.view} view (paired, 95% bootstrap CI)")
@@ -91,7 +91,7 @@ def runs(
     try:
         df = list_runs(n=n, kind=kind, tracking=_tracking(tracking_uri))
     except ModelResolutionError as e:
-        fail(str(e))
+        fail(e)
     if df.empty:
         console.print("no runs yet (matcher train logs one)")
         return
@@ -134,12 +134,12 @@ def tune(
     try:
         cfg = build_config(config, overrides=set_ or [], data_dir=data)
     except ValueError as e:
-        fail(str(e))
+        fail(e)
     try:
         r = run_tuning(cfg, n_trials=trials, out_path=out_path, tracking=_tracking(tracking_uri), track=track,
                        progress=verbose, metric=metric, timeout=timeout)
     except (FileNotFoundError, ValueError) as e:
-        fail(str(e))
+        fail(e)
     t = Table(title=f"Best of {len(r.trials)} trials: validation {metric} = {r.best_value:.4f}")
     t.add_column("parameter")
     t.add_column("value", justify="right")
@@ -165,7 +165,7 @@ def export(
     try:
         dest = export_model(out_dir, alias=alias, version=version, tracking=_tracking(tracking_uri))
     except ModelResolutionError as e:
-        fail(str(e))
+        fail(e)
     out.print(f"exported to {dest} (serve it with no MLflow server: MatchPipeline.load('{dest}'))")
 
 

@@ -11,10 +11,45 @@ from rich.table import Table
 
 from matcher.cli import ab, keys, lifecycle
 from matcher.cli import plan as plan_cli
-from matcher.cli.common import AsJson, Verbose, console, fail, out, setup_logging
+from matcher.cli.common import (
+    CHAMPION,
+    AsJson,
+    ModelRef,
+    Verbose,
+    console,
+    fail,
+    out,
+    setup_logging,
+)
+from matcher.cli.errors import MatcherGroup
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+app = typer.Typer(cls=MatcherGroup, add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Match brands to micro-influencers.")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("matcher")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        from matcher import __version__
+
+        return __version__
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"matcher {_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _app_options(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Print the installed version and exit.")] = False,
+) -> None:
+    pass
 
 
 def _print_matches(matches: list[Any], title: str) -> None:
@@ -113,7 +148,7 @@ def train(
     try:
         cfg = build_config(config, overrides=set_ or [], data_dir=data, out_dir=out_dir, seed=seed)
     except ValueError as e:
-        fail(str(e))
+        fail(e)
     tables, stats = load_training_tables(cfg.data_dir, feedback)
     result = run(cfg, track=track, register=register, tables=tables, data_stats=stats)
     print_evaluation(result.evaluation)
@@ -136,9 +171,13 @@ def evaluate(
 ) -> None:
     """Evaluate a saved pipeline on the held-out (latest) briefs, against baselines and the oracle."""
     setup_logging(verbose)
+    from matcher.ranking.manifest import CorruptModelError
     from matcher.training.run import evaluate_saved
 
-    result = evaluate_saved(data, model, progress=not as_json)
+    try:
+        result = evaluate_saved(data, model, progress=not as_json)
+    except CorruptModelError as e:  # its message names the file inside the folder only
+        fail(f"the model in {model} is corrupt: {e}")
     if plot:
         from matcher.evaluation.plots import plot_system_comparison
 
@@ -151,7 +190,7 @@ def evaluate(
 
 @app.command()
 def match(
-    model: Annotated[Path, typer.Option(help="Saved pipeline folder.")] = Path("models/latest"),
+    model: ModelRef = CHAMPION,
     brief_file: Annotated[Path | None, typer.Option(help="A brief as JSON (see README: Brief).")] = None,
     text: Annotated[str | None, typer.Option(help="Brief text (targeting defaults apply).")] = None,
     catalog: Annotated[Path | None, typer.Option(help="Rank the influencers/posts tables in this folder instead.")] = None,
@@ -172,23 +211,18 @@ def match(
     as_json: Annotated[bool, typer.Option("--json", help="Print the matches as JSON.")] = False,
     verbose: Verbose = False,
 ) -> None:
-    """Rank influencers for one brief."""
+    """Rank influencers for one brief (with the champion model unless --model names another)."""
     setup_logging(verbose)
     from pydantic import ValidationError
 
     from matcher import schemas as S
+    from matcher.cli.common import load_model, read_brief
     from matcher.data.io import DataValidationError, load_catalogue
-    from matcher.ranking.pipeline import MatchPipeline
 
-    if (brief_file is None) == (text is None):
-        fail("give exactly one of --brief-file or --text")
+    brief = read_brief(brief_file, text)
     topics = {S.INTERESTS: interest or [], S.EXCLUDED_INTERESTS: exclude_interest or [],
               S.EXCLUDED_CATEGORIES: exclude_category or []}
     try:
-        if brief_file is not None:
-            brief = S.Brief.model_validate_json(brief_file.read_bytes())
-        else:
-            brief = S.Brief(text=text or "")
         if like:  # example creators add to the brief's
             brief = S.Brief.model_validate({**brief.model_dump(), S.LIKE: [*brief.like, *like]})
         if strict_interests or any(topics.values()):  # the options add to what the brief says
@@ -198,24 +232,19 @@ def match(
             brief = S.Brief.model_validate(data)
     except ValidationError as e:
         fail(f"invalid brief: {S.error_text(e)}")
-    except OSError as e:
-        fail(f"cannot read {brief_file}: {e}")
-    try:
-        pipe = MatchPipeline.load(model)
-    except (FileNotFoundError, ValueError) as e:
-        fail(str(e))
+    pipe = load_model(model)  # a missing or corrupt model: one error line (cli.errors)
     if catalog is not None:
         try:
             inf, posts = load_catalogue(catalog)
         except (DataValidationError, FileNotFoundError) as e:
-            fail(str(e))
+            fail(e)
         pipe = pipe.with_catalogue(inf, posts)
     from matcher.ranking.examples import UnknownExampleError
 
     try:
         rec = pipe.recommend(brief, k=k)
     except UnknownExampleError as e:
-        fail(str(e))
+        fail(e)
     if as_json:
         typer.echo(json.dumps([m.model_dump() for m in rec.matches], indent=2))
         return

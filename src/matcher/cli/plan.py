@@ -14,11 +14,21 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from matcher.cli.common import Verbose, console, fail, out, setup_logging
+from matcher.cli.common import (
+    CHAMPION,
+    ModelRef,
+    Verbose,
+    console,
+    fail,
+    load_model,
+    out,
+    read_brief,
+    setup_logging,
+)
 
 
 def plan(
-    model: Annotated[Path, typer.Option(help="Saved pipeline folder.")] = Path("models/latest"),
+    model: ModelRef = CHAMPION,
     brief_file: Annotated[Path | None, typer.Option(help="A brief as JSON (see README: Brief).")] = None,
     text: Annotated[str | None, typer.Option(help="Brief text (targeting defaults apply).")] = None,
     budget: Annotated[float, typer.Option("--budget", help="Total campaign budget (USD).")] = ...,  # type: ignore[assignment]
@@ -33,36 +43,22 @@ def plan(
 ) -> None:
     """Plan a campaign: which creators to hire for a total budget, net of audience overlap."""
     setup_logging(verbose)
-    from pydantic import ValidationError
-
-    from matcher import schemas as S
     from matcher.planning.inputs import constraints_from
     from matcher.planning.plan import PlanInfeasible, plan_campaign
-    from matcher.ranking.pipeline import MatchPipeline
 
-    if (brief_file is None) == (text is None):
-        fail("give exactly one of --brief-file or --text")
-    try:
-        brief = S.Brief.model_validate_json(brief_file.read_bytes()) if brief_file else S.Brief(text=text or "")
-    except ValidationError as e:
-        fail(f"invalid brief: {S.error_text(e)}")
-    except OSError as e:
-        fail(f"cannot read {brief_file}: {e}")
+    brief = read_brief(brief_file, text)
     try:
         constraints = constraints_from({"budget_usd": budget, "min_creators": min_creators,
                                         "max_creators": max_creators, "goal": goal, "platform_mix": platform_mix})
     except ValueError as e:
-        fail(str(e))
-    try:
-        pipe = MatchPipeline.load(model)
-    except (FileNotFoundError, ValueError) as e:
-        fail(str(e))
+        fail(e)
+    pipe = load_model(model)
     try:
         p = plan_campaign(pipe, brief, constraints, seed=seed)
     except PlanInfeasible as e:
         fail(f"cannot plan: {e}")
     except ValueError as e:  # e.g. an unknown example creator in the brief's ``like``
-        fail(str(e))
+        fail(e)
     if as_json:
         typer.echo(json.dumps(p.to_json(), indent=2))
         return
