@@ -12,14 +12,13 @@ import os
 import sys
 from pathlib import Path
 
-import httpx
 from rich.console import Console
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from serving.client_example import feedback, match  # noqa: E402
+from serving.client_example import connect, feedback, match, model_info  # noqa: E402
 from serving.process import ServiceProcess  # noqa: E402
 
 
@@ -65,8 +64,8 @@ def main() -> None:
             raise
     try:
         console.print(f"service ready at {svc.url} in {ready_s:.1f}s (GET /readyz -> 200)")
-        with httpx.Client(base_url=svc.url, timeout=60, headers={"Authorization": f"Bearer {a.key}"}) as http:
-            info = http.get("/model").json()
+        with connect(svc.url, a.key, timeout=60) as http:  # bentoml.SyncHTTPClient with the bearer key
+            info = model_info(http)
             console.print(f"serving {info['name']} v{info['version']} from {info['source']} "
                           f"({info['catalogue_size']:,} creators, trained {info['trained_at']})")
             console.print(f"POST /match  {a.brief}")

@@ -31,6 +31,7 @@ from matcher.ranking.budget import DeadlineExceeded, deadline_in
 from matcher.ranking.examples import UnknownExampleError
 from matcher.schemas import Brief
 from serving.errors import ApiError, scrub_paths
+from serving.metrics import record_feedback, record_matches, timed_log_write
 
 if TYPE_CHECKING:
     from matcher.config import ServingConfig
@@ -156,7 +157,7 @@ class MatcherCore:
                                  model_version=served.model.version, n_candidates=None, latency_ms=latency,
                                  status="timeout" if timeout else "error", error=f"{type(e).__name__}: {e}"[:2000])
                    for i, b in zip(ids, briefs, strict=True)]
-        self._write(ids[0], lambda: self._log().log_requests(records))
+        self._write(ids[0], timed_log_write("request", lambda: self._log().log_requests(records)))
         if timeout:
             stage = getattr(e, "stage", "?")
             return ApiError(503, f"time budget of {self.config.request_budget_s:g}s exceeded (stopped at stage "
@@ -186,7 +187,9 @@ class MatcherCore:
         except Exception as e:  # noqa: BLE001 - logged with its request_id, answered without a trace
             raise self._failed([request_id], [brief], k, served, e, t0) from e
         latency = (time.perf_counter() - t0) * 1000
-        self._write(request_id, lambda: log.log_request(self._record(request_id, brief, k, served, a, latency)))
+        self._write(request_id, timed_log_write(
+            "request", lambda: log.log_request(self._record(request_id, brief, k, served, a, latency))))
+        record_matches("match", [len(a.matches)])
         return self._response(request_id, served, a, latency)
 
     def run_match_batch(self, principal: Principal, briefs: list[Brief], k: int = 10) -> BatchMatchResponse:
@@ -206,7 +209,8 @@ class MatcherCore:
             raise self._failed(ids, briefs, k, served, e, t0) from e
         latency = (time.perf_counter() - t0) * 1000
         records = [self._record(i, b, k, served, a, latency) for i, b, a in zip(ids, briefs, answers, strict=True)]
-        self._write(ids[0], lambda: log.log_requests(records))
+        self._write(ids[0], timed_log_write("request", lambda: log.log_requests(records)))
+        record_matches("match_batch", [len(a.matches) for a in answers])
         return BatchMatchResponse(results=[self._response(i, served, a, latency)
                                            for i, a in zip(ids, answers, strict=True)],
                                   latency_ms=round(latency, 3))
@@ -238,7 +242,9 @@ class MatcherCore:
         latency = (time.perf_counter() - t0) * 1000
         shown = Routed(matches=list(plan.creators), n_candidates=len(plan.candidates), reason=None,
                        model_version=served.model.version)
-        self._write(request_id, lambda: log.log_request(self._record(request_id, brief, k, served, shown, latency)))
+        self._write(request_id, timed_log_write(
+            "request", lambda: log.log_request(self._record(request_id, brief, k, served, shown, latency))))
+        record_matches("plan", [len(shown.matches)])
         return plan.to_response(request_id, served.model.name, served.model.version)
 
     # ------------------------------------------------------------------ feedback
@@ -257,8 +263,10 @@ class MatcherCore:
         if not self._write(None, lambda: log.was_shown(rid, iid)):
             raise ApiError(404, f"influencer {iid!r} was not shown in request {rid!r}", "influencer_id")
         v = 1.0 if event.value is None else float(event.value)
-        stored = self._write(rid, lambda: log.log_feedback(rid, iid, name, v))
-        if not stored:
+        stored = self._write(rid, timed_log_write("feedback", lambda: log.log_feedback(rid, iid, name, v)))
+        if stored:
+            record_feedback(name)
+        else:
             before = self._write(rid, lambda: log.feedback_value(rid, iid, name))
             if before is not None and before != v:
                 raise ApiError(409, f"event {name!r} for {iid!r} in request {rid!r} was already recorded with "

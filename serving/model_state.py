@@ -24,6 +24,7 @@ from matcher.online.experiments import ExperimentRouter, Routed, load_experiment
 from matcher.ranking.embeddings import MemoryCache
 from matcher.ranking.pipeline import MatchPipeline
 from matcher.schemas import Brief
+from serving.metrics import CountingCache, set_serving_model
 
 if TYPE_CHECKING:
     from matcher.lifecycle.loaded import LoadedModel
@@ -43,10 +44,12 @@ class NoExperimentError(ValueError):
 
 def resolve(ref: str, fallback_dir: str | None) -> LoadedModel:
     """``matcher.lifecycle.registry.resolve_pipeline``: the registry, with the exported copy as fallback
-    (imported here: MLflow loads only when a model does)."""
+    (imported here: MLflow loads only when a model does); ``bento:<tag>`` names a model in BentoML's
+    model store (``serving.bento_model``)."""
     from matcher.lifecycle.registry import resolve_pipeline
+    from serving.bento_model import store_path  # bento:matcher:latest -> a model store folder
 
-    return resolve_pipeline(ref, fallback_dir=fallback_dir)
+    return resolve_pipeline(store_path(ref), fallback_dir=store_path(fallback_dir, strict=False))
 
 
 def quiet_encoder(pipe: MatchPipeline, brief_cache: int = 0) -> MatchPipeline:
@@ -57,7 +60,8 @@ def quiet_encoder(pipe: MatchPipeline, brief_cache: int = 0) -> MatchPipeline:
     if hasattr(enc, "show_progress"):
         enc.show_progress = False
     if hasattr(enc, "cache"):
-        enc.cache = MemoryCache(enc.dim, brief_cache) if brief_cache > 0 else None
+        # counted into /metrics (matcher_brief_cache_hits / _misses)
+        enc.cache = CountingCache(MemoryCache(enc.dim, brief_cache)) if brief_cache > 0 else None
     return pipe
 
 
@@ -154,6 +158,8 @@ class ModelHolder:
             new = self._builder(self.config, ref)
             previous, self.current = self.current, new  # the atomic swap
             self.error = None
+            set_serving_model(new.model.name, new.model.version,
+                              (previous.model.name, previous.model.version) if previous else None)
             logger.info("serving model %s version %s (%s, %d creators) loaded in %.1fs", new.model.name,
                         new.model.version, new.model.source or "?", new.model.catalogue_size,
                         time.perf_counter() - t0)
