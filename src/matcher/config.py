@@ -32,6 +32,9 @@ class EncoderConfig(_Strict):
     cache_dir: str | None = Field(
         default=None, description=f"On-disk embedding cache; None = ${ENV_CACHE_DIR} or .cache/embeddings."
     )
+    cache_max_entries: int = Field(
+        default=1_000_000, ge=1, description="Most vectors the on-disk cache keeps per model, oldest evicted "
+        "first (~1.5 KB each for 384-d: 1,000,000 ~ 1.5 GB); small shards are merged as they accumulate.")
     show_progress: bool = True
 
     def resolved_model_path(self) -> str:

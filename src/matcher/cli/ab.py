@@ -57,9 +57,9 @@ def _publish(d: dict[str, Any], *, plots: Path | None, track: bool, make_plots: 
 def _print_offline(d: dict[str, Any], segment_metric: str = "ndcg@10") -> None:
     for view, v in d["views"].items():
         t = Table(title=f"{view} view: B ({d.get('b_ref', 'b')}) - A ({d.get('a_ref', 'a')}) on "
-                        f"{d.get('n_briefs', '?')} held-out briefs; 95% bootstrap CI, Wilcoxon p; segments "
-                        f"show {segment_metric}")
-        for col in ("segment", "metric", "mean A", "mean B", "B - A", "95% CI", "p", "W/T/L", "n"):
+                        f"{d.get('n_briefs', '?')} held-out briefs; 95% bootstrap CI, Wilcoxon p (p adj: Holm over "
+                        f"the view's segments); segments show {segment_metric}")
+        for col in ("segment", "metric", "mean A", "mean B", "B - A", "95% CI", "p", "p adj", "W/T/L", "n"):
             t.add_column(col, justify="left" if col in ("segment", "metric") else "right", no_wrap=True)
         rows = [("all", m, r) for m, r in v.get("overall", {}).items()]
         for seg_type, segs in v.get("segments", {}).items():
@@ -70,6 +70,7 @@ def _print_offline(d: dict[str, Any], segment_metric: str = "ndcg@10") -> None:
                 continue
             t.add_row(seg, m, f"{r['mean_a']:.3f}", f"{r['mean_b']:.3f}", f"{r['mean_diff']:+.3f}",
                       f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]", f"{r['p_value']:.2g}",
+                      "-" if r.get("p_adjusted") is None else f"{r['p_adjusted']:.2g}",
                       f"{r['wins']}/{r['ties']}/{r['losses']}", str(r["n"]))
         out.print(t)
     out.print(f"verdict (NDCG@10, logged view): [bold]{d['verdict']}[/]")
@@ -176,7 +177,7 @@ def register(app: typer.Typer) -> None:
             comp = report.compare_held_out(ma.pipeline, mb.pipeline, data, refs=(a, b), n_boot=n_boot, seed=seed,
                                            versions=(ma.info.version, mb.info.version))
         except (FileNotFoundError, ValueError, KeyError) as e:
-            fail(str(e))
+            fail(e)
         _publish(comp.to_dict(), plots=plots, track=track,
                  make_plots=lambda pdir: [f for v in ("logged", "catalogue") for f in report.offline_plots(comp, pdir, v)],
                  run_name=f"offline {a} vs {b}", params=comp.info,
@@ -211,7 +212,7 @@ def register(app: typer.Typer) -> None:
             shares = AB.parse_shares(expected) if expected else (cfg.traffic if cfg else None)
             frames = read_request_log(log, experiment)
         except (FileNotFoundError, ValueError) as e:
-            fail(str(e))
+            fail(e)
         if cfg is not None and cfg.name != experiment:
             fail(f"{cfg_path} configures experiment {cfg.name!r}, not {experiment!r}")
         if len(frames.requests) == 0:
@@ -222,7 +223,7 @@ def register(app: typer.Typer) -> None:
                 mode=cfg.mode if cfg else None, alpha=alpha, mde=mde, interleave_event=event,
                 exclude_brands=cfg.forced if cfg else (), n_boot=n_boot, seed=seed)
         except ValueError as e:
-            fail(str(e))
+            fail(e)
         params = {"experiment": experiment, "log": str(log), "mode": rep.mode, "control": rep.control,
                   "verdict": rep.verdict, "alpha": alpha, "mde": mde}
         _publish(rep.to_dict(), plots=plots, track=track, make_plots=lambda pdir: report_plots(rep, pdir),
@@ -254,7 +255,7 @@ def register(app: typer.Typer) -> None:
             summary = traffic.drive_service(url, briefs, truth, requests, k=k, seed=seed, experiment=experiment,
                                             api_key=api_key)
         except (FileNotFoundError, ValueError, ConnectionError) as e:
-            fail(str(e))
+            fail(e)
         typer.echo(json.dumps(summary, indent=2))
 
     @ab.command()
@@ -278,7 +279,7 @@ def register(app: typer.Typer) -> None:
             truth = traffic.require_truth(data)
             sizes = [int(x) for x in grid.split(",") if x.strip()]
         except (FileNotFoundError, ValueError) as e:
-            fail(str(e))
+            fail(e)
         res = traffic.detection_study(pipes, briefs, truth, sizes, list(range(seeds)), expected, k=k)
         if as_json:
             typer.echo(json.dumps({"expected": expected, "grid": sizes,

@@ -3,7 +3,8 @@
 Both pipelines rank each brief's lists (``views``); each metric's per-brief difference b - a
 gets a bootstrap CI over briefs and a Wilcoxon signed-rank test (``stats.paired_comparison``),
 overall and per segment (``segments``: brief niche, creator follower tier, cold-start vs
-known creators). One comparison serves the offline A/B (``matcher ab offline``) and the
+known creators); segment p-values are also reported adjusted for multiple testing (Holm).
+One comparison serves the offline A/B (``matcher ab offline``) and the
 promotion gate (``matcher.lifecycle.promotion``). Held-out data, plots and MLflow metrics of
 the offline A/B are ``report``; the online analysis of the request log is ``matcher.online.analysis``.
 """
@@ -23,7 +24,7 @@ from tqdm.auto import tqdm
 from matcher.data.io import MarketTables
 from matcher.evaluation.metrics import metric_function
 from matcher.evaluation.segments import Segment, brief_groups, creator_segmenter
-from matcher.evaluation.stats import paired_comparison
+from matcher.evaluation.stats import P_ADJUST_METHOD, adjust_p_values, paired_comparison
 from matcher.evaluation.verdicts import NO_DIFFERENCE, json_safe
 from matcher.evaluation.views import (
     RankedView,
@@ -124,13 +125,32 @@ def paired_rankings(pa: MatchPipeline, pb: MatchPipeline, tables: MarketTables, 
             for v in ranked_views(pb, tables, shown(briefs), truth, views) if (v.view, v.brief_id) in own_a]
 
 
-def paired_table(per_brief: pd.DataFrame, n_boot: int = 2000, alpha: float = 0.05, seed: int = 0) -> pd.DataFrame:
-    """One ``stats.paired_comparison`` row per view, segment and metric of a per-brief table."""
+def paired_table(per_brief: pd.DataFrame, n_boot: int = 2000, alpha: float = 0.05, seed: int = 0,
+                 p_adjust: str = P_ADJUST_METHOD) -> pd.DataFrame:
+    """One ``stats.paired_comparison`` row per view, segment and metric of a per-brief table,
+    with ``p_adjusted`` after ``p_value`` (``adjust_segment_p_values``)."""
     rows = []
     for key, g in per_brief.groupby(_GROUP, sort=False):
         res = paired_comparison(g["a"].to_numpy(), g["b"].to_numpy(), n_boot=n_boot, alpha=alpha, seed=seed)
         rows.append(dict(zip(_GROUP, key, strict=True)) | res)
-    return pd.DataFrame(rows)
+    return adjust_segment_p_values(pd.DataFrame(rows), p_adjust)
+
+
+def adjust_segment_p_values(table: pd.DataFrame, method: str = P_ADJUST_METHOD) -> pd.DataFrame:
+    """Adds ``p_adjusted``: the segment rows of one view and one metric are one family of tests
+    (a reader scans them all for where B helps or hurts: ~30 niches, tiers, cold start), adjusted
+    together by ``stats.adjust_p_values`` (Holm by default: why there). An overall row
+    (``segment_type == "all"``) is the one planned test of its metric and keeps its p-value."""
+    out = table.copy()
+    if out.empty:
+        return out.assign(p_adjusted=pd.Series(dtype=float))
+    adjusted = out["p_value"].astype(float).to_numpy().copy()
+    seg = (out["segment_type"] != "all").to_numpy()
+    for _, idx in out[seg].groupby(["view", "metric"], sort=False).indices.items():
+        rows = np.flatnonzero(seg)[idx]
+        adjusted[rows] = adjust_p_values(adjusted[rows], method)
+    out.insert(int(out.columns.get_loc("p_value")) + 1, "p_adjusted", adjusted)
+    return out
 
 
 def compare_offline(pa: MatchPipeline, pb: MatchPipeline, tables: MarketTables, brief_ids: list[str],
