@@ -152,6 +152,77 @@ def test_training_run_is_logged_and_registered_as_challenger(lab):
     assert (lab.root / "mlruns").is_dir()
 
 
+def test_run_inputs_name_every_table_with_its_digest(lab):
+    run = lab.client.get_run(lab.run_a.run_id)
+    inputs = {d.dataset.name: d for d in run.inputs.dataset_inputs}
+    assert set(inputs) == {"influencers", "posts", "briefs", "outcomes", "split.train", "split.valid", "split.test"}
+    p = run.data.params
+    for table in ("influencers", "posts", "briefs", "outcomes"):
+        d = inputs[table]
+        tags = {t.key: t.value for t in d.tags}
+        assert d.dataset.digest and d.dataset.source_type == "local"
+        assert json.loads(d.dataset.source)["uri"].endswith(f"{table}.csv")
+        assert tags["mlflow.data.context"] == "training"
+        assert tags["matcher.sha256"] == p[f"data.{table}.sha256"]  # the full-table hash of the params
+        assert json.loads(d.dataset.profile)["num_rows"] == int(p[f"data.{table}.rows"])
+    split = lab.run_a.report.split
+    for part, context in (("train", "training"), ("valid", "validation"), ("test", "testing")):
+        d = inputs[f"split.{part}"]
+        assert {t.key: t.value for t in d.tags}["mlflow.data.context"] == context
+        assert json.loads(d.dataset.profile)["num_rows"] == len(getattr(split, part))
+    # the same data gives the same digests; run B trained on it too
+    run_b = lab.client.get_run(lab.run_b.run_id)
+    assert {d.dataset.name: d.dataset.digest for d in run_b.inputs.dataset_inputs} == \
+        {n: d.dataset.digest for n, d in inputs.items()}
+
+
+def test_registered_model_and_versions_are_described(lab):
+    c = lab.client
+    assert "pyfunc" in c.get_registered_model("matcher").description
+    v1, v2 = c.get_model_version("matcher", "1").description, c.get_model_version("matcher", "2").description
+    p = c.get_run(lab.run_a.run_id).data.params
+    for table in ("influencers", "posts", "briefs", "outcomes"):
+        assert f"{table}: {p[f'data.{table}.rows']} rows, sha256 `{p[f'data.{table}.sha256'][:12]}`" in v1
+    model = lab.run_a.evaluation.metrics()["logged"]["model"]["ndcg@10"]
+    assert f"- logged: model {model:.4f} vs best baseline" in v1
+    assert "first version" in v1
+    sha = c.get_run(lab.run_a.run_id).data.tags["catalogue_sha256"]
+    assert f"- catalogue `{sha[:12]}`" in v1 and f"- catalogue `{sha[:12]}`" in v2  # the same one
+    assert "Changes vs version 1" in v2 and "- none: same config, data and libraries" in v2  # same seed and data
+
+
+def test_catalogue_is_stored_once_and_referenced_by_versions(lab, tmp_path):
+    from mlflow.models import Model
+
+    from matcher.lifecycle.catalogue_store import REF_FILE, CatalogueUnavailableError, materialize
+    from matcher.lifecycle.registry import download_pipeline
+
+    c = lab.client
+    exp = c.get_experiment_by_name("matcher").experiment_id
+    cats = c.search_runs([exp], filter_string="tags.`matcher.kind` = 'catalogue'")
+    assert len(cats) == 1  # two versions trained on the same data: one catalogue
+    sha = cats[0].data.tags["matcher.catalogue_sha256"]
+    stored = {f.path for f in c.list_artifacts(cats[0].info.run_id, "catalogue")}
+    assert {"catalogue/catalogue.npz", "catalogue/topics.npz", "catalogue/lexical"} <= stored
+    for run in (lab.run_a, lab.run_b):
+        assert c.get_run(run.run_id).data.tags["catalogue_sha256"] == sha
+        model_id = Model.load(f"runs:/{run.run_id}/model").model_id
+        files = {f.path for f in c.list_artifacts(run.run_id)} | {
+            a.path for a in mlflow.MlflowClient(lab.tracking.uri).list_logged_model_artifacts(model_id, "artifacts/pipeline")}
+        assert not any(p.endswith(("catalogue.npz", "topics.npz")) for p in files)  # referenced, not copied
+        assert any(p.endswith(REF_FILE) for p in files) and any(p.endswith("pipeline.json") for p in files)
+        assert not any(p.rstrip("/").endswith("/lexical") for p in files)
+    # a download is complete again (and loads, checked against the manifest)
+    folder = download_pipeline(c.get_model_version("matcher", "2"), tmp_path / "dl", lab.tracking)
+    assert (folder / "catalogue.npz").is_file() and MatchPipeline.load(folder).catalogue is not None
+    # a reference to a catalogue that is not there is a clear error
+    (folder / "catalogue.npz").unlink()
+    ref = json.loads((folder / REF_FILE).read_text())
+    (folder / REF_FILE).write_text(json.dumps({**ref, "uri": (tmp_path / "nowhere").as_uri()}))
+    with pytest.raises(CatalogueUnavailableError, match="cannot be fetched"):
+        materialize(folder)
+
+
 def test_tracking_functions_leave_global_uri_alone(lab):
     before, after = lab.global_state
     assert before == after and after[1] == lab.tracking.uri
@@ -200,9 +271,7 @@ def test_registered_pyfunc_returns_the_library_matches(lab, tmp_path, monkeypatc
     monkeypatch.chdir(tmp_path)
     with using_tracking(lab.tracking):
         model = mlflow.pyfunc.load_model("models:/matcher@champion")
-    rows = _rows(briefs, 7)
-    rows[1]["platforms"] = "|".join(rows[1]["platforms"])  # lists or "|"-joined strings
-    out = model.predict(pd.DataFrame(rows))
+    out = model.predict(pd.DataFrame(_rows(briefs, 7)))  # lists as lists (the typed signature)
     for i, rec in enumerate(expected):
         got = out[out["brief_index"] == i].sort_values("rank")
         assert got["influencer_id"].tolist() == [m.influencer_id for m in rec.matches]
@@ -220,18 +289,24 @@ def test_pyfunc_input_variants_and_errors(lab):
 
     with using_tracking(lab.tracking):
         model = mlflow.pyfunc.load_model("models:/matcher/1")
-    # only text is required; k may be missing per row (default 10); nothing passing the filters = no rows
-    out = model.predict(pd.DataFrame([{"text": "marathon training", "k": 2},
-                                      {"text": "sourdough bread", "k": np.nan, "platforms": ["tiktok"]},
-                                      {"text": "boss fight", "min_followers": 500_000, "max_followers": 600_000}]))
+    # only text is required; a list may be None per row; nothing passing the filters = no rows
+    out = model.predict(pd.DataFrame([{"text": "marathon training", "k": 2, "platforms": None,
+                                       "min_followers": 0, "max_followers": 10_000_000},
+                                      {"text": "sourdough bread", "k": 10, "platforms": ["tiktok"],
+                                       "min_followers": 0, "max_followers": 10_000_000},
+                                      {"text": "boss fight", "k": 10, "platforms": [],
+                                       "min_followers": 500_000, "max_followers": 600_000}]))
     assert out.groupby("brief_index").size().to_dict() == {0: 2, 1: 10}
+    assert model.predict(pd.DataFrame([{"text": "marathon training"}]))["rank"].tolist() == list(range(1, 11))  # k=10
     assert set(out.loc[out["brief_index"] == 1, "platform"]) == {"tiktok"}
     with pytest.raises(Exception, match="platform"):
         model.predict(pd.DataFrame([{"text": "running shoes", "platforms": ["myspace"]}]))
     with pytest.raises(Exception, match="text"):
         model.predict(pd.DataFrame([{"platforms": "tiktok"}]))
-    with pytest.raises(Exception, match="k must be"):
+    with pytest.raises(Exception, match="column k"):  # the typed signature: k is a long
         model.predict(pd.DataFrame([{"text": "running shoes", "k": 2.5}]))
+    with pytest.raises(Exception, match="k must be"):  # the model's own check
+        model.predict(pd.DataFrame([{"text": "running shoes", "k": 0}]))
 
 
 # --------------------------------------------------------------------------- resolving for serving

@@ -56,7 +56,7 @@ def describe(pipe: MatchPipeline, *, ref: str | None = None, source: str | None 
         run_id=run_id,
         trained_at=str(meta.get("trained_at") or "") or None,
         loaded_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        metrics=flat_metrics(metrics or meta.get("test_metrics") or {}),
+        metrics=dict[str, float | None](flat_metrics(metrics or meta.get("test_metrics") or {})),
         catalogue_size=len(pipe.catalogue),
         catalogue_snapshot=pipe.catalogue.snapshot_at.isoformat(),
         encoder=f"{enc.get('name')} ({enc.get('dim')}-d)",

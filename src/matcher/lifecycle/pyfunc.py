@@ -25,6 +25,7 @@ from typing import Any
 
 import mlflow
 import pandas as pd
+from mlflow.pyfunc import PythonModel
 from pydantic import ValidationError
 
 from matcher.schemas import LIST_SEP, MAX_K, error_text
@@ -86,16 +87,21 @@ def recommendations_frame(recs: list[Any], briefs: list[Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(OUTPUT_COLUMNS))
 
 
-class MatcherModel(mlflow.pyfunc.PythonModel):
+class MatcherModel(PythonModel):
     """Thin adapter: DataFrame of briefs -> ``MatchPipeline.recommend`` -> DataFrame of matches."""
 
     def __init__(self, pipeline: Any = None) -> None:
         self.pipeline = pipeline
 
     def load_context(self, context: Any) -> None:
+        from pathlib import Path
+
+        from matcher.lifecycle.catalogue_store import complete_copy
         from matcher.ranking.pipeline import MatchPipeline
 
-        self.pipeline = MatchPipeline.load(context.artifacts[PIPELINE_ARTIFACT])
+        # a version may reference its catalogue (stored once per content hash): fetched here
+        with complete_copy(Path(context.artifacts[PIPELINE_ARTIFACT])) as folder:
+            self.pipeline = MatchPipeline.load(folder)
 
     def predict(self, context: Any, model_input: pd.DataFrame,
                 params: dict[str, Any] | None = None) -> pd.DataFrame:

@@ -60,7 +60,8 @@ def version_for(client: MlflowClient, name: str, alias: str | None = None,
 
 
 def download_pipeline(mv: ModelVersion, dst: str | Path, tracking: TrackingConfig | None = None) -> Path:
-    """Download a registered version's model and return its pipeline artifact folder."""
+    """Download a registered version's model and return its pipeline artifact folder, complete
+    (a catalogue the version references is fetched, ``catalogue_store.materialize``)."""
     from mlflow.models import Model
 
     uri = (tracking or TrackingConfig()).resolved_uri()
@@ -71,7 +72,9 @@ def download_pipeline(mv: ModelVersion, dst: str | Path, tracking: TrackingConfi
     spec = Model.load(str(local)).flavors["python_function"].get("artifacts", {}).get("pipeline")
     if not spec:
         raise ModelResolutionError(f"{mv.name} version {mv.version} has no pipeline artifact")
-    return local / spec["path"]
+    from matcher.lifecycle.catalogue_store import materialize
+
+    return materialize(local / spec["path"])  # a referenced catalogue is fetched into the folder
 
 
 def load_registered(mv: ModelVersion, tracking: TrackingConfig | None = None, alias: str | None = None,

@@ -25,6 +25,8 @@ import pandas as pd
 
 from matcher import schemas as S
 from matcher.config import TrackingConfig
+from matcher.lifecycle.datasets import log_market_inputs
+from matcher.lifecycle.descriptions import describe_version
 from matcher.lifecycle.model_logging import library_versions, log_pipeline_model
 from matcher.lifecycle.store import (
     CHALLENGER,
@@ -182,6 +184,7 @@ def log_training_run(result: Any, register: bool = True,
             run_id = run.info.run_id
             log_batch(client, run_id, params=params, tags=tags,
                        metrics=as_metrics({**metrics, **stats}) + curve_metrics(result.report.ranker_curve))
+            log_market_inputs(result.tables, result.config.data_dir, result.report.split, fp)  # Datasets tab
             client.log_dict(run_id, result.config.model_dump(), "config.yaml")
             client.log_dict(run_id, {"features": pipe.feature_names}, "features.json")
             client.log_dict(run_id, {**fp, "git_commit": commit, "libraries": library_versions()},
@@ -194,7 +197,11 @@ def log_training_run(result: Any, register: bool = True,
                 client.log_artifacts(run_id, tmp, "plots")
             if cal_metrics:
                 log_batch(client, run_id, metrics=as_metrics(cal_metrics))
-            info = log_pipeline_model(pipe, Path(result.model_dir), example_brief)
+            cat_ref = shared_catalogue(client, exp_id, Path(result.model_dir))
+            if cat_ref is not None:
+                log_batch(client, run_id, tags={"catalogue_sha256": cat_ref["sha256"],
+                                                "catalogue_run_id": cat_ref["run_id"]})
+            info = log_pipeline_model(pipe, Path(result.model_dir), example_brief, catalogue_ref=cat_ref)
         version = None
         if register:
             mv = mlflow.register_model(info.model_uri, cfg.model_name, tags={
@@ -204,9 +211,26 @@ def log_training_run(result: Any, register: bool = True,
             version = str(mv.version)
             client.set_registered_model_alias(cfg.model_name, CHALLENGER, version)
             client.set_tag(run_id, "registered_version", version)
+            try:  # the version is registered either way; a missing description is only logged
+                describe_version(client, cfg.model_name, version, fingerprint=fp,
+                                 metrics=result.evaluation.metrics(), params=params, git_commit=commit,
+                                 catalogue_sha256=cat_ref["sha256"] if cat_ref else None)
+            except Exception:  # noqa: BLE001
+                logger.exception("could not set the description of %s version %s", cfg.model_name, version)
             logger.info("registered %s version %s (alias %s), run %s", cfg.model_name, version,
                         CHALLENGER, run_id)
     return run_id, version
+
+
+def shared_catalogue(client: Any, experiment_id: str, model_dir: Path) -> dict[str, Any] | None:
+    """The catalogue reference (stored once per content hash, ``catalogue_store``), or None for a
+    folder without a manifest (saved by an older matcher): its catalogue is then copied as before."""
+    from matcher.lifecycle.catalogue_store import store_catalogue
+
+    if not (model_dir / "manifest.json").is_file():
+        logger.warning("%s has no manifest.json: its catalogue is copied into the model", model_dir)
+        return None
+    return store_catalogue(client, experiment_id, model_dir)
 
 
 # --------------------------------------------------------------------------- listing runs
@@ -215,8 +239,8 @@ RUN_COLUMNS: tuple[str, ...] = ("logged.model.ndcg_at_10", "logged.cosine.ndcg_a
 
 
 def list_runs(n: int = 10, kind: str | None = None, tracking: TrackingConfig | None = None) -> pd.DataFrame:
-    """Recent runs of the experiment, newest first, with key metrics (tuning trials hidden
-    unless ``kind="tune-trial"``)."""
+    """Recent runs of the experiment, newest first, with key metrics (tuning trials and catalogue
+    runs hidden unless ``kind="tune-trial"`` / ``"catalogue"``)."""
     cfg = tracking or TrackingConfig()
     check_reachable(cfg)
     client = client_for(cfg)
@@ -225,7 +249,8 @@ def list_runs(n: int = 10, kind: str | None = None, tracking: TrackingConfig | N
             *RUN_COLUMNS, "data_sha256", "git_commit"]
     if exp is None:
         return pd.DataFrame(columns=cols)
-    filt = f"tags.`{KIND_TAG}` = '{kind}'" if kind else f"tags.`{KIND_TAG}` != 'tune-trial'"
+    filt = (f"tags.`{KIND_TAG}` = '{kind}'" if kind
+            else f"tags.`{KIND_TAG}` != 'tune-trial' AND tags.`{KIND_TAG}` != 'catalogue'")
     runs = client.search_runs([exp.experiment_id], filter_string=filt, max_results=n,
                               order_by=["attributes.start_time DESC"])
     rows = []

@@ -179,7 +179,7 @@ def as_metrics(values: Mapping[str, float], step: int = 0) -> list[Metric]:
 def curve_metrics(curve: Mapping[str, Mapping[str, list[float]]], prefix: str = "ranker") -> list[Metric]:
     """LightGBM ``evals_result_`` -> one metric per iteration (step = iteration)."""
     ts = int(pd.Timestamp.now("UTC").timestamp() * 1000)
-    out = []
+    out: list[Metric] = []
     for dataset, series in curve.items():
         for name, values in series.items():
             key = metric_key(prefix, dataset, name)

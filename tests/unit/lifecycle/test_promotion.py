@@ -15,8 +15,8 @@ from matcher.lifecycle.promotion import COMPARED_METRICS, compare_pipelines, gat
 from matcher.ranking.pipeline import MatchPipeline
 from tests.helpers import TinyTruth
 
-COLUMNS = ["metric", "primary", "mean_a", "mean_b", "mean_diff", "ci_low", "ci_high", "p_value", "wins", "ties",
-           "losses", "n"]
+COLUMNS = ["metric", "primary", "mean_a", "mean_b", "mean_diff", "ci_low", "ci_high", "p_value", "p_adjusted",
+           "wins", "ties", "losses", "n"]  # p_adjusted: added with the segment p-value correction (issue 15)
 
 
 @pytest.fixture
