@@ -178,6 +178,9 @@ def plot(summary: pd.DataFrame, path: Path) -> Path:
                 ax.fill_between(s["size"], s["baseline_min"], s["baseline_max"], color="grey", alpha=0.2)
                 ax.plot(s["size"], s["oracle"], ls="--", color="black", label="oracle")
         ax.set_xscale("log")
+        sizes = sorted(set(summary["size"]))
+        ax.set_xticks(sizes, [f"{n:,}" for n in sizes])  # the sizes themselves, not 2x10^2 ...
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_title(view)
         ax.set_xlabel("briefs the model is fitted on")
         ax.grid(alpha=0.3)
