@@ -161,9 +161,9 @@ class RequestGuard:
             try:
                 await anyio.to_thread.run_sync(self.state.authenticate, auth.decode("latin-1") if auth else None)
             except ApiError as e:
-                status, hdrs, body = e.raw()
+                status, hdrs, denial = e.raw()
                 await send({"type": "http.response.start", "status": status, "headers": hdrs})
-                await send({"type": "http.response.body", "body": body})
+                await send({"type": "http.response.body", "body": denial})
                 return
         ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         if ctype not in JSON_TYPES:

@@ -206,5 +206,7 @@ class MatcherService(MatcherCore):
         return out
 
 
-MatcherService.add_asgi_middleware(RequestGuard)
+# At run time MatcherService is the bentoml.Service the class decorator returned; mypy keeps the
+# class type (it ignores what class decorators return, python/mypy#3135), hence the one ignore.
+MatcherService.add_asgi_middleware(RequestGuard)  # type: ignore[attr-defined]
 install_metrics_labels()

@@ -110,7 +110,8 @@ def _wants_json(request: Request) -> bool:
 
 async def _checked_form(request: Request) -> Any:
     form = await request.form()
-    if not csrf_ok(request, form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER)):
+    sent = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER)
+    if not csrf_ok(request, sent if isinstance(sent, str) else None):  # a file upload is never a token
         raise ApiError(403, "the form is stale or was not sent by this app (CSRF token); reload the page", "csrf_token")
     return form
 
@@ -340,7 +341,8 @@ class _Sessions:
     worker serves, not when ``serving.service`` is imported."""
 
     def __init__(self, app: Any, secret: str | None = None) -> None:
-        self.app, self.secret, self.inner = app, secret, None
+        self.app, self.secret = app, secret
+        self.inner: SessionMiddleware | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if self.inner is None:

@@ -54,18 +54,18 @@ def parse_brief(values: dict[str, Any], brand_id: str) -> tuple[Brief, int]:
     data: dict[str, Any] = {"text": values.get("text", ""), "brand_id": brand_id,
                             "target_gender": values.get("target_gender") or "any",
                             "strict_interests": bool(values.get("strict_interests"))}
-    for k in LIST_FIELDS:
-        data[k] = split_list(values.get(k, ""))
-    for k in MULTI_FIELDS:
-        data[k] = list(values.get(k) or [])
-    for k in (*INT_FIELDS, "budget_usd"):
-        raw = str(values.get(k) or "").replace(",", "").replace("_", "").strip()
+    for name in LIST_FIELDS:
+        data[name] = split_list(values.get(name, ""))
+    for name in MULTI_FIELDS:
+        data[name] = list(values.get(name) or [])
+    for name in (*INT_FIELDS, "budget_usd"):
+        raw = str(values.get(name) or "").replace(",", "").replace("_", "").strip()
         if not raw:
             continue
         try:
-            data[k] = int(raw) if k in INT_FIELDS else float(raw)
+            data[name] = int(raw) if name in INT_FIELDS else float(raw)
         except ValueError:
-            errors[k] = f"{k}: enter a {'whole ' if k in INT_FIELDS else ''}number, got {raw!r}"
+            errors[name] = f"{name}: enter a {'whole ' if name in INT_FIELDS else ''}number, got {raw!r}"
     if values.get("language"):
         data["language"] = values["language"]
     k = DEFAULT_K

@@ -19,7 +19,7 @@ name) are filled in so the frame and the ``Brief`` model agree.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,6 +102,13 @@ def validate_posts(df: pd.DataFrame, influencers: pd.DataFrame | None = None,
     return out
 
 
+def _topic_resolver(kind: S.Kind) -> Callable[[str], str]:
+    """Canonical id of a topic reference; the taxonomy is loaded when first used."""
+    def resolve(ref: str) -> str:
+        return S.taxonomy(kind).resolve(ref)
+    return resolve
+
+
 def validate_briefs(df: pd.DataFrame, source: str = "briefs.csv") -> pd.DataFrame:
     """Clean and check briefs so that every row builds a valid ``schemas.Brief``."""
     t = TableChecker(df, source, S.BRIEF_REQUIRED, S.BRIEF_OPTIONAL + S.BRIEF_TOPICS)
@@ -122,7 +129,7 @@ def validate_briefs(df: pd.DataFrame, source: str = "briefs.csv") -> pd.DataFram
     t.category(S.BRIEF_LANGUAGE, S.LANGUAGES, "lower", "language")
     for column, kind in S.TOPIC_FIELDS.items():
         t.listcol(column, what=f"{kind} topic", max_items=S.MAX_BRIEF_TOPICS,
-                  resolve=lambda ref, kind=kind: S.taxonomy(kind).resolve(ref))  # loaded when used
+                  resolve=_topic_resolver(kind))
     t.boolean(S.STRICT_INTERESTS, default=False)
     t.unique(S.BRIEF_ID)
     lo, hi = t.out[S.MIN_FOLLOWERS], t.out[S.MAX_FOLLOWERS]

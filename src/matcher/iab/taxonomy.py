@@ -9,10 +9,12 @@ from __future__ import annotations
 import csv
 import difflib
 import functools
+import io
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Literal
 
 logger = logging.getLogger(__name__)
@@ -63,6 +65,12 @@ def _norm(ref: str) -> str:
     return " ".join(ref.replace(">", " > ").split()).casefold()
 
 
+def _open_text(file: Traversable) -> io.TextIOWrapper:
+    """A packaged TSV opened for the csv module (UTF-8, newline=""): Traversable.open only
+    promises `encoding`/`errors`, so wrap the binary stream ourselves."""
+    return io.TextIOWrapper(file.open("rb"), encoding="utf-8", newline="")
+
+
 class Taxonomy:
     """An immutable tree of topics in file order, with lookups by id, name or tier path."""
 
@@ -85,9 +93,9 @@ class Taxonomy:
         """The packaged copy of an IAB taxonomy, with our label descriptions."""
         folder = resources.files("matcher.iab")
         fname, skip, n_tiers = _FILES[kind]
-        with folder.joinpath(fname).open(encoding="utf-8", newline="") as f:
+        with _open_text(folder.joinpath(fname)) as f:
             rows = list(csv.reader(f, delimiter="\t"))[skip:]
-        with folder.joinpath(DESCRIPTIONS_FILE).open(encoding="utf-8", newline="") as f:
+        with _open_text(folder.joinpath(DESCRIPTIONS_FILE)) as f:
             desc = [r for r in csv.reader(f, delimiter="\t") if r and not r[0].startswith("#")][1:]
         return cls.from_rows(kind, rows, n_tiers, {r[1]: (r[2], r[3]) for r in desc if r[0] == kind})
 

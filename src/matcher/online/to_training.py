@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from pydantic import ValidationError
@@ -45,7 +46,8 @@ def logged_tables(db_path: str | Path, require_feedback: bool = True) -> tuple[p
     req, imp, fb = log.requests[log.requests["status"] == "ok"], log.impressions, log.feedback
     if require_feedback:
         req = req[req["request_id"].isin(set(fb["request_id"]))]
-    brief_rows, order = [], {}
+    brief_rows: list[dict[str, Any]] = []
+    order: dict[str, int] = {}
     skipped = 0
     for r in req.itertuples(index=False):
         try:

@@ -18,11 +18,12 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from matcher.lifecycle.loaded import LoadedModel, describe
 from matcher.online.analysis import analyze_experiment
@@ -62,7 +63,15 @@ def feedback_events(outcomes: pd.DataFrame, influencer_ids: Sequence[str]) -> li
 
 
 # --------------------------------------------------------------------------- in process
-class MemoPipeline:
+# MemoPipeline is a transparent proxy (``__getattr__`` forwards everything but ``recommend``), so
+# the type checker sees it as the pipeline it wraps; at run time it stays a plain object.
+if TYPE_CHECKING:
+    _PipelineProxy = MatchPipeline
+else:
+    _PipelineProxy = object
+
+
+class MemoPipeline(_PipelineProxy):
     """A pipeline whose ``recommend`` is memoised per (brief, k): a deterministic ranking is
     computed once however often a simulation replays the brief."""
 
@@ -70,10 +79,14 @@ class MemoPipeline:
         self.pipe = pipe
         self._cache: dict[tuple[str, int], Recommendation] = {}
 
-    def recommend(self, brief: Brief, k: int = 10) -> Recommendation:
+    def recommend(self, brief: Brief, k: int = 10, query: NDArray[np.float32] | None = None, *,
+                  deadline: float | None = None) -> Recommendation:
+        if query is not None:  # an explicit query vector is not part of the key: rank afresh
+            return self.pipe.recommend(brief, k, query, deadline=deadline)
         key = (brief.model_dump_json(), k)
-        if key not in self._cache:
-            self._cache[key] = self.pipe.recommend(brief, k)
+        if key not in self._cache:  # no deadline: the plain call, which test doubles also accept
+            self._cache[key] = (self.pipe.recommend(brief, k) if deadline is None
+                                else self.pipe.recommend(brief, k, deadline=deadline))
         return self._cache[key]
 
     def __getattr__(self, name: str) -> Any:

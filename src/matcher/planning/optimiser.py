@@ -134,11 +134,11 @@ def maximise(objective: Objective, costs: NDArray[np.float64], platforms: NDArra
             cands = [i for i in range(n) if allowed[i] and i not in chosen and fits(i) is None]
             if not cands:
                 raise Infeasible("min_creators", f"only {len(chosen)} creators fit the budget and platform mix")
-            g = objective.gains(state, np.array(cands))
+            g_cands = objective.gains(state, np.array(cands))
             evals += len(cands)
-            k = int(np.argmax(g / costs[cands]))
+            k = int(np.argmax(g_cands / costs[cands]))
             i = cands[k]
-            gains.append(float(g[k]))
+            gains.append(float(g_cands[k]))
             state = objective.add(state, i)
             chosen.append(i)
             spent += costs[i]

@@ -86,7 +86,8 @@ def topk_until_budget(cands: Candidates, budget: float, max_items: int,
     """The baseline: down the ranked list, take each creator that still fits the budget (and the
     platform shares), until ``max_items`` or the end of the list."""
     chosen: list[int] = []
-    spent, by_platform = 0.0, {}
+    spent = 0.0
+    by_platform: dict[str, float] = {}
     for i in range(len(cands)):
         if len(chosen) >= max_items:
             break

@@ -64,9 +64,11 @@ def phrase(group: str, v: dict[str, float], brief: Brief, platform: str, tier: s
             bits.append(f"{_fmt(100 * v['comment_like_ratio'])} comments per 100 likes")
         return "Audience looks authentic: " + ", ".join(bits) if bits else None
     if group == "activity" and ok("posts_per_week"):
-        days = round(v.get("days_since_last_post", np.nan)) if ok("days_since_last_post") else None
-        when = {0: "on the snapshot day", 1: "1 day before the snapshot"}.get(days, f"{days} days before the snapshot")
-        last = "" if days is None else f", last post {when}"
+        last = ""
+        if ok("days_since_last_post"):
+            days = round(v["days_since_last_post"])
+            when = {0: "on the snapshot day", 1: "1 day before the snapshot"}.get(days, f"{days} days before the snapshot")
+            last = f", last post {when}"
         return f"Active: {_fmt(v['posts_per_week'])} posts per week{last}"
     if group == "price" and ok("log_cost"):
         cost = 10 ** v["log_cost"]

@@ -86,11 +86,11 @@ class TopicClassifier:
     def cosines(self, vectors: NDArray[np.floating]) -> NDArray[np.float32]:
         """(texts x topics) cosine similarities of unit text vectors to the label vectors."""
         labels = self.topic_vectors
-        vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
-        if vectors.shape[1] != labels.shape[1]:
-            raise ValueError(f"text vectors are {vectors.shape[1]}-d, the topic vectors of "
+        v32: NDArray[np.float32] = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+        if v32.shape[1] != labels.shape[1]:
+            raise ValueError(f"text vectors are {v32.shape[1]}-d, the topic vectors of "
                              f"{self.encoder.name} {labels.shape[1]}-d")
-        return vectors @ labels.T
+        return v32 @ labels.T
 
     def scores(self, vectors: NDArray[np.floating], topics: Sequence[str] | None = None) -> NDArray[np.float32]:
         """Scores over all topics or over the given ids (columns in that order), calibrated."""

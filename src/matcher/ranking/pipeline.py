@@ -264,8 +264,8 @@ class MatchPipeline:
                                        "cost": self.cost_model}
         for name, model in models.items():
             (path / f"{name}.json").write_text(json.dumps(model.state()))
-        np.savez(path / "catalogue.npz", **self.catalogue.to_arrays())
-        np.savez(path / "topics.npz", **self.topics.state())
+        np.savez(path / "catalogue.npz", allow_pickle=True, **self.catalogue.to_arrays())
+        np.savez(path / "topics.npz", allow_pickle=True, **self.topics.state())
         self.lexical.save(path / "lexical")
         self.history.to_frame().to_parquet(path / "history.parquet")
         write_manifest(path, PIPELINE_FILES, [LEXICAL_DIR])

@@ -162,7 +162,8 @@ def _spellings(part: str) -> list[str]:
 @lru_cache(maxsize=65_536)
 def _reading(part: str) -> tuple[str, ...]:
     """The most probable words of one letters-only part; parts recur ("official", "tv")."""
-    return tuple(max((_segment_words(p) for p in _spellings(part)), key=_log_prob))
+    best: list[str] = max((_segment_words(p) for p in _spellings(part)), key=_log_prob)
+    return tuple(best)
 
 
 def split_handle(handle: str) -> list[str]:

@@ -51,10 +51,10 @@ def make_brands(cfg: MarketConfig, rng: np.random.Generator, dice: Dice,
     share = np.array([x.share for x in NICHES]) ** 0.6  # brands spread flatter than creators
     primary = rng.choice(k, size=nb, p=share / share.sum())
     second = np.full(nb, -1)
-    for i in np.flatnonzero(rng.random(nb) < 0.35):
-        pw = np.where(aff[primary[i]] >= 0.1, aff[primary[i]], 0.0)
-        pw[primary[i]] = 0
-        second[i] = rng.choice(k, p=pw / pw.sum())
+    for b in np.flatnonzero(rng.random(nb) < 0.35):
+        pw = np.where(aff[primary[b]] >= 0.1, aff[primary[b]], 0.0)
+        pw[primary[b]] = 0
+        second[b] = rng.choice(k, p=pw / pw.sum())
     country = weighted_choice(rng, list(BRAND_COUNTRY_SHARES), list(BRAND_COUNTRY_SHARES.values()), nb)
     lang = np.array([NATIVE_LANGUAGE.get(c, "en") if u < 0.35 else "en"
                      for c, u in zip(country, rng.random(nb), strict=True)], dtype=object)

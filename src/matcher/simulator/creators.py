@@ -227,8 +227,8 @@ def make_creators(cfg: MarketConfig, rng: np.random.Generator, aff: NDArray[np.f
     primary = W.argmax(1)
     sensitive = np.full(n, "", dtype=object)
     for cat, table in SENSITIVE_P.items():
-        p = np.array([table.get(names[j], table["_"]) for j in primary])
-        sensitive[(sensitive == "") & (rng.random(n) < p)] = cat
+        p_cat = np.array([table.get(names[j], table["_"]) for j in primary])
+        sensitive[(sensitive == "") & (rng.random(n) < p_cat)] = cat
     following = np.clip(np.exp(np.log(450) + 0.15 * (lf - 4) * np.log(10) + 0.8 * rng.standard_normal(n)), 10, 7500)
     f4f = fake & (rng.random(n) < 0.6)
     following = np.where(f4f, np.clip(followers * rng.uniform(0.4, 1.3, n), 300, 7500), following)

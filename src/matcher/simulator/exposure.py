@@ -30,7 +30,8 @@ _STOP = frozenset(("with", "that", "this", "your", "from", "have", "will", "what
 
 
 def _bag_of_words(texts: Sequence[str], vocab: dict[str, int]) -> sparse.csc_matrix:
-    indptr, indices = [0], []
+    indptr: list[int] = [0]
+    indices: list[int] = []
     for t in texts:
         ws = {vocab.setdefault(w, len(vocab)) for w in _TOKEN.findall(t.lower()) if w not in _STOP}
         indices.extend(ws)

@@ -71,8 +71,10 @@ def public_influencers(cfg: MarketConfig, cr: Creators, rng: np.random.Generator
     ages /= ages.sum(1, keepdims=True)
     fem = np.round(np.clip(h["female"].to_numpy() + rng.normal(0, 0.02, n), 0, 1), 2)
     missing = rng.random(n) < MISSING_AUDIENCE_SHARE
-    aud_c = np.where(missing, None, np.asarray(_json_shares(S.COUNTRIES, np.minimum(ac, 1), 5), dtype=object))
-    aud_a = np.where(missing, None, np.asarray(_json_shares(S.AGE_BUCKETS, ages, 6), dtype=object))
+    aud_c = np.asarray(_json_shares(S.COUNTRIES, np.minimum(ac, 1), 5), dtype=object)
+    aud_c[missing] = None
+    aud_a = np.asarray(_json_shares(S.AGE_BUCKETS, ages, 6), dtype=object)
+    aud_a[missing] = None
     country = np.where(rng.random(n) < 0.03, None, h["country"].to_numpy(dtype=object))
     end = pd.Timestamp(cfg.start) + pd.Timedelta(days=cfg.days)
     age_days = 365 * (1 + rng.gamma(2.0, 1.0 + 0.6 * np.log10(np.maximum(h["followers"].to_numpy(), 300) / 1000)))

@@ -191,7 +191,8 @@ class Truth:
         u = self.expected_utility(brief_id, influencer_ids)
         return np.searchsorted(np.asarray(self.params["grades"]), u, side="right").astype(np.int64)
 
-    def draw_outcomes(self, brief_id: str, influencer_ids: Sequence[str], positions: Sequence[int],
+    def draw_outcomes(self, brief_id: str, influencer_ids: Sequence[str],
+                      positions: Sequence[int] | NDArray[np.integer],
                       rng: np.random.Generator) -> pd.DataFrame:
         """What happens when the brand sees these creators at these 1-based positions.
 

@@ -15,12 +15,15 @@ import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import yaml
 
 from matcher.config import TrackingConfig, TrainConfig
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +151,8 @@ def tune(cfg: TrainConfig, n_trials: int = 20, out_path: str | Path = DEFAULT_OU
     tables = tables if tables is not None else load_market(cfg.data_dir)
     ctx = prepare(cfg, tables, encoder, progress)
     mkey = f"valid.{metric_key('logged', 'model', metric)}"
-    client = parent = None
+    client: MlflowClient | None = None
+    parent: str | None = None
     if track:
         tcfg = tracking or TrackingConfig()
         client = client_for(tcfg)
@@ -170,14 +174,14 @@ def tune(cfg: TrainConfig, n_trials: int = 20, out_path: str | Path = DEFAULT_OU
         try:
             value, extras = score_params(ctx, trial_cfg, metric)
         except BaseException:
-            if run_id:
-                client.set_terminated(run_id, "FAILED")  # type: ignore[union-attr]
+            if client is not None and run_id:
+                client.set_terminated(run_id, "FAILED")
             raise
-        if run_id:
+        if client is not None and run_id:
             logged = {(f"valid.{metric_key('logged', 'model', k)}" if k != "best_iteration"
                        else "ranker.best_iteration"): x for k, x in extras.items()}
-            log_batch(client, run_id, metrics=as_metrics(logged))  # type: ignore[arg-type]
-            client.set_terminated(run_id, "FINISHED")  # type: ignore[union-attr]
+            log_batch(client, run_id, metrics=as_metrics(logged))
+            client.set_terminated(run_id, "FINISHED")
         logger.info("trial %d: %s = %.4f %s", trial.number, metric, value, params)
         return value if math.isfinite(value) else -1.0
 
@@ -186,7 +190,7 @@ def tune(cfg: TrainConfig, n_trials: int = 20, out_path: str | Path = DEFAULT_OU
     try:
         study.optimize(objective, n_trials=n_trials, timeout=timeout)
     except BaseException:
-        if client is not None:
+        if client is not None and parent is not None:
             client.set_terminated(parent, "FAILED")
         raise
     best = dict(study.best_params)
@@ -196,7 +200,7 @@ def tune(cfg: TrainConfig, n_trials: int = 20, out_path: str | Path = DEFAULT_OU
               f"config: {study.trials[0].value:.4f})" + (f"\nMLflow run {parent}" if parent else ""))
     path = write_config(best_cfg, out_path, header)
     trials = study.trials_dataframe(attrs=("number", "value", "params", "state"))
-    if client is not None:
+    if client is not None and parent is not None:
         log_batch(client, parent, metrics=as_metrics({f"best.{mkey}": study.best_value,
                                                      f"base.{mkey}": study.trials[0].value or math.nan}),
                    params={f"best.{k}": str(v) for k, v in best.items()})
