@@ -49,7 +49,10 @@ def replicate(cat, times: int, seed: int = 0):
         elif f.name == "post_offsets":
             kw[f.name] = np.concatenate([[0]] + [v[1:] + i * m for i in range(times)])
         elif f.name in ("bio_emb", "profile", "post_emb"):
-            reps = [v if i == 0 else unit_rows(v + rng.normal(0, 0.02, v.shape).astype(np.float32)) for i in range(times)]
+            reps = [
+                v if i == 0 else unit_rows(v + rng.normal(0, 0.02, v.shape).astype(np.float32))
+                for i in range(times)
+            ]
             kw[f.name] = np.concatenate(reps)
         elif f.name == "stats":
             kw[f.name] = {k: np.tile(a, times) for k, a in v.items()}
@@ -75,8 +78,12 @@ def latency(pipe, briefs, repeats: int) -> tuple[float, float, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--small", action="store_true", help="2k creators and x5 replication (a quick look)")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--small", action="store_true", help="2k creators and x5 replication (a quick look)"
+    )
     ap.add_argument("--repeats", type=int, default=50)
     a = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -94,21 +101,29 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        market = simulate_market(MarketConfig(n_influencers=n_inf, n_briefs=max(300, n_inf // 20), seed=11),
-                                 progress=False)
+        market = simulate_market(
+            MarketConfig(n_influencers=n_inf, n_briefs=max(300, n_inf // 20), seed=11),
+            progress=False,
+        )
         write_market(market, tmp)
         sim_s = time.perf_counter() - t
         tables = load_market(tmp)
-        enc = SentenceEncoder(EncoderConfig(cache_dir=str(Path(tmp) / "cache"), show_progress=False))
+        enc = SentenceEncoder(
+            EncoderConfig(cache_dir=str(Path(tmp) / "cache"), show_progress=False)
+        )
         enc.warm_up()
         sample = tables.posts["text"].astype(str).tolist()[:2000]
         t = time.perf_counter()
         enc.encode(sample)
         emb_rate = len(sample) / (time.perf_counter() - t)
-        cfg = TrainConfig(data_dir=tmp, encoder=EncoderConfig(cache_dir=str(Path(tmp) / "cache2"),
-                                                              show_progress=False))
+        cfg = TrainConfig(
+            data_dir=tmp,
+            encoder=EncoderConfig(cache_dir=str(Path(tmp) / "cache2"), show_progress=False),
+        )
         t = time.perf_counter()
-        pipe, report = fit_pipeline(tables, cfg, encoder=SentenceEncoder(cfg.encoder), progress=False)
+        pipe, report = fit_pipeline(
+            tables, cfg, encoder=SentenceEncoder(cfg.encoder), progress=False
+        )
         train_s = time.perf_counter() - t
         # as the service does: no embedding cache per request, so latency includes embedding
         # the brief (training embedded these briefs; a cache hit would hide that cost)
@@ -122,20 +137,56 @@ def main() -> None:
             floor.append(1000 * (time.perf_counter() - t))
         floor_ms = statistics.median(floor)
         p50, p95, mx = latency(pipe, briefs, a.repeats)
-        rows.append((f"{len(pipe.catalogue):,}", f"{sim_s:.0f}", f"{report.seconds['catalogue']:.0f}",
-                     f"{train_s - report.seconds['catalogue']:.0f}", f"{p50:.0f}", f"{p95:.0f}", f"{mx:.0f}",
-                     f"{rss_mb():.0f}"))
-        big = MatchPipeline(config=pipe.config, encoder=pipe.encoder, catalogue=replicate(pipe.catalogue, reps),
-                            featurizer=pipe.featurizer, ranker=pipe.ranker, engagement=pipe.engagement,
-                            cost_model=pipe.cost_model, history=pipe.history)
+        rows.append(
+            (
+                f"{len(pipe.catalogue):,}",
+                f"{sim_s:.0f}",
+                f"{report.seconds['catalogue']:.0f}",
+                f"{train_s - report.seconds['catalogue']:.0f}",
+                f"{p50:.0f}",
+                f"{p95:.0f}",
+                f"{mx:.0f}",
+                f"{rss_mb():.0f}",
+            )
+        )
+        big = MatchPipeline(
+            config=pipe.config,
+            encoder=pipe.encoder,
+            catalogue=replicate(pipe.catalogue, reps),
+            featurizer=pipe.featurizer,
+            ranker=pipe.ranker,
+            engagement=pipe.engagement,
+            cost_model=pipe.cost_model,
+            history=pipe.history,
+        )
         p50, p95, mx = latency(big, briefs, a.repeats)
-        rows.append((f"{len(big.catalogue):,} (x{reps} replica)", "-", "-", "-", f"{p50:.0f}", f"{p95:.0f}",
-                     f"{mx:.0f}", f"{rss_mb():.0f}"))
+        rows.append(
+            (
+                f"{len(big.catalogue):,} (x{reps} replica)",
+                "-",
+                "-",
+                "-",
+                f"{p50:.0f}",
+                f"{p95:.0f}",
+                f"{mx:.0f}",
+                f"{rss_mb():.0f}",
+            )
+        )
 
-    print(f"\nembedding throughput: {emb_rate:,.0f} post texts/s (batch 64, 2 cores); "
-          f"embedding one brief alone (median over the briefs below): {floor_ms:.1f} ms")
-    head = ("catalogue", "simulate s", "embed+catalogue s", "features+fit s", "recommend p50 ms", "p95 ms",
-            "max ms", "peak RSS MB")
+    print(
+        f"\nembedding throughput: {emb_rate:,.0f} post texts/s (batch 64, 2 cores); "
+        f"embedding one brief alone (median over the briefs below): {floor_ms:.1f} ms"
+    )
+    head = (
+        "catalogue",
+        "simulate s",
+        "embed+catalogue s",
+        "features+fit s",
+        "recommend p50 ms",
+        "p95 ms",
+        "max ms",
+        "peak RSS MB",
+    )
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
     print(" | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
     print("-|-".join("-" * w for w in widths))

@@ -38,7 +38,9 @@ def coverage(n_samples: int) -> dict[str, float]:
 def table_time() -> dict[str, float]:
     rng = np.random.default_rng(0)
     sizes = [400] * 8 + [13] * 240 + [400] * 72
-    samples = [np.where(rng.random(n) < 0.4, 0.0, np.clip(rng.normal(0.02, 0.15, n), -1, 1)) for n in sizes]
+    samples = [
+        np.where(rng.random(n) < 0.4, 0.0, np.clip(rng.normal(0.02, 0.15, n), -1, 1)) for n in sizes
+    ]
     out = {}
     for method, min_bca in (("BCa", 10), ("percentile", 10**9)):
         stats.MIN_BCA_SIZE = min_bca
@@ -74,14 +76,20 @@ def main() -> None:
     ap.add_argument("--aa-runs", type=int, default=150, help="A/A logs per brand count and method")
     args = ap.parse_args()
     cov = coverage(args.samples)
-    print(f"coverage of the 95% CI, exponential n=40, {args.samples} samples: "
-          f"BCa {cov['BCa']:.1%}, percentile {cov['percentile']:.1%}")
+    print(
+        f"coverage of the 95% CI, exponential n=40, {args.samples} samples: "
+        f"BCa {cov['BCa']:.1%}, percentile {cov['percentile']:.1%}"
+    )
     t = table_time()
-    print(f"320 intervals of an ab-offline table: BCa {t['BCa']:.2f} s, percentile {t['percentile']:.2f} s")
+    print(
+        f"320 intervals of an ab-offline table: BCa {t['BCa']:.2f} s, percentile {t['percentile']:.2f} s"
+    )
     for n_brands, runs in ((40, args.aa_runs), (200, max(1, args.aa_runs * 2 // 3))):
         fp = aa_false_positives(n_brands, 1500, runs)
-        print(f"A/A, {n_brands} brands x 1,500 requests, lift CI excluding 0 (nominal 5%): "
-              f"percentile {fp['percentile']}/{runs}, BCa {fp['BCa']}/{runs}")
+        print(
+            f"A/A, {n_brands} brands x 1,500 requests, lift CI excluding 0 (nominal 5%): "
+            f"percentile {fp['percentile']}/{runs}, BCa {fp['BCa']}/{runs}"
+        )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--briefs", type=int, default=32, help="briefs embedded per measurement")
     ap.add_argument("--threads", default="1,2", help="torch intra-op thread counts to compare")
     ap.add_argument("--repeats", type=int, default=3, help="best of this many runs")
@@ -36,13 +38,17 @@ def main() -> None:
     from matcher.ranking.text import brief_text
     from matcher.simulator.market import MarketConfig, simulate_market
 
-    market = simulate_market(MarketConfig(n_influencers=300, n_briefs=max(a.briefs, 300), seed=5), progress=False)
-    texts = [brief_text(b) for b in briefs_to_models(market.briefs)[:a.briefs]]
+    market = simulate_market(
+        MarketConfig(n_influencers=300, n_briefs=max(a.briefs, 300), seed=5), progress=False
+    )
+    texts = [brief_text(b) for b in briefs_to_models(market.briefs)[: a.briefs]]
     enc = SentenceEncoder(EncoderConfig(show_progress=False))
     enc._encode_batch(texts[:2])  # load the weights (straight to the model: no cache read or write)
     sizes = (1, 2, 4, 8, 16)
-    print(f"\n{len(texts)} simulated briefs (median {sorted(len(t.split()) for t in texts)[len(texts) // 2]} words), "
-          f"ms per brief, best of {a.repeats}; {os.cpu_count()} CPUs")
+    print(
+        f"\n{len(texts)} simulated briefs (median {sorted(len(t.split()) for t in texts)[len(texts) // 2]} words), "
+        f"ms per brief, best of {a.repeats}; {os.cpu_count()} CPUs"
+    )
     print("torch threads | " + " | ".join(f"batch {b:<2d}" for b in sizes))
     print("--------------|-" + "-|-".join("-" * 8 for _ in sizes))
     for th in (int(x) for x in a.threads.split(",")):
@@ -53,7 +59,7 @@ def main() -> None:
             for _ in range(a.repeats):
                 t = time.perf_counter()
                 for i in range(0, len(texts), bs):
-                    enc._encode_batch(texts[i:i + bs])
+                    enc._encode_batch(texts[i : i + bs])
                 best = min(best, (time.perf_counter() - t) / len(texts) * 1000)
             row.append(f"{best:8.1f}")
         print(f"{th:<13d} | " + " | ".join(row))

@@ -32,7 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def _old_exclude_keywords(brief, cat, rows, matcher=None, deadline=None):  # the code before issue 10
+def _old_exclude_keywords(
+    brief, cat, rows, matcher=None, deadline=None
+):  # the code before issue 10
     from matcher.ranking.text import keyword_hit
 
     if not brief.excluded_keywords or len(rows) == 0:
@@ -44,7 +46,9 @@ def _old_exclude_keywords(brief, cat, rows, matcher=None, deadline=None):  # the
 def nonsense(rng: np.random.Generator, n_words: int, n_phrases: int) -> list[str]:
     letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
     words = ["".join(rng.choice(letters, int(rng.integers(6, 13)))) for _ in range(n_words)]
-    phrases = [" ".join("".join(rng.choice(letters, 6)) for _ in range(2)) for _ in range(n_phrases)]
+    phrases = [
+        " ".join("".join(rng.choice(letters, 6)) for _ in range(2)) for _ in range(n_phrases)
+    ]
     return words + phrases
 
 
@@ -77,29 +81,47 @@ def main() -> None:
 
     rng = np.random.default_rng(0)
     keywords = [*nonsense(rng, 4000, 1000), "the", "a", "i", "and"]
-    brief = Brief.model_construct(**{**Brief(text="x").model_dump(),
-                                     "text": "healthy breakfast recipes for busy parents",
-                                     "min_followers": 0, "max_followers": 10**12, "excluded_keywords": keywords})
+    brief = Brief.model_construct(
+        **{
+            **Brief(text="x").model_dump(),
+            "text": "healthy breakfast recipes for busy parents",
+            "min_followers": 0,
+            "max_followers": 10**12,
+            "excluded_keywords": keywords,
+        }
+    )
     size_kb = len(brief.model_dump_json()) / 1000
     with tempfile.TemporaryDirectory() as tmp:
-        market = simulate_market(MarketConfig(n_influencers=a.creators, n_briefs=300, seed=3), progress=False)
+        market = simulate_market(
+            MarketConfig(n_influencers=a.creators, n_briefs=300, seed=3), progress=False
+        )
         write_market(market, tmp)
         tables = load_market(tmp)
         pipe, _ = fit_pipeline(tables, tiny_config(), encoder=HashingEncoder(), progress=False)
     cat = pipe.catalogue
     texts = [str(t) for t in cat.search_text]
-    print(f"catalogue: {len(cat):,} creators, mean text {np.mean([len(t) for t in texts]):,.0f} chars; "
-          f"brief: {len(keywords):,} keywords, {size_kb:.0f} KB of JSON")
+    print(
+        f"catalogue: {len(cat):,} creators, mean text {np.mean([len(t) for t in texts]):,.0f} chars; "
+        f"brief: {len(keywords):,} keywords, {size_kb:.0f} KB of JSON"
+    )
 
     old = timed(lambda: [keyword_hit(t, keywords) for t in texts], 1)
-    new = timed(lambda: [m.hit(t) for m in [KeywordMatcher(keywords)] for t in texts], a.repeats)  # compile too
+    new = timed(
+        lambda: [m.hit(t) for m in [KeywordMatcher(keywords)] for t in texts], a.repeats
+    )  # compile too
     m = KeywordMatcher(keywords)
     assert [m.hit(t) for t in texts] == [keyword_hit(t, keywords) for t in texts]
-    print(f"| matcher alone, {len(texts):,} texts x {len(keywords):,} keywords | {old:.2f} s | {new * 1000:.0f} ms |")
+    print(
+        f"| matcher alone, {len(texts):,} texts x {len(keywords):,} keywords | {old:.2f} s | {new * 1000:.0f} ms |"
+    )
     nonsense_only = keywords[:-4]
     old = timed(lambda: [keyword_hit(t, nonsense_only) for t in texts], 1)
-    new = timed(lambda: [m2.hit(t) for m2 in [KeywordMatcher(nonsense_only)] for t in texts], a.repeats)
-    print(f"| matcher alone, nonsense keywords only (no hits) | {old:.2f} s | {new * 1000:.0f} ms |")
+    new = timed(
+        lambda: [m2.hit(t) for m2 in [KeywordMatcher(nonsense_only)] for t in texts], a.repeats
+    )
+    print(
+        f"| matcher alone, nonsense keywords only (no hits) | {old:.2f} s | {new * 1000:.0f} ms |"
+    )
 
     q = pipe.embed_briefs([brief])[0]
     after = timed(lambda: pipe.recommend(brief, k=10, query=q), a.repeats)
@@ -108,17 +130,27 @@ def main() -> None:
         before = timed(lambda: pipe.recommend(brief, k=10, query=q), 1)
         rec_old = pipe.recommend(brief, k=10, query=q)
     assert [x.influencer_id for x in rec.matches] == [x.influencer_id for x in rec_old.matches]
-    print(f"| recommend, the 54 KB brief ({rec.n_candidates:,} pass the filters, {len(rec.matches)} shown) | "
-          f"{before:.2f} s | {after * 1000:.0f} ms |")
+    print(
+        f"| recommend, the 54 KB brief ({rec.n_candidates:,} pass the filters, {len(rec.matches)} shown) | "
+        f"{before:.2f} s | {after * 1000:.0f} ms |"
+    )
 
-    handles = [f"nobody{i}" for i in range(100_000)] + [str(h).lower().lstrip("@") for h in cat.handles[:5]]
-    hb = Brief.model_construct(**{**brief.model_dump(), "excluded_keywords": [], "excluded_handles": handles})
+    handles = [f"nobody{i}" for i in range(100_000)] + [
+        str(h).lower().lstrip("@") for h in cat.handles[:5]
+    ]
+    hb = Brief.model_construct(
+        **{**brief.model_dump(), "excluded_keywords": [], "excluded_handles": handles}
+    )
     old = timed(lambda: ~np.isin(cat.handles_normalised, hb.excluded_handles), 1)
-    new = timed(lambda: retrieval.hard_filter(hb, cat, pipe.costs, pipe.config.retrieval), a.repeats)
+    new = timed(
+        lambda: retrieval.hard_filter(hb, cat, pipe.costs, pipe.config.retrieval), a.repeats
+    )
     mask = retrieval.hard_filter(hb, cat, pipe.costs, pipe.config.retrieval)
     assert int((~mask).sum()) >= 5
-    print(f"| hard filter, {len(handles):,} excluded_handles | {old * 1000:.0f} ms (np.isin alone) | "
-          f"{new * 1000:.0f} ms (whole filter) |")
+    print(
+        f"| hard filter, {len(handles):,} excluded_handles | {old * 1000:.0f} ms (np.isin alone) | "
+        f"{new * 1000:.0f} ms (whole filter) |"
+    )
 
 
 if __name__ == "__main__":

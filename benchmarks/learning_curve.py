@@ -78,18 +78,25 @@ def market(root: Path, seed: int, influencers: int, briefs: int) -> Path:
     """The market folder for ``seed``, simulated once (reused when it already has enough briefs)."""
     d = root / f"seed{seed}-{influencers}x{briefs}"
     if not (d / "briefs.csv").exists():
-        write_market(simulate_market(MarketConfig(n_influencers=influencers, n_briefs=briefs, seed=seed),
-                                     progress=False), d)
+        write_market(
+            simulate_market(
+                MarketConfig(n_influencers=influencers, n_briefs=briefs, seed=seed), progress=False
+            ),
+            d,
+        )
     return d
 
 
-def windows(tables: MarketTables, sizes: list[int], n_test: int,
-            valid_fraction: float) -> tuple[list[str], dict[int, Split]]:
+def windows(
+    tables: MarketTables, sizes: list[int], n_test: int, valid_fraction: float
+) -> tuple[list[str], dict[int, Split]]:
     """The fixed test briefs (the latest ``n_test``) and, per size, the split of the ``size``
     briefs just before them: the latest ``valid_fraction`` of the window validate."""
     order = tables.briefs.sort_values([S.CREATED_AT, S.BRIEF_ID])[S.BRIEF_ID].astype(str).tolist()
     if len(order) < max(sizes) + n_test:
-        raise ValueError(f"the market has {len(order)} briefs: fewer than {max(sizes)} + {n_test} test briefs")
+        raise ValueError(
+            f"the market has {len(order)} briefs: fewer than {max(sizes)} + {n_test} test briefs"
+        )
     test, history = order[-n_test:], order[:-n_test]
     out = {}
     for n in sizes:
@@ -109,10 +116,21 @@ def memoize_catalogue_builds() -> None:
     def key(df: pd.DataFrame | None) -> tuple:
         if df is None:
             return (None,)
-        return (tuple(df.columns), len(df), int(pd.util.hash_pandas_object(df.astype(str), index=False).sum()))
+        return (
+            tuple(df.columns),
+            len(df),
+            int(pd.util.hash_pandas_object(df.astype(str), index=False).sum()),
+        )
 
     def cached(cls, influencers, posts, encoder, config=None, *a, **kw):  # noqa: ANN001
-        k = (key(influencers), key(posts), repr(config), id(encoder), repr(a), repr(sorted(kw.items())))
+        k = (
+            key(influencers),
+            key(posts),
+            repr(config),
+            id(encoder),
+            repr(a),
+            repr(sorted(kw.items())),
+        )
         if k not in memo:
             memo[k] = build(cls, influencers, posts, encoder, config, *a, **kw)
         return memo[k]
@@ -120,10 +138,15 @@ def memoize_catalogue_builds() -> None:
     Catalogue.build = classmethod(cached)  # type: ignore[method-assign]
 
 
-def run_one(tables: MarketTables, truth, catalogue: Catalogue, encoder, cfg: TrainConfig,
-            split: Split) -> pd.DataFrame:
-    pipe, _ = fit_pipeline(tables, cfg, encoder=encoder, split=split, progress=False, catalogue=catalogue)
-    res = evaluate(pipe, tables, split.test, truth=truth, seed=cfg.seed, progress=False, segments=False)
+def run_one(
+    tables: MarketTables, truth, catalogue: Catalogue, encoder, cfg: TrainConfig, split: Split
+) -> pd.DataFrame:
+    pipe, _ = fit_pipeline(
+        tables, cfg, encoder=encoder, split=split, progress=False, catalogue=catalogue
+    )
+    res = evaluate(
+        pipe, tables, split.test, truth=truth, seed=cfg.seed, progress=False, segments=False
+    )
     s = res.summary[res.summary["metric"] == METRIC]
     return s[["view", "system", "value"]]
 
@@ -131,7 +154,9 @@ def run_one(tables: MarketTables, truth, catalogue: Catalogue, encoder, cfg: Tra
 def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     """Per variant, size and view: model, best baseline and oracle NDCG@10, mean and min..max over
     seeds, and the model's lift over the best baseline and share of the oracle (means of per-seed values)."""
-    wide = rows.pivot_table(index=["variant", "size", "seed", "view"], columns="system", values="value").reset_index()
+    wide = rows.pivot_table(
+        index=["variant", "size", "seed", "view"], columns="system", values="value"
+    ).reset_index()
     wide["best_baseline"] = wide[[b for b in BASELINES if b in wide.columns]].max(axis=1)
     wide["lift"] = wide["model"] / wide["best_baseline"] - 1.0
     wide["of_oracle"] = wide["model"] / wide["oracle"]
@@ -144,7 +169,9 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def print_table(summary: pd.DataFrame) -> None:
-    print(f"\n{METRIC}, mean over seeds (min..max): model | best baseline | oracle | lift | share of oracle")
+    print(
+        f"\n{METRIC}, mean over seeds (min..max): model | best baseline | oracle | lift | share of oracle"
+    )
     for (variant, size), g in summary.groupby(["variant", "size"], sort=False):
         cells = []
         for view in VIEWS:
@@ -152,8 +179,10 @@ def print_table(summary: pd.DataFrame) -> None:
             if r.empty:
                 continue
             r = r.iloc[0]
-            cells.append(f"{view}: {r.model:.3f} ({r.model_min:.3f}..{r.model_max:.3f}) | {r.best_baseline:.3f} | "
-                         f"{r.oracle:.3f} | {r.lift:+.0%} | {r.of_oracle:.2f}")
+            cells.append(
+                f"{view}: {r.model:.3f} ({r.model_min:.3f}..{r.model_max:.3f}) | {r.best_baseline:.3f} | "
+                f"{r.oracle:.3f} | {r.lift:+.0%} | {r.of_oracle:.2f}"
+            )
         print(f"{variant:>14} {size:>5}  " + "   ".join(cells))
 
 
@@ -167,15 +196,23 @@ def plot(summary: pd.DataFrame, path: Path) -> Path:
     fig, axes = plt.subplots(1, len(VIEWS), figsize=(5 * len(VIEWS), 4), sharex=True)
     for ax, view in zip(axes, VIEWS, strict=True):
         for i, variant in enumerate(variants):
-            s = summary[(summary["view"] == view) & (summary["variant"] == variant)].sort_values("size")
+            s = summary[(summary["view"] == view) & (summary["variant"] == variant)].sort_values(
+                "size"
+            )
             if s.empty:
                 continue
             tag = "" if len(variants) == 1 else f" ({variant})"
             line = ax.plot(s["size"], s["model"], marker="o", label=f"model{tag}")[0]
-            ax.fill_between(s["size"], s["model_min"], s["model_max"], color=line.get_color(), alpha=0.2)
+            ax.fill_between(
+                s["size"], s["model_min"], s["model_max"], color=line.get_color(), alpha=0.2
+            )
             if i == 0:
-                ax.plot(s["size"], s["best_baseline"], marker="s", color="grey", label="best baseline")
-                ax.fill_between(s["size"], s["baseline_min"], s["baseline_max"], color="grey", alpha=0.2)
+                ax.plot(
+                    s["size"], s["best_baseline"], marker="s", color="grey", label="best baseline"
+                )
+                ax.fill_between(
+                    s["size"], s["baseline_min"], s["baseline_max"], color="grey", alpha=0.2
+                )
                 ax.plot(s["size"], s["oracle"], ls="--", color="black", label="oracle")
         ax.set_xscale("log")
         sizes = sorted(set(summary["size"]))
@@ -195,16 +232,34 @@ def plot(summary: pd.DataFrame, path: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--sizes", type=parse_ints, default=list(SIZES), help="Briefs fitted on (comma-separated).")
-    p.add_argument("--seeds", type=parse_ints, default=list(SEEDS), help="Market seeds (comma-separated).")
+    p.add_argument(
+        "--sizes", type=parse_ints, default=list(SIZES), help="Briefs fitted on (comma-separated)."
+    )
+    p.add_argument(
+        "--seeds", type=parse_ints, default=list(SEEDS), help="Market seeds (comma-separated)."
+    )
     p.add_argument("--influencers", type=int, default=4000, help="Creators per market.")
-    p.add_argument("--test-briefs", type=int, default=400, help="Latest briefs held out (the same for every size).")
+    p.add_argument(
+        "--test-briefs",
+        type=int,
+        default=400,
+        help="Latest briefs held out (the same for every size).",
+    )
     p.add_argument("--train-seed", type=int, default=42, help="Training seed.")
-    p.add_argument("--variant", type=parse_variant, action="append", default=None,
-                   help="NAME:key=value,... a training config to compare (repeatable).")
+    p.add_argument(
+        "--variant",
+        type=parse_variant,
+        action="append",
+        default=None,
+        help="NAME:key=value,... a training config to compare (repeatable).",
+    )
     p.add_argument("--data-root", type=Path, default=Path("data/learning_curve"))
-    p.add_argument("--out", type=Path, default=Path("benchmarks/results/learning_curve"),
-                   help="Writes <out>.csv and <out>.png.")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("benchmarks/results/learning_curve"),
+        help="Writes <out>.csv and <out>.png.",
+    )
     args = p.parse_args(argv)
     if args.influencers < 10 or args.test_briefs < 10:
         p.error("--influencers and --test-briefs must be at least 10")
@@ -233,10 +288,14 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(got.assign(seed=seed, size=n, variant=name, seconds=time.perf_counter() - t0))
         done = pd.concat(rows, ignore_index=True)
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        done.to_csv(args.out.with_suffix(".csv"), index=False)  # partial results survive an interruption
+        done.to_csv(
+            args.out.with_suffix(".csv"), index=False
+        )  # partial results survive an interruption
     summary = summarise(pd.concat(rows, ignore_index=True))
     print_table(summary)
-    print(f"\nwrote {args.out.with_suffix('.csv')} and {plot(summary, args.out.with_suffix('.png'))}")
+    print(
+        f"\nwrote {args.out.with_suffix('.csv')} and {plot(summary, args.out.with_suffix('.png'))}"
+    )
     return 0
 
 

@@ -27,13 +27,21 @@ sys.path.insert(0, str(ROOT / "src"))
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", type=Path, required=True, help="A simulated market folder (with truth/).")
+    ap.add_argument(
+        "--data", type=Path, required=True, help="A simulated market folder (with truth/)."
+    )
     ap.add_argument("--model", type=Path, required=True, help="A pipeline trained on that market.")
     ap.add_argument("--goals", default="reach,engagements,accepts")
-    ap.add_argument("--budget-creators", type=float, default=5.0,
-                    help="Campaign budget = this x the brief's per-creator budget.")
+    ap.add_argument(
+        "--budget-creators",
+        type=float,
+        default=5.0,
+        help="Campaign budget = this x the brief's per-creator budget.",
+    )
     ap.add_argument("--max-creators", type=int, default=20)
-    ap.add_argument("--kappa", type=float, default=None, help="Override overlap.KAPPA (tuning on seed 3 only).")
+    ap.add_argument(
+        "--kappa", type=float, default=None, help="Override overlap.KAPPA (tuning on seed 3 only)."
+    )
     ap.add_argument("--png", type=Path, default=Path("reports/plan_eval.png"))
     ap.add_argument("--csv", type=Path, default=None)
     args = ap.parse_args(argv)
@@ -46,10 +54,18 @@ def main(argv: list[str] | None = None) -> int:
 
     pipe = MatchPipeline.load(args.model)
     goals = tuple(g.strip() for g in args.goals.split(",") if g.strip())
-    result = evaluate_plans(pipe, args.data, goals=goals, budget_creators=args.budget_creators,
-                            max_creators=args.max_creators, kappa=args.kappa or KAPPA)
-    print(f"market {args.data}, model {args.model}, budget = {args.budget_creators:g} x per-creator budget, "
-          f"max {args.max_creators} creators, kappa {args.kappa or KAPPA:g}")
+    result = evaluate_plans(
+        pipe,
+        args.data,
+        goals=goals,
+        budget_creators=args.budget_creators,
+        max_creators=args.max_creators,
+        kappa=args.kappa or KAPPA,
+    )
+    print(
+        f"market {args.data}, model {args.model}, budget = {args.budget_creators:g} x per-creator budget, "
+        f"max {args.max_creators} creators, kappa {args.kappa or KAPPA:g}"
+    )
     print(result.table())
     plot_plans(result.summary, args.png)
     print(f"saved {args.png}")

@@ -31,20 +31,30 @@ NO_TOPIC_FEATURES = [f for f in FEATURES if f not in ("topic_overlap", "interest
 VARIANTS: dict[str, list[str]] = {
     "full": [],
     "no profile text handling": ["catalogue.profile_text=false"],
-    "no BM25 (dense retrieval, no lexical feature)": ["retrieval.lexical_weight=0",
-                                                      f"features={json.dumps(NO_LEXICAL_FEATURE)}"],
+    "no BM25 (dense retrieval, no lexical feature)": [
+        "retrieval.lexical_weight=0",
+        f"features={json.dumps(NO_LEXICAL_FEATURE)}",
+    ],
     "no IAB interest features": [f"features={json.dumps(NO_TOPIC_FEATURES)}"],
-    "no feature dropout": ["feature_dropout.posts=0", "feature_dropout.audience=0", "feature_dropout.price=0",
-                           "feature_dropout.history=0"],
+    "no feature dropout": [
+        "feature_dropout.posts=0",
+        "feature_dropout.audience=0",
+        "feature_dropout.price=0",
+        "feature_dropout.history=0",
+    ],
 }
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--data", required=True, help="a simulated market folder")
     ap.add_argument("--out", default="reports/ablation", help="where the variants' pipelines go")
     ap.add_argument("--only", action="append", help="run only these variants (repeatable)")
-    ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    ap.add_argument(
+        "--json", action="store_true", help="print one JSON object instead of the table"
+    )
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets DEBUG on itself at import
@@ -59,11 +69,18 @@ def main(argv: list[str] | None = None) -> None:
         m = run(cfg, track=False, progress=False, tables=tables).evaluation.metrics()
         for view, systems in m.items():
             best = max(BASELINES, key=lambda s: systems.get(s, {}).get("ndcg@10") or -1.0)
-            rows.append({"variant": name, "view": view, "model": systems["model"]["ndcg@10"],
-                         "cosine": systems["cosine"]["ndcg@10"], "best_baseline": best,
-                         "best_baseline_ndcg": systems[best]["ndcg@10"],
-                         "oracle": systems.get("oracle", {}).get("ndcg@10"),
-                         "seconds": round(time.perf_counter() - t0, 1)})
+            rows.append(
+                {
+                    "variant": name,
+                    "view": view,
+                    "model": systems["model"]["ndcg@10"],
+                    "cosine": systems["cosine"]["ndcg@10"],
+                    "best_baseline": best,
+                    "best_baseline_ndcg": systems[best]["ndcg@10"],
+                    "oracle": systems.get("oracle", {}).get("ndcg@10"),
+                    "seconds": round(time.perf_counter() - t0, 1),
+                }
+            )
     if a.json:
         print(json.dumps(rows, indent=1))
         return
@@ -72,8 +89,14 @@ def main(argv: list[str] | None = None) -> None:
         table.add_column(col)
     for r in rows:
         lift = r["model"] / r["best_baseline_ndcg"] - 1 if r["best_baseline_ndcg"] else float("nan")
-        table.add_row(r["variant"], r["view"], f"{r['model']:.3f}", f"{r['cosine']:.3f}",
-                      f"{lift:+.1%} ({r['best_baseline']})", f"{r['oracle']:.3f}" if r["oracle"] else "-")
+        table.add_row(
+            r["variant"],
+            r["view"],
+            f"{r['model']:.3f}",
+            f"{r['cosine']:.3f}",
+            f"{lift:+.1%} ({r['best_baseline']})",
+            f"{r['oracle']:.3f}" if r["oracle"] else "-",
+        )
     Console(width=160).print(table)
 
 

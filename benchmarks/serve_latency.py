@@ -57,15 +57,24 @@ def base_pipeline(args: argparse.Namespace) -> tuple[Any, list[Any], str]:
 
     market_dir = OUT / f"market_{args.base}"
     if not (market_dir / "briefs.csv").exists():
-        write_market(simulate_market(MarketConfig(n_influencers=args.base, n_briefs=max(300, args.base // 10),
-                                                  seed=11), progress=False), market_dir)
+        write_market(
+            simulate_market(
+                MarketConfig(n_influencers=args.base, n_briefs=max(300, args.base // 10), seed=11),
+                progress=False,
+            ),
+            market_dir,
+        )
     tables = load_market(market_dir)
     briefs = briefs_to_models(tables.briefs)[: args.n_briefs]
     if args.model:
         return MatchPipeline.load(args.model), briefs, f"model {args.model}"
     cached = OUT / f"base_{args.base}"
     if (cached / "pipeline.json").exists():
-        return MatchPipeline.load(cached), briefs, f"simulated {args.base:,}-creator market (seed 11), trained"
+        return (
+            MatchPipeline.load(cached),
+            briefs,
+            f"simulated {args.base:,}-creator market (seed 11), trained",
+        )
     cfg = TrainConfig(data_dir=str(market_dir), encoder=EncoderConfig(show_progress=False))
     t = time.perf_counter()
     pipe, _ = fit_pipeline(tables, cfg, encoder=SentenceEncoder(cfg.encoder), progress=False)
@@ -82,9 +91,17 @@ def sized(pipe: Any, size: int) -> tuple[Any, Path]:
 
     times = max(1, round(size / len(pipe.catalogue)))
     cat = pipe.catalogue if times == 1 else replicate(pipe.catalogue, times)
-    big = MatchPipeline(config=pipe.config, encoder=pipe.encoder, catalogue=cat, featurizer=pipe.featurizer,
-                        ranker=pipe.ranker, engagement=pipe.engagement, cost_model=pipe.cost_model,
-                        history=pipe.history, metadata={**pipe.metadata, "benchmark_replicas": times})
+    big = MatchPipeline(
+        config=pipe.config,
+        encoder=pipe.encoder,
+        catalogue=cat,
+        featurizer=pipe.featurizer,
+        ranker=pipe.ranker,
+        engagement=pipe.engagement,
+        cost_model=pipe.cost_model,
+        history=pipe.history,
+        metadata={**pipe.metadata, "benchmark_replicas": times},
+    )
     d = OUT / f"catalogue_{len(cat)}"
     if not (d / "pipeline.json").exists():
         big.save(d)
@@ -99,7 +116,9 @@ def library_profile(pipe: Any, briefs: list[Any], n: int) -> dict[str, float]:
     quiet_encoder(pipe)
     pipe.recommend(briefs[0], k=10)  # warm up (loads torch)
     set_torch_threads(ServingConfig.from_env().torch_threads)  # the service's setting
-    st: dict[str, list[float]] = {k: [] for k in ("floor", "recommend", "embed", "candidates", "score", "explain")}
+    st: dict[str, list[float]] = {
+        k: [] for k in ("floor", "recommend", "embed", "candidates", "score", "explain")
+    }
     for i in range(n):
         b = briefs[i % len(briefs)]
         t0 = time.perf_counter()
@@ -120,13 +139,19 @@ def library_profile(pipe: Any, briefs: list[Any], n: int) -> dict[str, float]:
         else:
             t3 = time.perf_counter()
         t4 = time.perf_counter()
-        for k, v in (("embed", t1 - t0), ("candidates", t2 - t1), ("score", t3 - t2), ("explain", t4 - t3)):
+        for k, v in (
+            ("embed", t1 - t0),
+            ("candidates", t2 - t1),
+            ("score", t3 - t2),
+            ("explain", t4 - t3),
+        ):
             st[k].append(v)
     return {k: 1000 * statistics.median(v) for k, v in st.items()}
 
 
-def drive(url: str, bodies: list[dict[str, Any]], n: int, concurrency: int,
-          floor: Any = None) -> dict[str, float]:
+def drive(
+    url: str, bodies: list[dict[str, Any]], n: int, concurrency: int, floor: Any = None
+) -> dict[str, float]:
     """Send ``n`` /match requests from ``concurrency`` keep-alive clients; client-side latencies.
     ``floor(i)``, when given (sequential only), runs before each request and is timed too: the
     floor and the service then see the same background load."""
@@ -169,8 +194,15 @@ def drive(url: str, bodies: list[dict[str, Any]], n: int, concurrency: int,
     wall = time.perf_counter() - t0
     if errors:
         print(f"  {len(errors)} errors, e.g. {errors[0]}", flush=True)
-    return {"p50": pct(lat, 50), "p95": pct(lat, 95), "p99": pct(lat, 99), "rps": len(lat) / wall,
-            "server_p50": pct(server, 50), "errors": len(errors), "floor": pct(floors, 50)}
+    return {
+        "p50": pct(lat, 50),
+        "p95": pct(lat, 95),
+        "p99": pct(lat, 99),
+        "rps": len(lat) / wall,
+        "server_p50": pct(server, 50),
+        "errors": len(errors),
+        "floor": pct(floors, 50),
+    }
 
 
 def embed_one(pipe: Any, briefs: list[Any], i: int) -> None:
@@ -191,15 +223,25 @@ def http_floor(url: str, n: int = 50) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", help="base pipeline directory (default: simulate + train --base creators)")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--model", help="base pipeline directory (default: simulate + train --base creators)"
+    )
     ap.add_argument("--base", type=int, default=2_000, help="creators in the simulated base market")
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    ap.add_argument("--requests", type=int, default=200, help="requests per phase (sequential, concurrent)")
+    ap.add_argument(
+        "--requests", type=int, default=200, help="requests per phase (sequential, concurrent)"
+    )
     ap.add_argument("--concurrency", type=int, default=4)
-    ap.add_argument("--workers", type=int, default=None, help="BentoML workers (default: the service's, 1)")
+    ap.add_argument(
+        "--workers", type=int, default=None, help="BentoML workers (default: the service's, 1)"
+    )
     ap.add_argument("--n-briefs", type=int, default=100)
-    ap.add_argument("--profile-n", type=int, default=40, help="in-process repetitions for the floor/stages")
+    ap.add_argument(
+        "--profile-n", type=int, default=40, help="in-process repetitions for the floor/stages"
+    )
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -215,51 +257,100 @@ def main() -> None:
         n_cat = len(pipe.catalogue)
         print(f"\n== catalogue {n_cat:,} ({model_dir})", flush=True)
         prof = library_profile(pipe, briefs, args.profile_n)
-        print("  in process (ms, median): " + ", ".join(f"{k} {v:.1f}" for k, v in prof.items()), flush=True)
+        print(
+            "  in process (ms, median): " + ", ".join(f"{k} {v:.1f}" for k, v in prof.items()),
+            flush=True,
+        )
         texts = [briefs[i % len(briefs)] for i in range(len(bodies))]
         with tempfile.TemporaryDirectory() as tmp:
-            svc = ServiceProcess(model=model_dir, request_log=Path(tmp) / "requests.db", workers=args.workers,
-                                 # brief cache off: the 100 briefs repeat, and every request must embed
-                                 env={"MATCHER_MODEL_FALLBACK": str(model_dir), "MATCHER_BRIEF_CACHE": "0"},
-                                 ready_timeout=600)
+            svc = ServiceProcess(
+                model=model_dir,
+                request_log=Path(tmp) / "requests.db",
+                workers=args.workers,
+                # brief cache off: the 100 briefs repeat, and every request must embed
+                env={"MATCHER_MODEL_FALLBACK": str(model_dir), "MATCHER_BRIEF_CACHE": "0"},
+                ready_timeout=600,
+            )
             t0 = time.perf_counter()
             with svc:
                 ready_s = time.perf_counter() - t0
                 hf = http_floor(svc.url)
                 drive(svc.url, bodies, 10, 1)  # warm up
-                seq = drive(svc.url, bodies, args.requests, 1, floor=functools.partial(embed_one, pipe, texts))
+                seq = drive(
+                    svc.url,
+                    bodies,
+                    args.requests,
+                    1,
+                    floor=functools.partial(embed_one, pipe, texts),
+                )
                 conc = drive(svc.url, bodies, args.requests, args.concurrency)
-        print(f"  service ready in {ready_s:.1f}s; GET /model round trip {hf:.1f} ms; floor interleaved with "
-              f"the sequential requests {seq['floor']:.1f} ms; server-side latency_ms p50 {seq['server_p50']:.1f}",
-              flush=True)
+        print(
+            f"  service ready in {ready_s:.1f}s; GET /model round trip {hf:.1f} ms; floor interleaved with "
+            f"the sequential requests {seq['floor']:.1f} ms; server-side latency_ms p50 {seq['server_p50']:.1f}",
+            flush=True,
+        )
         del pipe
         results.append((n_cat, prof, seq, conc, ready_s, hf))
 
     load = os.getloadavg()
-    print(f"\nbase: {how}; catalogues replicate it with new ids and jittered vectors; k=10; "
-          f"{args.requests} requests per phase; {len(bodies)} distinct briefs; loopback; "
-          f"workers={args.workers or 1}; {os.cpu_count()} CPUs; load average now {load[0]:.1f}")
-    head = ("catalogue", "floor: embed 1 brief", "library recommend", "server p50", "seq p50", "seq p95", "seq p99", "seq req/s",
-            f"c={args.concurrency} p50", "p95", "p99", "req/s", "p50 / floor")
+    print(
+        f"\nbase: {how}; catalogues replicate it with new ids and jittered vectors; k=10; "
+        f"{args.requests} requests per phase; {len(bodies)} distinct briefs; loopback; "
+        f"workers={args.workers or 1}; {os.cpu_count()} CPUs; load average now {load[0]:.1f}"
+    )
+    head = (
+        "catalogue",
+        "floor: embed 1 brief",
+        "library recommend",
+        "server p50",
+        "seq p50",
+        "seq p95",
+        "seq p99",
+        "seq req/s",
+        f"c={args.concurrency} p50",
+        "p95",
+        "p99",
+        "req/s",
+        "p50 / floor",
+    )
     rows = []
     for n_cat, prof, seq, conc, _, _ in results:
-        rows.append((f"{n_cat:,}", f"{seq['floor']:.1f} ms", f"{prof['recommend']:.1f} ms",
-                     f"{seq['server_p50']:.1f}", f"{seq['p50']:.1f}",
-                     f"{seq['p95']:.1f}", f"{seq['p99']:.1f}", f"{seq['rps']:.1f}", f"{conc['p50']:.1f}",
-                     f"{conc['p95']:.1f}", f"{conc['p99']:.1f}", f"{conc['rps']:.1f}",
-                     f"{seq['p50'] / seq['floor']:.2f}x"))
+        rows.append(
+            (
+                f"{n_cat:,}",
+                f"{seq['floor']:.1f} ms",
+                f"{prof['recommend']:.1f} ms",
+                f"{seq['server_p50']:.1f}",
+                f"{seq['p50']:.1f}",
+                f"{seq['p95']:.1f}",
+                f"{seq['p99']:.1f}",
+                f"{seq['rps']:.1f}",
+                f"{conc['p50']:.1f}",
+                f"{conc['p95']:.1f}",
+                f"{conc['p99']:.1f}",
+                f"{conc['rps']:.1f}",
+                f"{seq['p50'] / seq['floor']:.2f}x",
+            )
+        )
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
     print(" | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
     print("-|-".join("-" * w for w in widths))
     for r in rows:
         print(" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
-    print("\nwhere the time goes (in process, median ms): "
-          + "; ".join(f"{n:,}: " + ", ".join(f"{k} {prof[k]:.1f}" for k in ("embed", "candidates", "score", "explain"))
-                      for n, prof, *_ in results))
-    print("latencies in ms, measured by the client (HTTP included); server p50 = the service's own latency_ms "
-          "(ranking only); floor = embed_briefs of one brief in this process, timed just before each sequential "
-          "request; library recommend = in process, measured before the service starts; the goal is seq p50 < "
-          "2x floor")
+    print(
+        "\nwhere the time goes (in process, median ms): "
+        + "; ".join(
+            f"{n:,}: "
+            + ", ".join(f"{k} {prof[k]:.1f}" for k in ("embed", "candidates", "score", "explain"))
+            for n, prof, *_ in results
+        )
+    )
+    print(
+        "latencies in ms, measured by the client (HTTP included); server p50 = the service's own latency_ms "
+        "(ranking only); floor = embed_briefs of one brief in this process, timed just before each sequential "
+        "request; library recommend = in process, measured before the service starts; the goal is seq p50 < "
+        "2x floor"
+    )
 
 
 if __name__ == "__main__":

@@ -69,16 +69,23 @@ class MatcherCore:
         if not self.config.auth:
             return ANONYMOUS
         if not authorization or not authorization.strip():
-            raise ApiError(401, "missing API key: send 'Authorization: Bearer <key>' (create one with "
-                           "`matcher keys add --brand BRAND`)", "authorization")
+            raise ApiError(
+                401,
+                "missing API key: send 'Authorization: Bearer <key>' (create one with "
+                "`matcher keys add --brand BRAND`)",
+                "authorization",
+            )
         if self.keys is None:
             raise ApiError(503, f"cannot check API keys: {self.startup_error}", retry_after=30)
         try:
             principal = self.keys.authenticate(authorization)
         except sqlite3.Error as e:
             logger.error("key store failure: %s", e)
-            raise ApiError(503, "cannot check API keys right now (key store busy or failing); retry",
-                           retry_after=LOG_RETRY_AFTER_S) from e
+            raise ApiError(
+                503,
+                "cannot check API keys right now (key store busy or failing); retry",
+                retry_after=LOG_RETRY_AFTER_S,
+            ) from e
         if principal is None:
             raise ApiError(401, "invalid or revoked API key", "authorization")
         if admin and not principal.admin:
@@ -88,8 +95,12 @@ class MatcherCore:
     def _rate(self, principal: Principal, cost: float = 1.0) -> None:
         wait = self.limiter.acquire(principal.key_id, cost)
         if wait > 0:
-            raise ApiError(429, f"rate limit of {self.config.rate_limit:g} requests/s per key exceeded "
-                           f"(burst {self.config.rate_burst}); retry in {wait:.1f}s", retry_after=wait)
+            raise ApiError(
+                429,
+                f"rate limit of {self.config.rate_limit:g} requests/s per key exceeded "
+                f"(burst {self.config.rate_burst}); retry in {wait:.1f}s",
+                retry_after=wait,
+            )
 
     @staticmethod
     def _own(principal: Principal, brief: Brief, field: str) -> Brief:
@@ -99,8 +110,12 @@ class MatcherCore:
         if brief.brand_id is None:
             return brief.model_copy(update={"brand_id": principal.brand_id})
         if brief.brand_id != principal.brand_id:
-            raise ApiError(403, f"{field} {brief.brand_id!r} is not the brand of this API key "
-                           f"({principal.brand_id!r}); omit it or send your own", field)
+            raise ApiError(
+                403,
+                f"{field} {brief.brand_id!r} is not the brand of this API key "
+                f"({principal.brand_id!r}); omit it or send your own",
+                field,
+            )
         return brief
 
     # ------------------------------------------------------------------ what is there
@@ -109,7 +124,9 @@ class MatcherCore:
             raise ApiError(503, f"service not ready: {self.startup_error}", retry_after=30)
         served = self.models.current
         if served is None:
-            raise ApiError(503, f"no model loaded: {self.models.error or 'still loading'}", retry_after=5)
+            raise ApiError(
+                503, f"no model loaded: {self.models.error or 'still loading'}", retry_after=5
+            )
         return served
 
     def _log(self) -> RequestLog:
@@ -123,29 +140,56 @@ class MatcherCore:
         try:
             return fn()
         except sqlite3.Error as e:
-            logger.error("request log failure (request %s): %s: %s", request_id, type(e).__name__, e)
-            raise ApiError(503, "the request log is unavailable (locked or failing): nothing was recorded "
-                           "and no answer is given; retry later", request_id=request_id,
-                           retry_after=LOG_RETRY_AFTER_S) from e
+            logger.error(
+                "request log failure (request %s): %s: %s", request_id, type(e).__name__, e
+            )
+            raise ApiError(
+                503,
+                "the request log is unavailable (locked or failing): nothing was recorded "
+                "and no answer is given; retry later",
+                request_id=request_id,
+                retry_after=LOG_RETRY_AFTER_S,
+            ) from e
 
     # ------------------------------------------------------------------ match
-    def _response(self, request_id: str, served: Served, a: Routed, latency_ms: float) -> MatchResponse:
-        return MatchResponse(request_id=request_id, model_name=served.model.name, model_version=a.model_version,
-                             matches=a.matches, n_candidates=a.n_candidates, reason=a.reason,
-                             latency_ms=round(latency_ms, 3), variant=a.variant,
-                             excluded=[e.reason() for e in a.excluded])
+    def _response(
+        self, request_id: str, served: Served, a: Routed, latency_ms: float
+    ) -> MatchResponse:
+        return MatchResponse(
+            request_id=request_id,
+            model_name=served.model.name,
+            model_version=a.model_version,
+            matches=a.matches,
+            n_candidates=a.n_candidates,
+            reason=a.reason,
+            latency_ms=round(latency_ms, 3),
+            variant=a.variant,
+            excluded=[e.reason() for e in a.excluded],
+        )
 
-    def _record(self, request_id: str, brief: Brief, k: int, served: Served, a: Routed,
-                latency_ms: float) -> RequestRecord:
+    def _record(
+        self, request_id: str, brief: Brief, k: int, served: Served, a: Routed, latency_ms: float
+    ) -> RequestRecord:
         from matcher.online.requestlog import RequestRecord
 
-        return RequestRecord(request_id=request_id, brief=brief, k=k, model_name=served.model.name,
-                             model_version=a.model_version, matches=a.matches, n_candidates=a.n_candidates,
-                             latency_ms=latency_ms, status="ok" if a.matches else "empty",
-                             experiment=a.experiment, variant=a.variant, sources=a.sources)
+        return RequestRecord(
+            request_id=request_id,
+            brief=brief,
+            k=k,
+            model_name=served.model.name,
+            model_version=a.model_version,
+            matches=a.matches,
+            n_candidates=a.n_candidates,
+            latency_ms=latency_ms,
+            status="ok" if a.matches else "empty",
+            experiment=a.experiment,
+            variant=a.variant,
+            sources=a.sources,
+        )
 
-    def _failed(self, ids: list[str], briefs: list[Brief], k: int, served: Served, e: Exception,
-                t0: float) -> ApiError:
+    def _failed(
+        self, ids: list[str], briefs: list[Brief], k: int, served: Served, e: Exception, t0: float
+    ) -> ApiError:
         """Log the failed request(s) (status ``timeout`` or ``error``) and say why."""
         from matcher.online.requestlog import RequestRecord
 
@@ -153,33 +197,55 @@ class MatcherCore:
         if not timeout:
             logger.exception("request %s failed", ids[0])
         latency = (time.perf_counter() - t0) * 1000
-        records = [RequestRecord(request_id=i, brief=b, k=k, model_name=served.model.name,
-                                 model_version=served.model.version, n_candidates=None, latency_ms=latency,
-                                 status="timeout" if timeout else "error", error=f"{type(e).__name__}: {e}"[:2000])
-                   for i, b in zip(ids, briefs, strict=True)]
+        records = [
+            RequestRecord(
+                request_id=i,
+                brief=b,
+                k=k,
+                model_name=served.model.name,
+                model_version=served.model.version,
+                n_candidates=None,
+                latency_ms=latency,
+                status="timeout" if timeout else "error",
+                error=f"{type(e).__name__}: {e}"[:2000],
+            )
+            for i, b in zip(ids, briefs, strict=True)
+        ]
         self._write(ids[0], timed_log_write("request", lambda: self._log().log_requests(records)))
         if timeout:
             stage = getattr(e, "stage", "?")
-            return ApiError(503, f"time budget of {self.config.request_budget_s:g}s exceeded (stopped at stage "
-                            f"{stage!r}); request_id={ids[0]}", request_id=ids[0])
-        return ApiError(500, f"internal error while ranking (request_id={ids[0]}); see the server log",
-                        request_id=ids[0])
+            return ApiError(
+                503,
+                f"time budget of {self.config.request_budget_s:g}s exceeded (stopped at stage "
+                f"{stage!r}); request_id={ids[0]}",
+                request_id=ids[0],
+            )
+        return ApiError(
+            500,
+            f"internal error while ranking (request_id={ids[0]}); see the server log",
+            request_id=ids[0],
+        )
 
-    def run_match(self, principal: Principal, brief: Brief, k: int = 10,
-                  force_variant: str | None = None) -> MatchResponse:
+    def run_match(
+        self, principal: Principal, brief: Brief, k: int = 10, force_variant: str | None = None
+    ) -> MatchResponse:
         """``POST /match``: rank creators for one brief; logged (committed) before it returns."""
         from serving.model_state import NoExperimentError
 
         self._rate(principal)
         brief = self._own(principal, brief, "brief.brand_id")
         if force_variant is not None and not principal.admin:
-            raise ApiError(403, "force_variant (an experiment control) needs an admin key", "force_variant")
+            raise ApiError(
+                403, "force_variant (an experiment control) needs an admin key", "force_variant"
+            )
         served = self._served()
         log = self._log()
         t0 = time.perf_counter()
         request_id = new_request_id()
         try:
-            a = served.recommend(brief, k, force_variant, deadline=deadline_in(self.config.request_budget_s))
+            a = served.recommend(
+                brief, k, force_variant, deadline=deadline_in(self.config.request_budget_s)
+            )
         except NoExperimentError as e:
             raise ApiError(400, str(e), "force_variant") from e
         except UnknownExampleError as e:  # brief.like names creators the catalogue does not have
@@ -187,12 +253,19 @@ class MatcherCore:
         except Exception as e:  # noqa: BLE001 - logged with its request_id, answered without a trace
             raise self._failed([request_id], [brief], k, served, e, t0) from e
         latency = (time.perf_counter() - t0) * 1000
-        self._write(request_id, timed_log_write(
-            "request", lambda: log.log_request(self._record(request_id, brief, k, served, a, latency))))
+        self._write(
+            request_id,
+            timed_log_write(
+                "request",
+                lambda: log.log_request(self._record(request_id, brief, k, served, a, latency)),
+            ),
+        )
         record_matches("match", [len(a.matches)])
         return self._response(request_id, served, a, latency)
 
-    def run_match_batch(self, principal: Principal, briefs: list[Brief], k: int = 10) -> BatchMatchResponse:
+    def run_match_batch(
+        self, principal: Principal, briefs: list[Brief], k: int = 10
+    ) -> BatchMatchResponse:
         """``POST /match_batch``: one embedding batch, one log transaction, one time budget;
         each brief costs one token of the rate limit."""
         self._rate(principal, cost=len(briefs))
@@ -202,21 +275,33 @@ class MatcherCore:
         t0 = time.perf_counter()
         ids = [new_request_id() for _ in briefs]
         try:
-            answers = served.recommend_batch(briefs, k, deadline=deadline_in(self.config.request_budget_s))
-        except UnknownExampleError as e:  # a brief's like names creators the catalogue does not have
+            answers = served.recommend_batch(
+                briefs, k, deadline=deadline_in(self.config.request_budget_s)
+            )
+        except (
+            UnknownExampleError
+        ) as e:  # a brief's like names creators the catalogue does not have
             raise ApiError(400, str(e), "briefs.like") from e
         except Exception as e:  # noqa: BLE001
             raise self._failed(ids, briefs, k, served, e, t0) from e
         latency = (time.perf_counter() - t0) * 1000
-        records = [self._record(i, b, k, served, a, latency) for i, b, a in zip(ids, briefs, answers, strict=True)]
+        records = [
+            self._record(i, b, k, served, a, latency)
+            for i, b, a in zip(ids, briefs, answers, strict=True)
+        ]
         self._write(ids[0], timed_log_write("request", lambda: log.log_requests(records)))
         record_matches("match_batch", [len(a.matches) for a in answers])
-        return BatchMatchResponse(results=[self._response(i, served, a, latency)
-                                           for i, a in zip(ids, answers, strict=True)],
-                                  latency_ms=round(latency, 3))
+        return BatchMatchResponse(
+            results=[
+                self._response(i, served, a, latency) for i, a in zip(ids, answers, strict=True)
+            ],
+            latency_ms=round(latency, 3),
+        )
 
     # ------------------------------------------------------------------ plan
-    def run_plan(self, principal: Principal, brief: Brief, constraints: PlanConstraints) -> PlanResponse:
+    def run_plan(
+        self, principal: Principal, brief: Brief, constraints: PlanConstraints
+    ) -> PlanResponse:
         """``POST /plan``: a campaign plan under a budget (``matcher.planning``) from the default
         model (experiments route ``/match`` only). Logged like a match (the plan's creators are the
         shown list, so ``/feedback`` works on them) before it returns."""
@@ -231,19 +316,34 @@ class MatcherCore:
         request_id = new_request_id()
         k = constraints.max_creators
         try:
-            plan = plan_campaign(served.default.pipeline, brief, constraints,
-                                 deadline=deadline_in(self.config.request_budget_s))
+            plan = plan_campaign(
+                served.default.pipeline,
+                brief,
+                constraints,
+                deadline=deadline_in(self.config.request_budget_s),
+            )
         except UnknownExampleError as e:
             raise ApiError(400, str(e), "brief.like") from e
-        except PlanInfeasible as e:  # a constraint no set of candidates meets: the brand's to change
+        except (
+            PlanInfeasible
+        ) as e:  # a constraint no set of candidates meets: the brand's to change
             raise ApiError(400, str(e), e.field) from e
         except Exception as e:  # noqa: BLE001
             raise self._failed([request_id], [brief], k, served, e, t0) from e
         latency = (time.perf_counter() - t0) * 1000
-        shown = Routed(matches=list(plan.creators), n_candidates=len(plan.candidates), reason=None,
-                       model_version=served.model.version)
-        self._write(request_id, timed_log_write(
-            "request", lambda: log.log_request(self._record(request_id, brief, k, served, shown, latency))))
+        shown = Routed(
+            matches=list(plan.creators),
+            n_candidates=len(plan.candidates),
+            reason=None,
+            model_version=served.model.version,
+        )
+        self._write(
+            request_id,
+            timed_log_write(
+                "request",
+                lambda: log.log_request(self._record(request_id, brief, k, served, shown, latency)),
+            ),
+        )
         record_matches("plan", [len(shown.matches)])
         return plan.to_response(request_id, served.model.name, served.model.version)
 
@@ -258,20 +358,33 @@ class MatcherCore:
         if brand is None and not self._write(None, lambda: log.has_request(rid)):
             raise ApiError(404, f"unknown request_id {rid!r}", "request_id")
         if principal.brand_id != ANY_BRAND and brand != principal.brand_id:
-            raise ApiError(403, f"request {rid!r} was made by another brand: only its brand may send its "
-                           "feedback", "request_id")
+            raise ApiError(
+                403,
+                f"request {rid!r} was made by another brand: only its brand may send its feedback",
+                "request_id",
+            )
         if not self._write(None, lambda: log.was_shown(rid, iid)):
-            raise ApiError(404, f"influencer {iid!r} was not shown in request {rid!r}", "influencer_id")
+            raise ApiError(
+                404, f"influencer {iid!r} was not shown in request {rid!r}", "influencer_id"
+            )
         v = 1.0 if event.value is None else float(event.value)
-        stored = self._write(rid, timed_log_write("feedback", lambda: log.log_feedback(rid, iid, name, v)))
+        stored = self._write(
+            rid, timed_log_write("feedback", lambda: log.log_feedback(rid, iid, name, v))
+        )
         if stored:
             record_feedback(name)
         else:
             before = self._write(rid, lambda: log.feedback_value(rid, iid, name))
             if before is not None and before != v:
-                raise ApiError(409, f"event {name!r} for {iid!r} in request {rid!r} was already recorded with "
-                               f"value {before:g}; feedback is write-once", "value")
-        return FeedbackResponse(request_id=rid, influencer_id=iid, event=name, value=v, duplicate=not stored)
+                raise ApiError(
+                    409,
+                    f"event {name!r} for {iid!r} in request {rid!r} was already recorded with "
+                    f"value {before:g}; feedback is write-once",
+                    "value",
+                )
+        return FeedbackResponse(
+            request_id=rid, influencer_id=iid, event=name, value=v, duplicate=not stored
+        )
 
     # ------------------------------------------------------------------ admin
     def check_model_ref(self, ref: str | None) -> None:
@@ -290,13 +403,20 @@ class MatcherCore:
         root = Path(self.config.model_root).resolve()
         target = Path(parsed.directory).resolve()
         if not target.is_relative_to(root):
-            raise ApiError(403, "model: folders outside the allowed model root ($MATCHER_MODEL_ROOT) cannot be "
-                           "loaded; use a registry ref or a folder under it", "model")
+            raise ApiError(
+                403,
+                "model: folders outside the allowed model root ($MATCHER_MODEL_ROOT) cannot be "
+                "loaded; use a registry ref or a folder under it",
+                "model",
+            )
 
     def model_info(self) -> dict[str, Any]:
         served = self._served()
         info = served.model.model_dump(mode="json")
-        for key in ("ref", "source"):  # folders are named relative to the model root, never absolutely
+        for key in (
+            "ref",
+            "source",
+        ):  # folders are named relative to the model root, never absolutely
             if isinstance(info.get(key), str):
                 info[key] = self._public_ref(info[key])
         return info

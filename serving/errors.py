@@ -28,8 +28,14 @@ def scrub_paths(text: str) -> str:
 class ApiError(Exception):
     """A request the service refuses or cannot serve, with the HTTP status that says why."""
 
-    def __init__(self, status: int, message: str, field: str | None = None, request_id: str | None = None,
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        field: str | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         self.status = int(status)
         self.message = scrub_paths(str(message))
         self.field = field
@@ -38,8 +44,10 @@ class ApiError(Exception):
         super().__init__(self.message)
 
     def body(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"error": self.message,
-                               "detail": [{"loc": [self.field] if self.field else [], "msg": self.message}]}
+        out: dict[str, Any] = {
+            "error": self.message,
+            "detail": [{"loc": [self.field] if self.field else [], "msg": self.message}],
+        }
         if self.request_id is not None:
             out["request_id"] = self.request_id
         return out
@@ -58,7 +66,10 @@ class ApiError(Exception):
     def raw(self) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         """Status, headers and body for a plain ASGI reply (the middleware)."""
         body = json.dumps(self.body()).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
         headers += [(k.lower().encode(), v.encode()) for k, v in self.headers().items()]
         return self.status, headers, body
 
@@ -69,13 +80,31 @@ ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["error", "detail"],
     "properties": {
-        "error": {"type": "string", "description": "One line saying what is wrong, naming the field."},
-        "detail": {"type": "array", "items": {
-            "type": "object", "required": ["msg"],
-            "properties": {"loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
-                           "msg": {"type": "string"}, "type": {"type": "string"},
-                           "input": {}, "ctx": {"type": "object"}}}},
-        "request_id": {"type": "string", "description": "Present when the request was assigned an id "
-                       "(time-outs and request-log faults: quote it to support)."},
+        "error": {
+            "type": "string",
+            "description": "One line saying what is wrong, naming the field.",
+        },
+        "detail": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["msg"],
+                "properties": {
+                    "loc": {
+                        "type": "array",
+                        "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                    },
+                    "msg": {"type": "string"},
+                    "type": {"type": "string"},
+                    "input": {},
+                    "ctx": {"type": "object"},
+                },
+            },
+        },
+        "request_id": {
+            "type": "string",
+            "description": "Present when the request was assigned an id "
+            "(time-outs and request-log faults: quote it to support).",
+        },
     },
 }

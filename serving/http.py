@@ -32,6 +32,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 API_PATHS: tuple[str, ...] = ("/match", "/match_batch", "/plan", "/feedback", "/reload")
 MAX_BODY_BYTES = 8 * 1024 * 1024  # 100 briefs of 50k characters fit, with room for JSON escapes
 JSON_TYPES = (b"application/json",)
+
+
 class EdgeState:
     """Per worker process: requests in flight on the API routes, and the service's readiness."""
 
@@ -43,11 +45,20 @@ class EdgeState:
         self.authenticate: Callable[[str | None], Any] | None = None
         self._lock = threading.Lock()
 
-    def configure(self, reason: Callable[[], str | None], max_concurrency: int, body_timeout_s: float,
-                  authenticate: Callable[[str | None], Any] | None = None) -> None:
+    def configure(
+        self,
+        reason: Callable[[], str | None],
+        max_concurrency: int,
+        body_timeout_s: float,
+        authenticate: Callable[[str | None], Any] | None = None,
+    ) -> None:
         """``authenticate(header)`` raises ``ApiError`` (401) for a request without a valid key:
         checked before the body is read or validated (no work, no hint of the schema, for strangers)."""
-        self._reason, self.max_concurrency, self.body_timeout_s = reason, max_concurrency, body_timeout_s
+        self._reason, self.max_concurrency, self.body_timeout_s = (
+            reason,
+            max_concurrency,
+            body_timeout_s,
+        )
         self.authenticate = authenticate
 
     def snapshot(self) -> tuple[Any, ...]:
@@ -90,8 +101,13 @@ def summarise(detail: list[dict[str, Any]], limit: int = 5) -> str:
     return "invalid request: " + "; ".join(parts) + more
 
 
-async def _reply(send: Send, status: int, message: str, field: str | None = None,
-                 retry_after: float | None = None) -> None:
+async def _reply(
+    send: Send,
+    status: int,
+    message: str,
+    field: str | None = None,
+    retry_after: float | None = None,
+) -> None:
     code, headers, body = ApiError(status, message, field, retry_after=retry_after).raw()
     await send({"type": "http.response.start", "status": code, "headers": headers})
     await send({"type": "http.response.body", "body": body})
@@ -123,8 +139,13 @@ class RequestGuard:
     """ASGI middleware: the POST API routes (content type, body size and deadline, in-flight
     count), ``/readyz`` with the reason, the OpenAPI document; other paths pass through."""
 
-    def __init__(self, app: ASGIApp, paths: tuple[str, ...] = API_PATHS, max_body_bytes: int = MAX_BODY_BYTES,
-                 state: EdgeState = STATE) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        paths: tuple[str, ...] = API_PATHS,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        state: EdgeState = STATE,
+    ) -> None:
         self.app = app
         self.paths = paths
         self.max_body_bytes = max_body_bytes
@@ -159,7 +180,9 @@ class RequestGuard:
         if self.state.authenticate is not None:
             auth = headers.get(b"authorization")
             try:
-                await anyio.to_thread.run_sync(self.state.authenticate, auth.decode("latin-1") if auth else None)
+                await anyio.to_thread.run_sync(
+                    self.state.authenticate, auth.decode("latin-1") if auth else None
+                )
             except ApiError as e:
                 status, hdrs, denial = e.raw()
                 await send({"type": "http.response.start", "status": status, "headers": hdrs})
@@ -168,8 +191,13 @@ class RequestGuard:
         ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         if ctype not in JSON_TYPES:
             shown = ctype.decode("latin-1") or "none"
-            await _reply(send, 415, f"unsupported content type {shown!r}: send a JSON body "
-                         "with 'Content-Type: application/json'", "content-type")
+            await _reply(
+                send,
+                415,
+                f"unsupported content type {shown!r}: send a JSON body "
+                "with 'Content-Type: application/json'",
+                "content-type",
+            )
             return
         clen = headers.get(b"content-length")
         if clen is not None:
@@ -179,17 +207,28 @@ class RequestGuard:
                 await _reply(send, 400, "invalid Content-Length header", "content-length")
                 return
             if n > self.max_body_bytes:
-                await _reply(send, 413, f"request body of {n} bytes is larger than {self.max_body_bytes}",
-                             "content-length")
+                await _reply(
+                    send,
+                    413,
+                    f"request body of {n} bytes is larger than {self.max_body_bytes}",
+                    "content-length",
+                )
                 return
         try:
             with anyio.fail_after(self.state.body_timeout_s):
                 body = await read_body(receive, self.max_body_bytes)
         except _BodyTooLarge:
-            await _reply(send, 413, f"request body is larger than {self.max_body_bytes} bytes", "body")
+            await _reply(
+                send, 413, f"request body is larger than {self.max_body_bytes} bytes", "body"
+            )
             return
         except TimeoutError:
-            await _reply(send, 408, f"request body not received within {self.state.body_timeout_s:g}s", "body")
+            await _reply(
+                send,
+                408,
+                f"request body not received within {self.state.body_timeout_s:g}s",
+                "body",
+            )
             return
         if body is None:
             return  # the client went away
@@ -226,15 +265,20 @@ class _RewriteValidationErrors:
         body = b"".join(self.chunks)
         try:
             data = json.loads(body)
-            if isinstance(data, dict) and "validation error" in str(data.get("error")) \
-                    and isinstance(data.get("detail"), list):
+            if (
+                isinstance(data, dict)
+                and "validation error" in str(data.get("error"))
+                and isinstance(data.get("detail"), list)
+            ):
                 data["error"] = summarise(data["detail"])
                 for d in data["detail"]:
                     d.pop("url", None)
                 body = json.dumps(data).encode()
         except ValueError:
             pass
-        headers = [(k, v) for k, v in self.start.get("headers", []) if k.lower() != b"content-length"]
+        headers = [
+            (k, v) for k, v in self.start.get("headers", []) if k.lower() != b"content-length"
+        ]
         headers.append((b"content-length", str(len(body)).encode()))
         await self.send({**self.start, "headers": headers})
         await self.send({"type": "http.response.body", "body": body})
@@ -246,7 +290,9 @@ class QuietValidationErrors(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
         if exc is not None and type(exc).__name__ == "ValidationError":
-            record.msg = f"{record.getMessage()}: rejected invalid input ({exc.error_count()} error(s))"  # type: ignore[attr-defined]
+            record.msg = (
+                f"{record.getMessage()}: rejected invalid input ({exc.error_count()} error(s))"  # type: ignore[attr-defined]
+            )
             record.args = ()
             record.exc_info = None
             record.exc_text = None

@@ -15,8 +15,13 @@ from collections.abc import Callable
 
 
 class RateLimiter:
-    def __init__(self, rate: float, burst: int, max_keys: int = 10_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        max_keys: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if rate < 0 or burst < 1:
             raise ValueError(f"rate must be >= 0 and burst >= 1, got rate={rate}, burst={burst}")
         self.rate = float(rate)
@@ -34,7 +39,9 @@ class RateLimiter:
         with self._lock:
             tokens, at = self._buckets.pop(key, (float(self.burst), now))
             tokens = min(float(self.burst), tokens + (now - at) * self.rate)
-            cost = min(cost, float(self.burst))  # a batch bigger than the bucket can still pass when full
+            cost = min(
+                cost, float(self.burst)
+            )  # a batch bigger than the bucket can still pass when full
             if tokens >= cost:
                 self._buckets[key] = (tokens - cost, now)
                 wait = 0.0

@@ -74,7 +74,9 @@ def set_torch_threads(n: int) -> None:
 
 def warm_up(pipe: MatchPipeline) -> None:
     """Load lazily loaded weights (the sentence-transformer) before taking traffic."""
-    pipe.recommend(WARM_UP_BRIEF.model_copy(update={"min_followers": 0, "max_followers": 10**12}), k=1)
+    pipe.recommend(
+        WARM_UP_BRIEF.model_copy(update={"min_followers": 0, "max_followers": 10**12}), k=1
+    )
 
 
 @dataclass(frozen=True)
@@ -89,24 +91,40 @@ class Served:
     def model(self) -> ModelInfo:
         return self.default.info
 
-    def recommend(self, brief: Brief, k: int, force_variant: str | None = None, *,
-                  deadline: float | None = None) -> Routed:
+    def recommend(
+        self,
+        brief: Brief,
+        k: int,
+        force_variant: str | None = None,
+        *,
+        deadline: float | None = None,
+    ) -> Routed:
         """``deadline`` (``time.monotonic()``): past it ``DeadlineExceeded`` stops the work."""
         if self.router is None or not self.router.loaded_variants:
             if force_variant is not None:
-                raise NoExperimentError(f"force_variant {force_variant!r}: no experiment is running")
-            return Routed.of(self.default.pipeline.recommend(brief, k, deadline=deadline), self.model.version)
+                raise NoExperimentError(
+                    f"force_variant {force_variant!r}: no experiment is running"
+                )
+            return Routed.of(
+                self.default.pipeline.recommend(brief, k, deadline=deadline), self.model.version
+            )
         try:
-            return self.router.route(brief, k, self.default, force_variant=force_variant, deadline=deadline)
+            return self.router.route(
+                brief, k, self.default, force_variant=force_variant, deadline=deadline
+            )
         except ValueError as e:
             if force_variant is not None:
                 raise NoExperimentError(f"force_variant: {e}") from e
             raise
 
-    def recommend_batch(self, briefs: list[Brief], k: int, *, deadline: float | None = None) -> list[Routed]:
+    def recommend_batch(
+        self, briefs: list[Brief], k: int, *, deadline: float | None = None
+    ) -> list[Routed]:
         if self.router is None or not self.router.loaded_variants:  # one embedding batch for all
-            return [Routed.of(r, self.model.version)
-                    for r in self.default.pipeline.recommend_batch(briefs, k, deadline=deadline)]
+            return [
+                Routed.of(r, self.model.version)
+                for r in self.default.pipeline.recommend_batch(briefs, k, deadline=deadline)
+            ]
         return [self.recommend(b, k, deadline=deadline) for b in briefs]
 
 
@@ -131,7 +149,9 @@ def build(config: ServingConfig, ref: str | None = None) -> Served:
         return variant
 
     router = ExperimentRouter(exp, load_variant)
-    info = default.info.model_copy(update={"experiment": exp.name, "variants": router.loaded_variants})
+    info = default.info.model_copy(
+        update={"experiment": exp.name, "variants": router.loaded_variants}
+    )
     return Served(replace(default, info=info), router)
 
 
@@ -139,7 +159,9 @@ class ModelHolder:
     """Holds the current ``Served``; ``load`` swaps a fully built new one in (reloads are
     serialised, requests never wait for them)."""
 
-    def __init__(self, config: ServingConfig, builder: Callable[[ServingConfig, str | None], Served] = build) -> None:
+    def __init__(
+        self, config: ServingConfig, builder: Callable[[ServingConfig, str | None], Served] = build
+    ) -> None:
         self.config = config
         self.current: Served | None = None
         self.error: str | None = None
@@ -158,11 +180,19 @@ class ModelHolder:
             new = self._builder(self.config, ref)
             previous, self.current = self.current, new  # the atomic swap
             self.error = None
-            set_serving_model(new.model.name, new.model.version,
-                              (previous.model.name, previous.model.version) if previous else None)
-            logger.info("serving model %s version %s (%s, %d creators) loaded in %.1fs", new.model.name,
-                        new.model.version, new.model.source or "?", new.model.catalogue_size,
-                        time.perf_counter() - t0)
+            set_serving_model(
+                new.model.name,
+                new.model.version,
+                (previous.model.name, previous.model.version) if previous else None,
+            )
+            logger.info(
+                "serving model %s version %s (%s, %d creators) loaded in %.1fs",
+                new.model.name,
+                new.model.version,
+                new.model.source or "?",
+                new.model.catalogue_size,
+                time.perf_counter() - t0,
+            )
             return previous, new
         finally:
             self._reload_lock.release()
@@ -173,10 +203,16 @@ class ModelHolder:
             self.load()
         except Exception as e:  # noqa: BLE001 - any failure means "not ready", with the reason
             self.error = f"{type(e).__name__}: {e}"
-            logger.error("NOT READY: no model could be loaded (model=%r, fallback=%r): %s",
-                         self.config.model, self.config.fallback_dir, self.error)
+            logger.error(
+                "NOT READY: no model could be loaded (model=%r, fallback=%r): %s",
+                self.config.model,
+                self.config.fallback_dir,
+                self.error,
+            )
             if self.config.retry_seconds > 0:
-                self._retry = threading.Thread(target=self._retry_loop, name="model-retry", daemon=True)
+                self._retry = threading.Thread(
+                    target=self._retry_loop, name="model-retry", daemon=True
+                )
                 self._retry.start()
 
     def _retry_loop(self) -> None:

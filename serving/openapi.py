@@ -22,23 +22,33 @@ Send = Callable[[Message], Awaitable[None]]
 
 OPEN_PATHS = ("/healthz", "/livez", "/readyz", "/metrics")
 # status -> description, per kind of operation
-COMMON = {"400": "Invalid input: the message names the field.", "401": "Missing, invalid or revoked API key.",
-          "413": "Request body too large.", "415": "Content-Type is not application/json.",
-          "408": "The request body did not arrive in time.",
-          "429": "Rate limit of the key exceeded (see Retry-After), or the worker is at its concurrency limit.",
-          "504": "The request outlived the server's traffic timeout (60 s; the time budget normally ends it first).",
-          "500": "Internal error (logged with its request_id).",
-          "503": "Not ready (no model, unusable request log), request log locked or failing, or the "
-                 "request's time budget ran out (see request_id, Retry-After)."}
-EXTRA = {"/match": {"403": "brief.brand_id is another brand's, or force_variant without an admin key."},
-         "/match_batch": {"403": "A brief's brand_id is another brand's."},
-         "/plan": {"403": "brief.brand_id is another brand's."},
-         "/feedback": {"403": "The request was made by another brand.",
-                       "404": "Unknown request_id, or the influencer was not shown in that request.",
-                       "409": "This event was already recorded with another value."},
-         "/reload": {"403": "Not an admin key, or a folder outside the model root.",
-                     "409": "Another reload is in progress."},
-         "/model": {"403": "Forbidden."}}
+COMMON = {
+    "400": "Invalid input: the message names the field.",
+    "401": "Missing, invalid or revoked API key.",
+    "413": "Request body too large.",
+    "415": "Content-Type is not application/json.",
+    "408": "The request body did not arrive in time.",
+    "429": "Rate limit of the key exceeded (see Retry-After), or the worker is at its concurrency limit.",
+    "504": "The request outlived the server's traffic timeout (60 s; the time budget normally ends it first).",
+    "500": "Internal error (logged with its request_id).",
+    "503": "Not ready (no model, unusable request log), request log locked or failing, or the "
+    "request's time budget ran out (see request_id, Retry-After).",
+}
+EXTRA = {
+    "/match": {"403": "brief.brand_id is another brand's, or force_variant without an admin key."},
+    "/match_batch": {"403": "A brief's brand_id is another brand's."},
+    "/plan": {"403": "brief.brand_id is another brand's."},
+    "/feedback": {
+        "403": "The request was made by another brand.",
+        "404": "Unknown request_id, or the influencer was not shown in that request.",
+        "409": "This event was already recorded with another value.",
+    },
+    "/reload": {
+        "403": "Not an admin key, or a folder outside the model root.",
+        "409": "Another reload is in progress.",
+    },
+    "/model": {"403": "Forbidden."},
+}
 
 
 def version() -> str:
@@ -62,11 +72,18 @@ def _nullable_defaults(node: Any) -> None:
         props = node.get("properties")
         if isinstance(props, dict):
             for name, prop in list(props.items()):
-                if isinstance(prop, dict) and "default" in prop and prop["default"] is None \
-                        and "anyOf" not in prop and prop.get("type") not in (None, "null"):
+                if (
+                    isinstance(prop, dict)
+                    and "default" in prop
+                    and prop["default"] is None
+                    and "anyOf" not in prop
+                    and prop.get("type") not in (None, "null")
+                ):
                     inner = {k: v for k, v in prop.items() if k not in _META}
-                    props[name] = {**{k: v for k, v in prop.items() if k in _META},
-                                   "anyOf": [inner, {"type": "null"}]}
+                    props[name] = {
+                        **{k: v for k, v in prop.items() if k in _META},
+                        "anyOf": [inner, {"type": "null"}],
+                    }
         for v in node.values():
             _nullable_defaults(v)
     elif isinstance(node, list):
@@ -96,20 +113,38 @@ def rewrite(doc: dict[str, Any]) -> dict[str, Any]:
     _use_components(doc)
     _nullable_defaults(doc)
     doc["openapi"] = "3.1.0"
-    doc["info"] = {"title": "matcher", "version": version(),
-                   "description": "Brand -> micro-influencer ranking. Business endpoints need "
-                                  "'Authorization: Bearer <key>' (`matcher keys add`); see docs/security.md."}
+    doc["info"] = {
+        "title": "matcher",
+        "version": version(),
+        "description": "Brand -> micro-influencer ranking. Business endpoints need "
+        "'Authorization: Bearer <key>' (`matcher keys add`); see docs/security.md.",
+    }
     comps = doc.setdefault("components", {})
     schemas = comps.setdefault("schemas", {})
     schemas["Error"] = ERROR_SCHEMA
-    comps["securitySchemes"] = {"apiKey": {"type": "http", "scheme": "bearer",
-                                           "description": "An API key from `matcher keys add`."}}
+    comps["securitySchemes"] = {
+        "apiKey": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key from `matcher keys add`.",
+        }
+    }
     paths = doc.setdefault("paths", {})
-    paths["/model"] = {"get": {"summary": "What the service is serving", "operationId": "model",
-                               "tags": ["Service APIs"],
-                               "responses": {"200": {"description": "The model being served.",
-                                                     "content": {"application/json": {"schema": {
-                                                         "$ref": "#/components/schemas/ModelInfo"}}}}}}}
+    paths["/model"] = {
+        "get": {
+            "summary": "What the service is serving",
+            "operationId": "model",
+            "tags": ["Service APIs"],
+            "responses": {
+                "200": {
+                    "description": "The model being served.",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/ModelInfo"}}
+                    },
+                }
+            },
+        }
+    }
     for path, item in paths.items():
         for method, op in item.items():
             if not isinstance(op, dict) or method not in ("get", "post"):
@@ -123,7 +158,11 @@ def rewrite(doc: dict[str, Any]) -> dict[str, Any]:
             responses.pop("404", None)  # BentoML's generic one; /feedback documents its own
             statuses = {**COMMON, **EXTRA[path]}
             if method == "get":
-                statuses = {s: d for s, d in statuses.items() if s in ("401", "403", "429", "500", "503", "504")}
+                statuses = {
+                    s: d
+                    for s, d in statuses.items()
+                    if s in ("401", "403", "429", "500", "503", "504")
+                }
             for status, desc in statuses.items():
                 responses[status] = {"description": desc, "content": _error_content()}
     # BentoML's own error schemas are unused once the statuses point at Error
@@ -151,7 +190,9 @@ class OpenApiRewriter:
         if message.get("more_body"):
             return
         body = json.dumps(rewrite(json.loads(b"".join(self.chunks)))).encode()
-        headers = [(k, v) for k, v in self.start.get("headers", []) if k.lower() != b"content-length"]
+        headers = [
+            (k, v) for k, v in self.start.get("headers", []) if k.lower() != b"content-length"
+        ]
         headers.append((b"content-length", str(len(body)).encode()))
         await self.send({**self.start, "headers": headers})
         await self.send({"type": "http.response.body", "body": body})

@@ -31,9 +31,16 @@ def free_port() -> int:
 class ServiceProcess:
     """``with ServiceProcess(model="models/champion") as svc: httpx.post(svc.url + "/match", ...)``"""
 
-    def __init__(self, model: str | Path | None = None, port: int | None = None, request_log: str | Path | None = None,
-                 env: dict[str, str] | None = None, workers: int | None = None, ready_timeout: float = 180.0,
-                 output: IO[Any] | int | None = None) -> None:
+    def __init__(
+        self,
+        model: str | Path | None = None,
+        port: int | None = None,
+        request_log: str | Path | None = None,
+        env: dict[str, str] | None = None,
+        workers: int | None = None,
+        ready_timeout: float = 180.0,
+        output: IO[Any] | int | None = None,
+    ) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ready_timeout = ready_timeout
@@ -52,10 +59,18 @@ class ServiceProcess:
         bentoml = Path(sys.executable).with_name("bentoml")
         out = self._output
         if out is None:
-            self._logfile = tempfile.NamedTemporaryFile(prefix="matcher-serve-", suffix=".log", delete=False)  # noqa: SIM115 - lives as long as the process
+            # lives as long as the process, closed in stop(): no context manager
+            self._logfile = tempfile.NamedTemporaryFile(  # noqa: SIM115
+                prefix="matcher-serve-", suffix=".log", delete=False
+            )
             out = self._logfile
-        self.proc = subprocess.Popen([str(bentoml), "serve", SERVICE, "--host", "127.0.0.1", "--port", str(self.port)],
-                                     cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [str(bentoml), "serve", SERVICE, "--host", "127.0.0.1", "--port", str(self.port)],
+            cwd=ROOT,
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         return self
 
     def log_tail(self, n: int = 4000) -> str:
@@ -69,14 +84,18 @@ class ServiceProcess:
         t0 = time.monotonic()
         while True:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"bentoml serve exited with {self.proc.returncode}:\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"bentoml serve exited with {self.proc.returncode}:\n{self.log_tail()}"
+                )
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
                     return time.monotonic() - t0
             except httpx.TransportError:
                 pass
             if time.monotonic() - t0 > self.ready_timeout:
-                raise TimeoutError(f"service not ready after {self.ready_timeout:.0f}s:\n{self.log_tail()}")
+                raise TimeoutError(
+                    f"service not ready after {self.ready_timeout:.0f}s:\n{self.log_tail()}"
+                )
             time.sleep(0.2)
 
     def _tree(self) -> list[Any]:

@@ -96,15 +96,29 @@ class MatcherService(MatcherCore):
         self.config = ServingConfig.from_env()
         self.startup_error: str | None = None
         self.limiter = RateLimiter(self.config.rate_limit, self.config.rate_burst)
-        self.log = self._open(lambda: RequestLog(self.config.request_log, synchronous=self.config.log_synchronous,
-                                                 busy_timeout_ms=self.config.log_busy_ms), "request log")
+        self.log = self._open(
+            lambda: RequestLog(
+                self.config.request_log,
+                synchronous=self.config.log_synchronous,
+                busy_timeout_ms=self.config.log_busy_ms,
+            ),
+            "request log",
+        )
         keys_path = self.config.keys_db or default_keys_db()
-        self.keys = self._open(lambda: KeyStore(keys_path), "key store") if self.config.auth else None
+        self.keys = (
+            self._open(lambda: KeyStore(keys_path), "key store") if self.config.auth else None
+        )
         if not self.config.auth:
-            logger.warning("AUTHENTICATION IS OFF (MATCHER_AUTH=off): anyone who can reach this port may match, "
-                           "send feedback for any brand and reload models. Never expose it beyond loopback.")
-        STATE.configure(self._not_ready_reason, TRAFFIC["max_concurrency"], self.config.body_timeout_s,
-                        self.authenticate)
+            logger.warning(
+                "AUTHENTICATION IS OFF (MATCHER_AUTH=off): anyone who can reach this port may match, "
+                "send feedback for any brand and reload models. Never expose it beyond loopback."
+            )
+        STATE.configure(
+            self._not_ready_reason,
+            TRAFFIC["max_concurrency"],
+            self.config.body_timeout_s,
+            self.authenticate,
+        )
         self.models = ModelHolder(self.config)
         if self.startup_error is None:
             self.models.start()  # blocks until loaded (or failed: then not ready, retried in the background)
@@ -141,37 +155,70 @@ class MatcherService(MatcherCore):
         return ctx.request.headers.get("authorization")
 
     @bentoml.api(input_spec=MatchApiRequest, route="/match")
-    def match(self, brief: Brief, ctx: bentoml.Context, k: int = 10,
-              force_variant: str | None = None) -> MatchResponse:
+    def match(
+        self, brief: Brief, ctx: bentoml.Context, k: int = 10, force_variant: str | None = None
+    ) -> MatchResponse:
         """Rank creators for one brief, as the brand of the API key. Logged (committed) before the
         response is returned."""
-        return _answer(ctx, lambda: self.run_match(self.authenticate(self._auth_header(ctx)), brief, k,
-                                                   force_variant))
+        return _answer(
+            ctx,
+            lambda: self.run_match(
+                self.authenticate(self._auth_header(ctx)), brief, k, force_variant
+            ),
+        )
 
     @bentoml.api(input_spec=BatchMatchRequest, route="/match_batch")
-    def match_batch(self, briefs: list[Brief], ctx: bentoml.Context, k: int = 10) -> BatchMatchResponse:
+    def match_batch(
+        self, briefs: list[Brief], ctx: bentoml.Context, k: int = 10
+    ) -> BatchMatchResponse:
         """Rank creators for many briefs: one embedding batch, one log transaction."""
-        return _answer(ctx, lambda: self.run_match_batch(self.authenticate(self._auth_header(ctx)), briefs, k))
+        return _answer(
+            ctx, lambda: self.run_match_batch(self.authenticate(self._auth_header(ctx)), briefs, k)
+        )
 
     @bentoml.api(input_spec=PlanRequest, route="/plan")
-    def plan(self, brief: Brief, budget_usd: float, ctx: bentoml.Context, min_creators: int = 1,
-             max_creators: int = 20, goal: str = "reach", platform_mix: dict[str, float] | None = None) -> PlanResponse:
+    def plan(
+        self,
+        brief: Brief,
+        budget_usd: float,
+        ctx: bentoml.Context,
+        min_creators: int = 1,
+        max_creators: int = 20,
+        goal: str = "reach",
+        platform_mix: dict[str, float] | None = None,
+    ) -> PlanResponse:
         """Plan a campaign for one brief under a total budget: which creators to book for the most
         expected reach, engagements or accepted collaborations, net of audience overlap
         (docs/planning.md). Logged like a match, so feedback works on the plan's creators."""
-        constraints = PlanConstraints.model_construct(budget_usd=budget_usd, min_creators=min_creators,
-                                                      max_creators=max_creators, goal=goal,
-                                                      platform_mix=platform_mix)  # validated by BentoML already
-        return _answer(ctx, lambda: self.run_plan(self.authenticate(self._auth_header(ctx)), brief, constraints))
+        constraints = PlanConstraints.model_construct(
+            budget_usd=budget_usd,
+            min_creators=min_creators,
+            max_creators=max_creators,
+            goal=goal,
+            platform_mix=platform_mix,
+        )  # validated by BentoML already
+        return _answer(
+            ctx,
+            lambda: self.run_plan(self.authenticate(self._auth_header(ctx)), brief, constraints),
+        )
 
     @bentoml.api(input_spec=FeedbackEvent, route="/feedback")
-    def feedback(self, request_id: str, influencer_id: str, event: str, ctx: bentoml.Context,
-                 value: float | None = None) -> FeedbackResponse:
+    def feedback(
+        self,
+        request_id: str,
+        influencer_id: str,
+        event: str,
+        ctx: bentoml.Context,
+        value: float | None = None,
+    ) -> FeedbackResponse:
         """Record what happened to a creator the service showed your brand. Idempotent per
         (request, creator, event)."""
-        ev = FeedbackEvent.model_construct(request_id=request_id, influencer_id=influencer_id, event=event,
-                                           value=value)  # validated by BentoML already
-        return _answer(ctx, lambda: self.run_feedback(self.authenticate(self._auth_header(ctx)), ev))
+        ev = FeedbackEvent.model_construct(
+            request_id=request_id, influencer_id=influencer_id, event=event, value=value
+        )  # validated by BentoML already
+        return _answer(
+            ctx, lambda: self.run_feedback(self.authenticate(self._auth_header(ctx)), ev)
+        )
 
     @bentoml.api(input_spec=ReloadRequest, route="/reload")
     async def reload(self, ctx: bentoml.Context, model: str | None = None) -> ReloadResponse:
@@ -191,7 +238,8 @@ class MatcherService(MatcherCore):
         t0 = time.perf_counter()
         try:
             previous, current = await anyio.to_thread.run_sync(
-                functools.partial(self.models.load, model, blocking=False))
+                functools.partial(self.models.load, model, blocking=False)
+            )
         except ReloadInProgressError as e:
             raise ApiError(409, str(e)) from e
         except Exception as e:  # noqa: BLE001 - CorruptModelError, a missing folder or ref, MLflow errors
@@ -199,8 +247,11 @@ class MatcherService(MatcherCore):
             still = self.models.current.model.version if self.models.current else "nothing"
             msg = f"cannot load model {model or self.config.model!r}: {type(e).__name__}: {e}; still serving {still}"
             raise ApiError(400 if model else 503, msg, "model" if model else None) from e
-        out = ReloadResponse(previous=previous.model if previous else None, current=current.model,
-                             reload_ms=round((time.perf_counter() - t0) * 1000, 1))
+        out = ReloadResponse(
+            previous=previous.model if previous else None,
+            current=current.model,
+            reload_ms=round((time.perf_counter() - t0) * 1000, 1),
+        )
         del previous, current
         gc.collect()  # the old encoder and ranker go now, not at the next cyclic collection
         return out

@@ -18,7 +18,9 @@ DEFAULT_CONFIG = Path(__file__).parent / "configs" / "default.yaml"
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--config", default=str(DEFAULT_CONFIG), help="YAML training config")
     ap.add_argument("--set", action="append", default=[], help="override key.sub=value")
     ap.add_argument("--data", help="market folder (overrides data_dir)")
@@ -27,7 +29,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-track", action="store_true", help="do not log to MLflow or register")
     ap.add_argument("--feedback", help="serving request log whose feedback is merged into outcomes")
     a = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     cfg = build_config(a.config, a.set, a.data, a.out, a.seed)
     tables, stats = load_training_tables(cfg.data_dir, a.feedback)
     res = run(cfg, track=not a.no_track, tables=tables, data_stats=stats)

@@ -49,8 +49,13 @@ from serving.webapp.security import (
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
-templates.env.globals.update(PLATFORMS=PLATFORMS, AGE_BUCKETS=AGE_BUCKETS, LANGUAGES=LANGUAGES, MAX_K=MAX_K,
-                             PLAN_GOALS=PLAN_GOALS)
+templates.env.globals.update(
+    PLATFORMS=PLATFORMS,
+    AGE_BUCKETS=AGE_BUCKETS,
+    LANGUAGES=LANGUAGES,
+    MAX_K=MAX_K,
+    PLAN_GOALS=PLAN_GOALS,
+)
 templates.env.filters.update(views.FILTERS)
 
 
@@ -100,8 +105,9 @@ def _base(request: Request) -> str:
 
 def _page(request: Request, name: str, status: int = 200, **ctx: Any) -> Response:
     ctx.update(base=_base(request), csrf=csrf_token(request), brand=request.session.get("brand_id"))
-    return templates.TemplateResponse(request, name, ctx, status_code=status,
-                                      headers={"Cache-Control": "no-store"})
+    return templates.TemplateResponse(
+        request, name, ctx, status_code=status, headers={"Cache-Control": "no-store"}
+    )
 
 
 def _wants_json(request: Request) -> bool:
@@ -111,25 +117,35 @@ def _wants_json(request: Request) -> bool:
 async def _checked_form(request: Request) -> Any:
     form = await request.form()
     sent = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER)
-    if not csrf_ok(request, sent if isinstance(sent, str) else None):  # a file upload is never a token
-        raise ApiError(403, "the form is stale or was not sent by this app (CSRF token); reload the page", "csrf_token")
+    if not csrf_ok(
+        request, sent if isinstance(sent, str) else None
+    ):  # a file upload is never a token
+        raise ApiError(
+            403,
+            "the form is stale or was not sent by this app (CSRF token); reload the page",
+            "csrf_token",
+        )
     return form
 
 
 def _guard(handler: Callable[..., Any]) -> Callable[[Request], Any]:
     """Signed-out -> the sign-in page; ``ApiError`` -> JSON for scripts, a page for people."""
+
     async def run(request: Request) -> Response:
         try:
             return await handler(request)
         except _NotSignedIn:
             if _wants_json(request):
-                return JSONResponse({"error": "not signed in", "detail": [{"loc": [], "msg": "not signed in"}]},
-                                    status_code=401)
+                return JSONResponse(
+                    {"error": "not signed in", "detail": [{"loc": [], "msg": "not signed in"}]},
+                    status_code=401,
+                )
             return RedirectResponse(f"{_base(request)}/", status_code=303)
         except ApiError as e:
             if _wants_json(request):
                 return e.response()
             return _page(request, "error.html", e.status, error=e)
+
     return run
 
 
@@ -154,9 +170,13 @@ async def sign_in(request: Request) -> Response:
     try:
         principal = await run_in_threadpool(_backend(request).sign_in, token)
     except ApiError as e:
-        return _page(request, "signin.html", 401, error=e.message if token else "api_key: enter your API key")
+        return _page(
+            request, "signin.html", 401, error=e.message if token else "api_key: enter your API key"
+        )
     request.session.clear()  # a fresh session (and CSRF token) at every sign-in
-    request.session.update(key_id=principal.key_id, brand_id=principal.brand_id, admin=principal.admin)
+    request.session.update(
+        key_id=principal.key_id, brand_id=principal.brand_id, admin=principal.admin
+    )
     return RedirectResponse(f"{_base(request)}/", status_code=303)
 
 
@@ -178,7 +198,11 @@ async def match(request: Request) -> Response:
         resp = await run_in_threadpool(backend.match, principal, brief, k)
         t2 = time.perf_counter()
     except (FormErrors, ApiError) as e:
-        errors = e.errors if isinstance(e, FormErrors) else {(e.field or "text").split(".")[-1]: e.message}
+        errors = (
+            e.errors
+            if isinstance(e, FormErrors)
+            else {(e.field or "text").split(".")[-1]: e.message}
+        )
         if isinstance(e, ApiError) and e.status not in (400, 422):
             raise
         history = await run_in_threadpool(backend.history, principal)
@@ -186,8 +210,10 @@ async def match(request: Request) -> Response:
     page = _fresh_results(request, backend, brief, k, resp)
     # where the time went (the browser shows it: performance.getEntriesByType("navigation")[0].serverTiming)
     t3 = time.perf_counter()
-    page.headers["Server-Timing"] = (f"before;dur={(t1 - t0) * 1000:.1f}, match;dur={(t2 - t1) * 1000:.1f}, "
-                                     f"render;dur={(t3 - t2) * 1000:.1f}")
+    page.headers["Server-Timing"] = (
+        f"before;dur={(t1 - t0) * 1000:.1f}, match;dur={(t2 - t1) * 1000:.1f}, "
+        f"render;dur={(t3 - t2) * 1000:.1f}"
+    )
     return page
 
 
@@ -197,9 +223,17 @@ def _fresh_results(request: Request, backend: Backend, brief: Any, k: int, resp:
     ``/app/requests/<id>`` so a reload is a GET of the same list."""
     logged = {"brief": brief.model_dump(mode="json"), "k": k}
     rows = views.match_rows(backend, resp, logged, {})
-    return _page(request, "results.html", request_id=resp.request_id, resp=resp, logged=logged, rows=rows,
-                 brief=logged["brief"], scale=views.er_scale(rows),
-                 canonical=f"{_base(request)}/requests/{resp.request_id}")
+    return _page(
+        request,
+        "results.html",
+        request_id=resp.request_id,
+        resp=resp,
+        logged=logged,
+        rows=rows,
+        brief=logged["brief"],
+        scale=views.er_scale(rows),
+        canonical=f"{_base(request)}/requests/{resp.request_id}",
+    )
 
 
 async def more_like(request: Request) -> Response:
@@ -224,9 +258,11 @@ async def more_like(request: Request) -> Response:
 
 def _plan_constraints(form: Any) -> PlanConstraints:
     """The plan form's fields as ``PlanConstraints`` (the API's rules); 400 naming the field."""
-    raw = {"budget_usd": str(form.get("budget_usd") or "").strip(),
-           "max_creators": str(form.get("max_creators") or "").strip() or "20",
-           "goal": str(form.get("goal") or "reach")}
+    raw = {
+        "budget_usd": str(form.get("budget_usd") or "").strip(),
+        "max_creators": str(form.get("max_creators") or "").strip() or "20",
+        "goal": str(form.get("goal") or "reach"),
+    }
     try:
         return PlanConstraints.model_validate(raw)
     except ValidationError as e:
@@ -249,8 +285,15 @@ async def plan(request: Request) -> Response:
         raise ApiError(400, str(e), next(iter(e.errors))) from None
     resp = await run_in_threadpool(backend.plan, principal, brief, constraints)
     creators = {c.influencer_id: backend.creator(c.influencer_id) for c in resp.creators}
-    return _page(request, "plan.html", plan=resp, brief=logged["brief"], from_request=rid, creators=creators,
-                 goal_words=views.GOAL_WORDS)
+    return _page(
+        request,
+        "plan.html",
+        plan=resp,
+        brief=logged["brief"],
+        from_request=rid,
+        creators=creators,
+        goal_words=views.GOAL_WORDS,
+    )
 
 
 async def results(request: Request) -> Response:
@@ -260,8 +303,16 @@ async def results(request: Request) -> Response:
     resp, logged = await run_in_threadpool(backend.result, principal, rid)
     actions = await run_in_threadpool(backend.actions, principal, rid)
     rows = await run_in_threadpool(views.match_rows, backend, resp, logged, actions)
-    return _page(request, "results.html", request_id=rid, resp=resp, logged=logged, rows=rows,
-                 brief=logged.get("brief", {}), scale=views.er_scale(rows))
+    return _page(
+        request,
+        "results.html",
+        request_id=rid,
+        resp=resp,
+        logged=logged,
+        rows=rows,
+        brief=logged.get("brief", {}),
+        scale=views.er_scale(rows),
+    )
 
 
 async def shortlist(request: Request) -> Response:
@@ -278,9 +329,14 @@ async def shortlist_csv(request: Request) -> Response:
     w.writerow(views.CSV_COLUMNS)
     for r in rows:
         w.writerow(views.csv_row(r))
-    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="shortlist-{principal.brand_id}.csv"',
-        "Cache-Control": "no-store"})
+    return Response(
+        buf.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="shortlist-{principal.brand_id}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 async def creator(request: Request) -> Response:
@@ -288,14 +344,22 @@ async def creator(request: Request) -> Response:
     backend = _backend(request)
     c = await run_in_threadpool(backend.creator, request.path_params["influencer_id"])
     if c is None:
-        raise ApiError(404, f"unknown influencer_id {request.path_params['influencer_id']!r}", "influencer_id")
+        raise ApiError(
+            404, f"unknown influencer_id {request.path_params['influencer_id']!r}", "influencer_id"
+        )
     rid = request.query_params.get("request_id") or ""
     row = None
     if rid:
         resp, logged = await run_in_threadpool(backend.result, principal, rid)
         actions = await run_in_threadpool(backend.actions, principal, rid)
-        row = next((r for r in views.match_rows(backend, resp, logged, actions)
-                    if r["influencer_id"] == c.influencer_id), None)
+        row = next(
+            (
+                r
+                for r in views.match_rows(backend, resp, logged, actions)
+                if r["influencer_id"] == c.influencer_id
+            ),
+            None,
+        )
     return _page(request, "creator.html", c=c, row=row, request_id=rid)
 
 
@@ -305,11 +369,18 @@ async def _action(request: Request, undo: bool) -> Response:
     rid, inf = str(form.get("request_id") or ""), str(form.get("influencer_id") or "")
     event = str(form.get("event") or "")
     if event not in FEEDBACK_EVENTS:
-        raise ApiError(400, f"event: unknown event {event!r}; one of {list(FEEDBACK_EVENTS)}", "event")
+        raise ApiError(
+            400, f"event: unknown event {event!r}; one of {list(FEEDBACK_EVENTS)}", "event"
+        )
     backend = _backend(request)
     if undo:
         value = await run_in_threadpool(backend.undo, principal, rid, inf, event)
-        body: dict[str, Any] = {"request_id": rid, "influencer_id": inf, "event": event, "undone": value is not None}
+        body: dict[str, Any] = {
+            "request_id": rid,
+            "influencer_id": inf,
+            "event": event,
+            "undone": value is not None,
+        }
     else:
         raw = str(form.get("value") or "").strip()
         try:
@@ -319,7 +390,9 @@ async def _action(request: Request, undo: bool) -> Response:
         try:
             fb = await run_in_threadpool(backend.feedback, principal, rid, inf, event, value)
         except ValueError as e:  # pydantic: the event's value rules (e.g. rating 1-5)
-            raise ApiError(400, f"value: {e.errors()[0]['msg'] if hasattr(e, 'errors') else e}", "value") from None
+            raise ApiError(
+                400, f"value: {e.errors()[0]['msg'] if hasattr(e, 'errors') else e}", "value"
+            ) from None
         body = fb.model_dump(mode="json")
     if _wants_json(request):
         return JSONResponse(body)
@@ -346,13 +419,21 @@ class _Sessions:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if self.inner is None:
-            self.inner = SessionMiddleware(self.app, secret_key=self.secret or session_secret(),
-                                           session_cookie=SESSION_COOKIE, max_age=SESSION_MAX_AGE,
-                                           same_site="strict", https_only=False, path="/app")
+            self.inner = SessionMiddleware(
+                self.app,
+                secret_key=self.secret or session_secret(),
+                session_cookie=SESSION_COOKIE,
+                max_age=SESSION_MAX_AGE,
+                same_site="strict",
+                https_only=False,
+                path="/app",
+            )
         await self.inner(scope, receive, send)
 
 
-def create_app(get_service: Callable[[], Any] | None = None, secret: str | None = None) -> Starlette:
+def create_app(
+    get_service: Callable[[], Any] | None = None, secret: str | None = None
+) -> Starlette:
     """The app; ``get_service`` returns the running service (default: BentoML's current one)."""
     if get_service is None:
         import bentoml

@@ -25,8 +25,11 @@ from serving.errors import ApiError
 
 RESULT_CACHE = 256  # full answers kept per worker, so the results page can be reloaded
 UNDOABLE = ("shortlisted", "dismissed", "contacted", "accepted", "rating")
-PROFILE_URLS = {"instagram": "https://www.instagram.com/{}/", "tiktok": "https://www.tiktok.com/@{}",
-                "youtube": "https://www.youtube.com/@{}"}
+PROFILE_URLS = {
+    "instagram": "https://www.instagram.com/{}/",
+    "tiktok": "https://www.tiktok.com/@{}",
+    "youtube": "https://www.youtube.com/@{}",
+}
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,9 @@ class Backend:
     def sign_in(self, token: str) -> Principal:
         """The key's principal; ``ApiError`` 401 for an unknown, malformed or revoked key."""
         if getattr(self.svc, "keys", None) is None:  # MATCHER_AUTH=off: no brand to scope pages to
-            raise ApiError(503, "the web app needs API keys: this service runs without them (MATCHER_AUTH=off)")
+            raise ApiError(
+                503, "the web app needs API keys: this service runs without them (MATCHER_AUTH=off)"
+            )
         return self.svc.authenticate(token)
 
     def still_valid(self, principal: Principal) -> bool:
@@ -75,21 +80,37 @@ class Backend:
             self._results.popitem(last=False)
         return resp
 
-    def plan(self, principal: Principal, brief: Brief, constraints: PlanConstraints) -> PlanResponse:
+    def plan(
+        self, principal: Principal, brief: Brief, constraints: PlanConstraints
+    ) -> PlanResponse:
         """``POST /plan``'s call: logged as a request of this brand, so its creators take feedback."""
         return self.svc.run_plan(principal, brief, constraints)
 
-    def feedback(self, principal: Principal, request_id: str, influencer_id: str, event: str,
-                 value: float | None = None) -> Any:
+    def feedback(
+        self,
+        principal: Principal,
+        request_id: str,
+        influencer_id: str,
+        event: str,
+        value: float | None = None,
+    ) -> Any:
         self.own_request(principal, request_id)
-        return self.svc.run_feedback(principal, FeedbackEvent(request_id=request_id, influencer_id=influencer_id,
-                                                             event=event, value=value))
+        return self.svc.run_feedback(
+            principal,
+            FeedbackEvent(
+                request_id=request_id, influencer_id=influencer_id, event=event, value=value
+            ),
+        )
 
-    def undo(self, principal: Principal, request_id: str, influencer_id: str, event: str) -> float | None:
+    def undo(
+        self, principal: Principal, request_id: str, influencer_id: str, event: str
+    ) -> float | None:
         """Retract one event of this brand (``RequestLog.retract_feedback``): the learning loop
         then sees it as never sent, and it can be sent again."""
         if event not in UNDOABLE:
-            raise ApiError(400, f"event {event!r} cannot be undone here; one of {list(UNDOABLE)}", "event")
+            raise ApiError(
+                400, f"event {event!r} cannot be undone here; one of {list(UNDOABLE)}", "event"
+            )
         self.own_request(principal, request_id)
         return self.svc.log.retract_feedback(request_id, influencer_id, event)
 
@@ -99,7 +120,9 @@ class Backend:
         if not request_id or self.svc.log.request_brand(request_id) != principal.brand_id:
             raise ApiError(404, f"unknown request_id {request_id!r}", "request_id")
 
-    def result(self, principal: Principal, request_id: str) -> tuple[MatchResponse | None, dict[str, Any]]:
+    def result(
+        self, principal: Principal, request_id: str
+    ) -> tuple[MatchResponse | None, dict[str, Any]]:
         """The full answer when this worker still has it, and the logged request (brief,
         impressions) in any case; 404 for another brand's request."""
         self.own_request(principal, request_id)
@@ -139,13 +162,18 @@ class Backend:
         female = float(cat.aud_female[i])
         url = PROFILE_URLS.get(platform)
         return Creator(
-            influencer_id=str(cat.ids[i]), handle="@" + handle, platform=platform, followers=int(cat.followers[i]),
-            country=str(cat.countries[i]) or None, profile_url=url.format(handle) if url else None,
+            influencer_id=str(cat.ids[i]),
+            handle="@" + handle,
+            platform=platform,
+            followers=int(cat.followers[i]),
+            country=str(cat.countries[i]) or None,
+            profile_url=url.format(handle) if url else None,
             bio=str(cat.bio_texts[i]) if cat.bio_texts is not None else "",
             posts=[str(t) for t in cat.post_texts[lo:hi]],
             audience_countries=sorted(countries, key=lambda t: -t[1])[:5],
             audience_ages=_shares(cat.aud_ages[i], AGE_BUCKETS),
-            audience_female=None if not math.isfinite(female) else female)
+            audience_female=None if not math.isfinite(female) else female,
+        )
 
 
 def _shares(row: np.ndarray, names: tuple[str, ...]) -> list[tuple[str, float]]:

@@ -15,8 +15,15 @@ from pydantic import ValidationError
 
 from matcher.schemas import MAX_K, Brief
 
-LIST_FIELDS = ("target_countries", "excluded_handles", "excluded_keywords", "interests", "excluded_interests",
-               "excluded_categories", "like")
+LIST_FIELDS = (
+    "target_countries",
+    "excluded_handles",
+    "excluded_keywords",
+    "interests",
+    "excluded_interests",
+    "excluded_categories",
+    "like",
+)
 MULTI_FIELDS = ("platforms", "target_ages")  # checkboxes: one form value each
 INT_FIELDS = ("min_followers", "max_followers")
 DEFAULT_K = 20
@@ -39,8 +46,10 @@ def split_list(text: str) -> list[str]:
 
 def form_values(form: Mapping[str, Any], getlist: Any) -> dict[str, Any]:
     """What the brand typed, as strings/lists, for re-rendering the form."""
-    vals: dict[str, Any] = {k: str(form.get(k, "") or "") for k in (
-        "text", *LIST_FIELDS, *INT_FIELDS, "budget_usd", "target_gender", "language", "k")}
+    vals: dict[str, Any] = {
+        k: str(form.get(k, "") or "")
+        for k in ("text", *LIST_FIELDS, *INT_FIELDS, "budget_usd", "target_gender", "language", "k")
+    }
     for k in MULTI_FIELDS:
         vals[k] = [str(v) for v in getlist(k)]
     vals["strict_interests"] = str(form.get("strict_interests", "")).lower() in ("on", "true", "1")
@@ -51,9 +60,12 @@ def parse_brief(values: dict[str, Any], brand_id: str) -> tuple[Brief, int]:
     """Build the brief (the brand is the signed-in one, never a form field) and ``k``; raise
     ``FormErrors`` naming every bad field at once."""
     errors: dict[str, str] = {}
-    data: dict[str, Any] = {"text": values.get("text", ""), "brand_id": brand_id,
-                            "target_gender": values.get("target_gender") or "any",
-                            "strict_interests": bool(values.get("strict_interests"))}
+    data: dict[str, Any] = {
+        "text": values.get("text", ""),
+        "brand_id": brand_id,
+        "target_gender": values.get("target_gender") or "any",
+        "strict_interests": bool(values.get("strict_interests")),
+    }
     for name in LIST_FIELDS:
         data[name] = split_list(values.get(name, ""))
     for name in MULTI_FIELDS:
@@ -65,7 +77,9 @@ def parse_brief(values: dict[str, Any], brand_id: str) -> tuple[Brief, int]:
         try:
             data[name] = int(raw) if name in INT_FIELDS else float(raw)
         except ValueError:
-            errors[name] = f"{name}: enter a {'whole ' if name in INT_FIELDS else ''}number, got {raw!r}"
+            errors[name] = (
+                f"{name}: enter a {'whole ' if name in INT_FIELDS else ''}number, got {raw!r}"
+            )
     if values.get("language"):
         data["language"] = values["language"]
     k = DEFAULT_K
@@ -76,7 +90,9 @@ def parse_brief(values: dict[str, Any], brand_id: str) -> tuple[Brief, int]:
             if not 1 <= k <= MAX_K:
                 raise ValueError
         except ValueError:
-            errors["k"] = f"k: number of matches must be a whole number from 1 to {MAX_K}, got {raw_k!r}"
+            errors["k"] = (
+                f"k: number of matches must be a whole number from 1 to {MAX_K}, got {raw_k!r}"
+            )
     try:
         brief = Brief.model_validate(data)
     except ValidationError as e:
@@ -94,14 +110,22 @@ def parse_brief(values: dict[str, Any], brand_id: str) -> tuple[Brief, int]:
 
 def brief_values(brief: Mapping[str, Any], k: int | None = None) -> dict[str, Any]:
     """A logged brief (its JSON) as form values: reopening a past brief fills the form."""
-    vals: dict[str, Any] = {"text": brief.get("text", ""), "target_gender": brief.get("target_gender") or "any",
-                            "language": brief.get("language") or "", "strict_interests": bool(brief.get("strict_interests")),
-                            "k": str(k or DEFAULT_K)}
+    vals: dict[str, Any] = {
+        "text": brief.get("text", ""),
+        "target_gender": brief.get("target_gender") or "any",
+        "language": brief.get("language") or "",
+        "strict_interests": bool(brief.get("strict_interests")),
+        "k": str(k or DEFAULT_K),
+    }
     for f in LIST_FIELDS:
         vals[f] = ", ".join(brief.get(f) or [])
     for f in MULTI_FIELDS:
         vals[f] = list(brief.get(f) or [])
     for f in (*INT_FIELDS, "budget_usd"):
         v = brief.get(f)
-        vals[f] = "" if v is None else (str(int(v)) if f in INT_FIELDS or float(v).is_integer() else str(v))
+        vals[f] = (
+            ""
+            if v is None
+            else (str(int(v)) if f in INT_FIELDS or float(v).is_integer() else str(v))
+        )
     return vals

@@ -9,8 +9,12 @@ from matcher.api import MatchResponse
 from serving.webapp.backend import Backend
 
 
-def match_rows(backend: Backend, resp: MatchResponse | None, logged: dict[str, Any],
-               actions: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
+def match_rows(
+    backend: Backend,
+    resp: MatchResponse | None,
+    logged: dict[str, Any],
+    actions: dict[str, dict[str, float]],
+) -> list[dict[str, Any]]:
     """Rank order. A fresh answer has everything; a past brief reopened from the log (another
     worker, or after a restart) shows what was logged (scores, cost, expected engagements)
     plus the catalogue's facts, and no reasons."""
@@ -23,14 +27,26 @@ def match_rows(backend: Backend, resp: MatchResponse | None, logged: dict[str, A
     else:
         for imp in logged.get("impressions", []):
             c = backend.creator(imp["influencer_id"])
-            rows.append({
-                "rank": imp["position"], "influencer_id": imp["influencer_id"], "full": False,
-                "handle": c.handle if c else imp["influencer_id"], "platform": c.platform if c else "",
-                "followers": c.followers if c else 0, "country": c.country if c else None,
-                "score": imp["score"], "fit_score": imp["fit_score"], "expected_engagement": None,
-                "estimated_cost_usd": imp.get("estimated_cost_usd"), "cost_is_estimate": True,
-                "expected_engagements": imp.get("expected_engagements"),
-                "reasons": [], "best_post": None, "interests": []})
+            rows.append(
+                {
+                    "rank": imp["position"],
+                    "influencer_id": imp["influencer_id"],
+                    "full": False,
+                    "handle": c.handle if c else imp["influencer_id"],
+                    "platform": c.platform if c else "",
+                    "followers": c.followers if c else 0,
+                    "country": c.country if c else None,
+                    "score": imp["score"],
+                    "fit_score": imp["fit_score"],
+                    "expected_engagement": None,
+                    "estimated_cost_usd": imp.get("estimated_cost_usd"),
+                    "cost_is_estimate": True,
+                    "expected_engagements": imp.get("expected_engagements"),
+                    "reasons": [],
+                    "best_post": None,
+                    "interests": [],
+                }
+            )
     for r in rows:
         r["actions"] = actions.get(r["influencer_id"], {})
     return rows
@@ -53,20 +69,47 @@ def fit_words(fit: float) -> str:
 
 
 # what each planning goal counts (``matcher.planning.objective``)
-GOAL_WORDS = {"reach": "people reached (net of audience overlap)", "engagements": "likes and comments",
-              "accepts": "creators who accept"}
+GOAL_WORDS = {
+    "reach": "people reached (net of audience overlap)",
+    "engagements": "likes and comments",
+    "accepts": "creators who accept",
+}
 
 
-CSV_COLUMNS = ("influencer_id", "handle", "platform", "followers", "country", "fit_score", "score",
-               "estimated_cost_usd", "expected_engagements", "profile_url", "request_id", "brief", "shortlisted_at")
+CSV_COLUMNS = (
+    "influencer_id",
+    "handle",
+    "platform",
+    "followers",
+    "country",
+    "fit_score",
+    "score",
+    "estimated_cost_usd",
+    "expected_engagements",
+    "profile_url",
+    "request_id",
+    "brief",
+    "shortlisted_at",
+)
 
 
 def csv_row(r: dict[str, Any]) -> list[Any]:
     c = r.get("creator")
-    return [r["influencer_id"], c.handle if c else "", c.platform if c else "", c.followers if c else "",
-            (c.country or "") if c else "", _round(r.get("fit_score")), _round(r.get("score")),
-            _round(r.get("estimated_cost_usd"), 2), _round(r.get("expected_engagements"), 1),
-            (c.profile_url or "") if c else "", r["request_id"], r.get("brief_text", ""), r["created_at"]]
+    return [
+        r["influencer_id"],
+        c.handle if c else "",
+        c.platform if c else "",
+        c.followers if c else "",
+        (c.country or "") if c else "",
+        _round(r.get("fit_score")),
+        _round(r.get("score")),
+        _round(r.get("estimated_cost_usd"), 2),
+        _round(r.get("expected_engagements"), 1),
+        (c.profile_url or "") if c else "",
+        r["request_id"],
+        r.get("brief_text", ""),
+        r["created_at"],
+    ]
 
 
 def _round(v: Any, nd: int = 4) -> Any:

@@ -23,7 +23,9 @@ class MatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     brief: Brief
-    k: int = Field(default=10, ge=1, le=MAX_K, strict=True, description="How many matches (a whole number).")
+    k: int = Field(
+        default=10, ge=1, le=MAX_K, strict=True, description="How many matches (a whole number)."
+    )
 
 
 class MatchResponse(BaseModel):
@@ -35,9 +37,12 @@ class MatchResponse(BaseModel):
     reason: str | None = Field(default=None, description="Why the list is empty, when it is.")
     latency_ms: float | None = None
     variant: str | None = None
-    excluded: list[str] = Field(default_factory=list, description="Creators dropped by the brief's "
-                                "excluded_categories (brand safety, by meaning), each with the category and "
-                                "the post that matched it; at most 10.")
+    excluded: list[str] = Field(
+        default_factory=list,
+        description="Creators dropped by the brief's "
+        "excluded_categories (brand safety, by meaning), each with the category and "
+        "the post that matched it; at most 10.",
+    )
 
 
 MAX_BATCH_BRIEFS = 100
@@ -47,8 +52,10 @@ class MatchApiRequest(MatchRequest):
     """Body of ``POST /match``: a ``MatchRequest`` plus a QA switch for experiments."""
 
     force_variant: str | None = Field(
-        default=None, max_length=100,
-        description="QA only: serve this experiment variant instead of the assigned one.")
+        default=None,
+        max_length=100,
+        description="QA only: serve this experiment variant instead of the assigned one.",
+    )
 
 
 class BatchMatchRequest(BaseModel):
@@ -83,9 +90,13 @@ class FeedbackEvent(BaseModel):
     request_id: str = Field(min_length=1, max_length=MAX_REQUEST_ID_CHARS)
     influencer_id: str = Field(min_length=1, max_length=MAX_INFLUENCER_ID_CHARS)
     event: Literal[FEEDBACK_EVENTS]  # type: ignore[valid-type]  # the names, once, in schemas
-    value: float | None = Field(default=None, validate_default=True, strict=True,
-                                description="See the event list; default 1 for yes/no events; counts "
-                                            f"at most {MAX_FEEDBACK_COUNT:.0e}.")
+    value: float | None = Field(
+        default=None,
+        validate_default=True,
+        strict=True,
+        description="See the event list; default 1 for yes/no events; counts "
+        f"at most {MAX_FEEDBACK_COUNT:.0e}.",
+    )
 
     @field_validator("value")
     @classmethod
@@ -99,11 +110,15 @@ class FeedbackEvent(BaseModel):
             if v is None:
                 return 1.0
             if v != 1:
-                raise ValueError(f"value for event {event!r} must be 1 (send no event for 'no'), got {v}")
+                raise ValueError(
+                    f"value for event {event!r} must be 1 (send no event for 'no'), got {v}"
+                )
         elif event in COUNT_FEEDBACK_EVENTS:
             if v is None or v < 0 or v > MAX_FEEDBACK_COUNT or v != int(v):
-                raise ValueError(f"value for event {event!r} must be a whole count from 0 to "
-                                 f"{MAX_FEEDBACK_COUNT:,.0f}, got {v}")
+                raise ValueError(
+                    f"value for event {event!r} must be a whole count from 0 to "
+                    f"{MAX_FEEDBACK_COUNT:,.0f}, got {v}"
+                )
         elif v is None or not 1 <= v <= 5:
             raise ValueError(f"value for event {event!r} must be between 1 and 5, got {v}")
         return v
@@ -114,7 +129,9 @@ class FeedbackResponse(BaseModel):
     influencer_id: str
     event: str
     value: float
-    duplicate: bool = Field(description="True when this event was already stored (nothing changed).")
+    duplicate: bool = Field(
+        description="True when this event was already stored (nothing changed)."
+    )
 
 
 class ModelInfo(BaseModel):
@@ -127,13 +144,19 @@ class ModelInfo(BaseModel):
     version: str
     alias: str | None = None
     ref: str | None = Field(default=None, description="The reference it was resolved from.")
-    source: str | None = Field(default=None, description="Where it was loaded from: models:/name/N or a folder.")
-    fallback_reason: str | None = Field(default=None, description="Why the exported copy is served instead "
-                                        "of the registry's model, when it is.")
+    source: str | None = Field(
+        default=None, description="Where it was loaded from: models:/name/N or a folder."
+    )
+    fallback_reason: str | None = Field(
+        default=None,
+        description="Why the exported copy is served instead of the registry's model, when it is.",
+    )
     run_id: str | None = None
     trained_at: str | None = None
     loaded_at: str | None = None
-    metrics: dict[str, float | None] = Field(default_factory=dict, description="Held-out metrics, nested keys joined with dots.")
+    metrics: dict[str, float | None] = Field(
+        default_factory=dict, description="Held-out metrics, nested keys joined with dots."
+    )
     catalogue_size: int
     catalogue_snapshot: str | None = None
     encoder: str | None = None
@@ -144,9 +167,12 @@ class ModelInfo(BaseModel):
 class ReloadRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    model: str | None = Field(default=None, max_length=1000,
-                              description="Model ref to load (alias, version, models:/ URI or directory); "
-                                          "default: the service's configured ref.")
+    model: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="Model ref to load (alias, version, models:/ URI or directory); "
+        "default: the service's configured ref.",
+    )
 
 
 class ReloadResponse(BaseModel):
@@ -166,13 +192,17 @@ class PlanConstraints(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    budget_usd: float = Field(gt=0, le=MAX_PLAN_BUDGET_USD, description="Total campaign budget (USD).")
+    budget_usd: float = Field(
+        gt=0, le=MAX_PLAN_BUDGET_USD, description="Total campaign budget (USD)."
+    )
     min_creators: int = Field(default=1, ge=1, le=MAX_PLAN_CREATORS)
     max_creators: int = Field(default=20, ge=1, le=MAX_PLAN_CREATORS)
     goal: Literal[PLAN_GOALS] = "reach"  # type: ignore[valid-type]
     platform_mix: dict[str, float] | None = Field(
-        default=None, description="Most of the budget each platform may take, e.g. {\"instagram\": 0.5, "
-                                  "\"tiktok\": 0.5}; platforms not named get nothing. None: no constraint.")
+        default=None,
+        description='Most of the budget each platform may take, e.g. {"instagram": 0.5, '
+        '"tiktok": 0.5}; platforms not named get nothing. None: no constraint.',
+    )
 
     @field_validator("budget_usd")
     @classmethod
@@ -236,8 +266,10 @@ class Interval(BaseModel):
 class PlanCreator(Match):
     """A creator of the plan: the ``Match`` (feedback works on it) plus why it is in."""
 
-    marginal_gain: float = Field(description="What it added to the goal when chosen, net of overlap with "
-                                 "the creators chosen before it.")
+    marginal_gain: float = Field(
+        description="What it added to the goal when chosen, net of overlap with "
+        "the creators chosen before it."
+    )
     standalone_value: float = Field(description="What it would bring alone.")
     why: str
 
@@ -269,10 +301,16 @@ class PlanResponse(BaseModel):
     creators: list[PlanCreator]
     total_cost_usd: float
     budget_usd: float
-    expected: dict[str, Interval] = Field(description="Every goal's expected total for the plan, with its 80% "
-                                          "interval; the plan maximises ``goal``.")
+    expected: dict[str, Interval] = Field(
+        description="Every goal's expected total for the plan, with its 80% "
+        "interval; the plan maximises ``goal``."
+    )
     baseline_topk: PlanBaseline
-    excluded: list[PlanExclusion] = Field(default_factory=list, description="The best candidates left out, "
-                                          "and why (cost, overlap, constraints).")
-    n_candidates: int = Field(description="Creators the plan chose from (the top of the ranked list).")
+    excluded: list[PlanExclusion] = Field(
+        default_factory=list,
+        description="The best candidates left out, and why (cost, overlap, constraints).",
+    )
+    n_candidates: int = Field(
+        description="Creators the plan chose from (the top of the ranked list)."
+    )
     latency_ms: float | None = None

@@ -30,11 +30,15 @@ class EncoderConfig(_Strict):
     )
     batch_size: int = Field(default=64, ge=1)
     cache_dir: str | None = Field(
-        default=None, description=f"On-disk embedding cache; None = ${ENV_CACHE_DIR} or .cache/embeddings."
+        default=None,
+        description=f"On-disk embedding cache; None = ${ENV_CACHE_DIR} or .cache/embeddings.",
     )
     cache_max_entries: int = Field(
-        default=1_000_000, ge=1, description="Most vectors the on-disk cache keeps per model, oldest evicted "
-        "first (~1.5 KB each for 384-d: 1,000,000 ~ 1.5 GB); small shards are merged as they accumulate.")
+        default=1_000_000,
+        ge=1,
+        description="Most vectors the on-disk cache keeps per model, oldest evicted "
+        "first (~1.5 KB each for 384-d: 1,000,000 ~ 1.5 GB); small shards are merged as they accumulate.",
+    )
     show_progress: bool = True
 
     def resolved_model_path(self) -> str:
@@ -57,8 +61,10 @@ class CatalogueConfig(_Strict):
     max_posts: int = Field(default=12, ge=1, description="Most recent posts kept per influencer.")
     top_posts: int = Field(default=3, ge=1, description="k for the top-k post similarity feature.")
     profile_text: bool = Field(
-        default=True, description="Read bios as real ones are written (escapes decoded, emoji as words, "
-        "handle words in, contact/promo lines out; ranking.profile_text); false = the raw text, for ablations.")
+        default=True,
+        description="Read bios as real ones are written (escapes decoded, emoji as words, "
+        "handle words in, contact/promo lines out; ranking.profile_text); false = the raw text, for ablations.",
+    )
 
 
 class RetrievalConfig(_Strict):
@@ -67,12 +73,16 @@ class RetrievalConfig(_Strict):
         default=1.25, ge=1.0, description="Keep creators whose estimated cost <= slack x budget."
     )
     min_audience_share: float = Field(
-        default=0.25, ge=0.0, le=1.0,
+        default=0.25,
+        ge=0.0,
+        le=1.0,
         description="Country filter: creator is in a target country, or at least this share "
         "of their audience is.",
     )
     lexical_weight: float = Field(
-        default=0.3, ge=0.0, le=1.0,
+        default=0.3,
+        ge=0.0,
+        le=1.0,
         description="Hybrid candidate search: weight of BM25 (handle words, bio, captions) against "
         "the dense cosine in the fused score; 0 = dense only.",
     )
@@ -99,19 +109,23 @@ class LGBMThreads(_Strict):
 
     fit: int = Field(default=2, ge=1, description="Threads when fitting a model.")
     predict: int = Field(
-        default=1, ge=1,
+        default=1,
+        ge=1,
         description="Threads when predicting fewer than ``parallel_predict_rows`` rows: a request scores a "
         "few hundred rows, where OpenMP threads cost more than they save and spin-wait badly on busy "
         "shared cores.",
     )
     parallel_predict_rows: int = Field(
-        default=5_000, ge=0, description="From this many rows on, predictions use LightGBM's default threads."
+        default=5_000,
+        ge=0,
+        description="From this many rows on, predictions use LightGBM's default threads.",
     )
 
 
 class ScoringConfig(_Strict):
     engagement_weight: float = Field(
-        default=0.05, ge=0.0,
+        default=0.05,
+        ge=0.0,
         description="final score = ranker score + w * log(expected ER / typical ER for the "
         "creator's platform and tier).",
     )
@@ -120,8 +134,12 @@ class ScoringConfig(_Strict):
 
 class SplitConfig(_Strict):
     test_fraction: float = Field(default=0.2, gt=0.0, lt=1.0, description="Latest briefs held out.")
-    valid_fraction: float = Field(default=0.15, gt=0.0, lt=1.0,
-                                  description="Briefs before the test period used for early stopping.")
+    valid_fraction: float = Field(
+        default=0.15,
+        gt=0.0,
+        lt=1.0,
+        description="Briefs before the test period used for early stopping.",
+    )
 
 
 class FeatureDropoutConfig(_Strict):
@@ -133,17 +151,31 @@ class FeatureDropoutConfig(_Strict):
     Defaults measured on the seed-3 market with 3 training seeds (docs/ranking.md): 25% per group
     had the best mean NDCG@10 in the catalogue and profile-only views (logged: within 0.006 of 10%)."""
 
-    posts: float = Field(default=0.25, ge=0.0, le=1.0,
-                         description="No posts: no post vectors or engagement/activity statistics; "
-                         "the profile vector is the bio vector.")
-    audience: float = Field(default=0.25, ge=0.0, le=1.0, description="No audience countries, ages or gender.")
-    price: float = Field(default=0.25, ge=0.0, le=1.0,
-                         description="No price: the cost is the cost model's estimate.")
-    history: float = Field(default=0.25, ge=0.0, le=1.0, description="No past outcomes (a cold start).")
+    posts: float = Field(
+        default=0.25,
+        ge=0.0,
+        le=1.0,
+        description="No posts: no post vectors or engagement/activity statistics; "
+        "the profile vector is the bio vector.",
+    )
+    audience: float = Field(
+        default=0.25, ge=0.0, le=1.0, description="No audience countries, ages or gender."
+    )
+    price: float = Field(
+        default=0.25, ge=0.0, le=1.0, description="No price: the cost is the cost model's estimate."
+    )
+    history: float = Field(
+        default=0.25, ge=0.0, le=1.0, description="No past outcomes (a cold start)."
+    )
 
     def shares(self) -> dict[str, float]:
         """Share per group, in the order masks are drawn."""
-        return {"posts": self.posts, "audience": self.audience, "price": self.price, "history": self.history}
+        return {
+            "posts": self.posts,
+            "audience": self.audience,
+            "price": self.price,
+            "history": self.history,
+        }
 
     @property
     def active(self) -> bool:
@@ -156,24 +188,36 @@ class SmallDataConfig(_Strict):
     (docs/learning_curve.md); ``training.small_data`` applies them."""
 
     adaptive: bool = Field(
-        default=True, description="Cap the ranker's leaves, minimum rows per leaf and rounds by the number of "
+        default=True,
+        description="Cap the ranker's leaves, minimum rows per leaf and rounds by the number of "
         "training briefs (training.small_data.adapt_ranker_params); from ~2,000 briefs on the config's own "
-        "values are used unchanged.")
+        "values are used unchanged.",
+    )
     monotone_semantic: bool = Field(
-        default=False, description="The ranker's score never decreases with the brief's semantic similarity to "
+        default=False,
+        description="The ranker's score never decreases with the brief's semantic similarity to "
         "the profile, bio and posts (LightGBM monotone constraints on the sim_* features). Off: it lowered "
-        "NDCG@10 on the tuning market (docs/learning_curve.md).")
+        "NDCG@10 on the tuning market (docs/learning_curve.md).",
+    )
     prior_briefs: float = Field(
-        default=0.0, ge=0.0, description="Shrink toward the zero-shot score (semantic similarity): the final "
+        default=0.0,
+        ge=0.0,
+        description="Shrink toward the zero-shot score (semantic similarity): the final "
         "ranker score blends the standardised ranker and prior scores with prior weight k / (k + n_train_briefs); "
-        "0 = ranker only.")
+        "0 = ranker only.",
+    )
     smooth_rounds: int = Field(
-        default=25, ge=0, description="Choose the ranker's number of trees at the peak of the validation NDCG@10 "
+        default=25,
+        ge=0,
+        description="Choose the ranker's number of trees at the peak of the validation NDCG@10 "
         "curve averaged over this many rounds (0 = the raw peak, which on a small validation split is often a "
-        "lucky early round).")
+        "lucky early round).",
+    )
     warm_start: str | None = Field(
-        default=None, description="A saved pipeline folder (e.g. trained on a public or earlier market) whose "
-        "ranker initialises boosting; the new trees are fitted on this market's own outcomes. None = from scratch.")
+        default=None,
+        description="A saved pipeline folder (e.g. trained on a public or earlier market) whose "
+        "ranker initialises boosting; the new trees are fitted on this market's own outcomes. None = from scratch.",
+    )
 
 
 class TrainConfig(_Strict):
@@ -185,13 +229,19 @@ class TrainConfig(_Strict):
     retrieval: RetrievalConfig = RetrievalConfig()
     # early stopping patience = all rounds: the validation NDCG is noisy (briefs with one
     # positive), and stopping at the first plateau cut the ranker at ~20 trees (measured)
-    ranker: LGBMParams = LGBMParams(n_estimators=300, learning_rate=0.03, num_leaves=15,
-                                    min_child_samples=50, early_stopping_rounds=300)
+    ranker: LGBMParams = LGBMParams(
+        n_estimators=300,
+        learning_rate=0.03,
+        num_leaves=15,
+        min_child_samples=50,
+        early_stopping_rounds=300,
+    )
     engagement: LGBMParams = LGBMParams(n_estimators=200, num_leaves=15)
     scoring: ScoringConfig = ScoringConfig()
     split: SplitConfig = SplitConfig()
     negatives_per_brief: int = Field(
-        default=0, ge=0,
+        default=0,
+        ge=0,
         description="Creators passing the brief's filters but never shown, added as relevance 0 "
         "so the ranker also learns the catalogue beyond what the legacy tool exposed.",
     )
@@ -213,8 +263,10 @@ class TrainConfig(_Strict):
         description="Train as if part of the catalogue lacked posts, audience, price or history.",
     )
     small_data: SmallDataConfig = Field(
-        default=SmallDataConfig(), description="Adaptive capacity, monotone similarity, shrinkage toward "
-        "the zero-shot prior and warm start, for markets with few briefs.")
+        default=SmallDataConfig(),
+        description="Adaptive capacity, monotone similarity, shrinkage toward "
+        "the zero-shot prior and warm start, for markets with few briefs.",
+    )
 
     @classmethod
     def from_yaml(cls, path: str | Path, overrides: list[str] | None = None) -> TrainConfig:
@@ -254,10 +306,14 @@ class TrackingConfig(_Strict):
     ``uri=None`` resolves at call time to $MLFLOW_TRACKING_URI, else the embedded store
     ``sqlite:///<cwd>/mlflow.db`` with artifacts in ``<cwd>/mlruns``."""
 
-    uri: str | None = Field(default=None, description="Tracking + registry URI (sqlite:///..., http://...).")
+    uri: str | None = Field(
+        default=None, description="Tracking + registry URI (sqlite:///..., http://...)."
+    )
     artifact_location: str | None = Field(
-        default=None, description="Artifact root for a new experiment; None = mlruns/<experiment> next "
-        "to a sqlite database (the server decides for http stores).")
+        default=None,
+        description="Artifact root for a new experiment; None = mlruns/<experiment> next "
+        "to a sqlite database (the server decides for http stores).",
+    )
     experiment: str = "matcher"
     model_name: str = "matcher"
     gate: GateConfig = GateConfig()
@@ -275,7 +331,7 @@ class TrackingConfig(_Strict):
             return self.artifact_location
         uri = self.resolved_uri()
         if uri.startswith("sqlite:///"):
-            db = Path(uri[len("sqlite:///"):])
+            db = Path(uri[len("sqlite:///") :])
             safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in self.experiment)
             return (db.parent / "mlruns" / safe).absolute().as_uri()
         return None
@@ -285,50 +341,117 @@ class ServingConfig(_Strict):
     """What the BentoML service loads and where it logs. Built by the service at start-up from
     the environment (``from_env``), never at import time."""
 
-    model: str = Field(default="champion", description="$MATCHER_MODEL: alias (champion), version (3), "
-                       "models:/name@alias, models:/name/3, or a saved pipeline directory.")
-    fallback_dir: str = Field(default="models/champion", description="$MATCHER_MODEL_FALLBACK: exported "
-                              "copy served when the tracking store is unreachable.")
-    request_log: str = Field(default="requests.db", description="$MATCHER_REQUEST_LOG: SQLite file.")
-    log_synchronous: str = Field(default="FULL", pattern="^(FULL|NORMAL)$",
-                                 description="$MATCHER_LOG_SYNC: FULL survives power loss, NORMAL a killed process.")
-    experiment: str | None = Field(default=None, description="$MATCHER_EXPERIMENT: experiment YAML; "
-                                   "unset = every request gets the default model.")
-    retry_seconds: float = Field(default=30.0, ge=0.0, description="$MATCHER_LOAD_RETRY_SECONDS: when no "
-                                 "model could be loaded at start-up, retry this often (0 = never).")
-    torch_threads: int = Field(default=1, ge=0, description="$MATCHER_TORCH_THREADS: intra-op threads for the "
-                               "encoder per request (0 = torch's default, all cores). One brief is too small "
-                               "to split; 1 keeps concurrent requests from fighting over cores.")
-    brief_cache: int = Field(default=4096, ge=0, description="$MATCHER_BRIEF_CACHE: brief embeddings kept "
-                             "in memory per worker (LRU), so a re-run brief skips its embedding; 0 = off.")
-    auth: bool = Field(default=True, description="$MATCHER_AUTH: on (default) = every business endpoint needs "
-                       "'Authorization: Bearer <key>'; off = open to anyone (logged as a WARNING at start).")
-    keys_db: str | None = Field(default=None, description="$MATCHER_KEYS_DB: SQLite file of API keys; None = "
-                                "keys.db next to the request log (matcher.online.keys.default_keys_db).")
-    model_root: str = Field(default="models", description="$MATCHER_MODEL_ROOT: POST /reload loads folders "
-                            "only below this one (symlinks resolved); registry refs are always allowed.")
-    request_budget_s: float = Field(default=10.0, ge=0.0, description="$MATCHER_REQUEST_BUDGET_S: time budget "
-                                    "of one request's ranking work; past it the work stops and the answer is "
-                                    "503 (logged status 'timeout'). 0 = no budget.")
-    rate_limit: float = Field(default=20.0, ge=0.0, description="$MATCHER_RATE_LIMIT: requests per second "
-                              "per API key (token bucket refill; per worker). 0 = no limit.")
-    rate_burst: int = Field(default=40, ge=1, description="$MATCHER_RATE_BURST: requests a key may send at "
-                            "once before the rate limit applies (bucket size).")
-    log_busy_ms: int = Field(default=2000, ge=0, description="$MATCHER_LOG_BUSY_MS: how long a write waits for "
-                             "a locked request log before the request fails with 503 (and Retry-After).")
-    body_timeout_s: float = Field(default=10.0, gt=0.0, description="$MATCHER_BODY_TIMEOUT_S: a request body "
-                                  "must arrive within this many seconds (else 408): slow clients cannot hold "
-                                  "a worker.")
+    model: str = Field(
+        default="champion",
+        description="$MATCHER_MODEL: alias (champion), version (3), "
+        "models:/name@alias, models:/name/3, or a saved pipeline directory.",
+    )
+    fallback_dir: str = Field(
+        default="models/champion",
+        description="$MATCHER_MODEL_FALLBACK: exported "
+        "copy served when the tracking store is unreachable.",
+    )
+    request_log: str = Field(
+        default="requests.db", description="$MATCHER_REQUEST_LOG: SQLite file."
+    )
+    log_synchronous: str = Field(
+        default="FULL",
+        pattern="^(FULL|NORMAL)$",
+        description="$MATCHER_LOG_SYNC: FULL survives power loss, NORMAL a killed process.",
+    )
+    experiment: str | None = Field(
+        default=None,
+        description="$MATCHER_EXPERIMENT: experiment YAML; "
+        "unset = every request gets the default model.",
+    )
+    retry_seconds: float = Field(
+        default=30.0,
+        ge=0.0,
+        description="$MATCHER_LOAD_RETRY_SECONDS: when no "
+        "model could be loaded at start-up, retry this often (0 = never).",
+    )
+    torch_threads: int = Field(
+        default=1,
+        ge=0,
+        description="$MATCHER_TORCH_THREADS: intra-op threads for the "
+        "encoder per request (0 = torch's default, all cores). One brief is too small "
+        "to split; 1 keeps concurrent requests from fighting over cores.",
+    )
+    brief_cache: int = Field(
+        default=4096,
+        ge=0,
+        description="$MATCHER_BRIEF_CACHE: brief embeddings kept "
+        "in memory per worker (LRU), so a re-run brief skips its embedding; 0 = off.",
+    )
+    auth: bool = Field(
+        default=True,
+        description="$MATCHER_AUTH: on (default) = every business endpoint needs "
+        "'Authorization: Bearer <key>'; off = open to anyone (logged as a WARNING at start).",
+    )
+    keys_db: str | None = Field(
+        default=None,
+        description="$MATCHER_KEYS_DB: SQLite file of API keys; None = "
+        "keys.db next to the request log (matcher.online.keys.default_keys_db).",
+    )
+    model_root: str = Field(
+        default="models",
+        description="$MATCHER_MODEL_ROOT: POST /reload loads folders "
+        "only below this one (symlinks resolved); registry refs are always allowed.",
+    )
+    request_budget_s: float = Field(
+        default=10.0,
+        ge=0.0,
+        description="$MATCHER_REQUEST_BUDGET_S: time budget "
+        "of one request's ranking work; past it the work stops and the answer is "
+        "503 (logged status 'timeout'). 0 = no budget.",
+    )
+    rate_limit: float = Field(
+        default=20.0,
+        ge=0.0,
+        description="$MATCHER_RATE_LIMIT: requests per second "
+        "per API key (token bucket refill; per worker). 0 = no limit.",
+    )
+    rate_burst: int = Field(
+        default=40,
+        ge=1,
+        description="$MATCHER_RATE_BURST: requests a key may send at "
+        "once before the rate limit applies (bucket size).",
+    )
+    log_busy_ms: int = Field(
+        default=2000,
+        ge=0,
+        description="$MATCHER_LOG_BUSY_MS: how long a write waits for "
+        "a locked request log before the request fails with 503 (and Retry-After).",
+    )
+    body_timeout_s: float = Field(
+        default=10.0,
+        gt=0.0,
+        description="$MATCHER_BODY_TIMEOUT_S: a request body "
+        "must arrive within this many seconds (else 408): slow clients cannot hold "
+        "a worker.",
+    )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> ServingConfig:
         env = dict(os.environ if environ is None else environ)
-        names = {"model": "MATCHER_MODEL", "fallback_dir": "MATCHER_MODEL_FALLBACK",
-                 "request_log": "MATCHER_REQUEST_LOG", "log_synchronous": "MATCHER_LOG_SYNC",
-                 "experiment": "MATCHER_EXPERIMENT", "retry_seconds": "MATCHER_LOAD_RETRY_SECONDS",
-                 "torch_threads": "MATCHER_TORCH_THREADS", "brief_cache": "MATCHER_BRIEF_CACHE",
-                 "auth": "MATCHER_AUTH", "keys_db": "MATCHER_KEYS_DB", "model_root": "MATCHER_MODEL_ROOT",
-                 "request_budget_s": "MATCHER_REQUEST_BUDGET_S", "rate_limit": "MATCHER_RATE_LIMIT",
-                 "rate_burst": "MATCHER_RATE_BURST", "log_busy_ms": "MATCHER_LOG_BUSY_MS",
-                 "body_timeout_s": "MATCHER_BODY_TIMEOUT_S"}
-        return cls.model_validate({f: env[e].strip() for f, e in names.items() if env.get(e, "").strip()})
+        names = {
+            "model": "MATCHER_MODEL",
+            "fallback_dir": "MATCHER_MODEL_FALLBACK",
+            "request_log": "MATCHER_REQUEST_LOG",
+            "log_synchronous": "MATCHER_LOG_SYNC",
+            "experiment": "MATCHER_EXPERIMENT",
+            "retry_seconds": "MATCHER_LOAD_RETRY_SECONDS",
+            "torch_threads": "MATCHER_TORCH_THREADS",
+            "brief_cache": "MATCHER_BRIEF_CACHE",
+            "auth": "MATCHER_AUTH",
+            "keys_db": "MATCHER_KEYS_DB",
+            "model_root": "MATCHER_MODEL_ROOT",
+            "request_budget_s": "MATCHER_REQUEST_BUDGET_S",
+            "rate_limit": "MATCHER_RATE_LIMIT",
+            "rate_burst": "MATCHER_RATE_BURST",
+            "log_busy_ms": "MATCHER_LOG_BUSY_MS",
+            "body_timeout_s": "MATCHER_BODY_TIMEOUT_S",
+        }
+        return cls.model_validate(
+            {f: env[e].strip() for f, e in names.items() if env.get(e, "").strip()}
+        )

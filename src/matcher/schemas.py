@@ -31,9 +31,51 @@ GENDERS: tuple[str, ...] = ("female", "male", "any")
 # ISO 3166-1 alpha-2 codes the product knows about (markets the simulator and pricing cover,
 # plus common others). Unknown codes are rejected at the boundary with a clear error.
 COUNTRIES: tuple[str, ...] = (
-    "US", "GB", "CA", "AU", "IE", "NZ", "DE", "AT", "CH", "FR", "BE", "NL", "ES", "IT", "PT",
-    "SE", "NO", "DK", "FI", "PL", "CZ", "BR", "MX", "AR", "CO", "CL", "IN", "ID", "PH", "SG",
-    "MY", "TH", "VN", "JP", "KR", "ZA", "NG", "KE", "EG", "AE", "SA", "TR", "IL", "GR", "RO",
+    "US",
+    "GB",
+    "CA",
+    "AU",
+    "IE",
+    "NZ",
+    "DE",
+    "AT",
+    "CH",
+    "FR",
+    "BE",
+    "NL",
+    "ES",
+    "IT",
+    "PT",
+    "SE",
+    "NO",
+    "DK",
+    "FI",
+    "PL",
+    "CZ",
+    "BR",
+    "MX",
+    "AR",
+    "CO",
+    "CL",
+    "IN",
+    "ID",
+    "PH",
+    "SG",
+    "MY",
+    "TH",
+    "VN",
+    "JP",
+    "KR",
+    "ZA",
+    "NG",
+    "KE",
+    "EG",
+    "AE",
+    "SA",
+    "TR",
+    "IL",
+    "GR",
+    "RO",
 )
 LANGUAGES: tuple[str, ...] = ("en", "es", "pt", "de", "fr", "it", "nl", "pl", "id", "ja")
 
@@ -60,8 +102,14 @@ JOINED_AT = "joined_at"  # account creation date, if known
 
 INFLUENCER_REQUIRED = (INFLUENCER_ID, HANDLE, PLATFORM, FOLLOWERS, BIO)
 INFLUENCER_OPTIONAL = (
-    FOLLOWING, COUNTRY, LANGUAGE, AUDIENCE_COUNTRIES, AUDIENCE_AGES, AUDIENCE_FEMALE,
-    PRICE_USD, JOINED_AT,
+    FOLLOWING,
+    COUNTRY,
+    LANGUAGE,
+    AUDIENCE_COUNTRIES,
+    AUDIENCE_AGES,
+    AUDIENCE_FEMALE,
+    PRICE_USD,
+    JOINED_AT,
 )
 
 # --------------------------------------------------------------------------- posts
@@ -98,18 +146,32 @@ INTERESTS = "interests"  # Content Taxonomy 3.1 topics wanted (soft unless stric
 STRICT_INTERESTS = "strict_interests"  # true: a creator must have one of the interests
 EXCLUDED_INTERESTS = "excluded_interests"  # Content Taxonomy 3.1 topics never shown
 EXCLUDED_CATEGORIES = "excluded_categories"  # Ad Product Taxonomy 2.0 (brand safety): "1002|1361"
-LIKE = "like"  # example creators' handles: "oatsandmiles|veganlifts" (their profiles join the query)
+LIKE = (
+    "like"  # example creators' handles: "oatsandmiles|veganlifts" (their profiles join the query)
+)
 
 BRIEF_REQUIRED = (BRIEF_ID, BRAND_ID, CREATED_AT, TEXT)
 BRIEF_OPTIONAL = (
-    BRAND, PLATFORMS_COL, TARGET_COUNTRIES, TARGET_AGES, TARGET_GENDER, MIN_FOLLOWERS,
-    MAX_FOLLOWERS, BUDGET_USD, EXCLUDED_HANDLES, EXCLUDED_KEYWORDS, BRIEF_LANGUAGE,
+    BRAND,
+    PLATFORMS_COL,
+    TARGET_COUNTRIES,
+    TARGET_AGES,
+    TARGET_GENDER,
+    MIN_FOLLOWERS,
+    MAX_FOLLOWERS,
+    BUDGET_USD,
+    EXCLUDED_HANDLES,
+    EXCLUDED_KEYWORDS,
+    BRIEF_LANGUAGE,
 )
 # optional too, kept apart so the simulator's tables (which never set them) keep their columns
 BRIEF_TOPICS = (INTERESTS, STRICT_INTERESTS, EXCLUDED_INTERESTS, EXCLUDED_CATEGORIES)
 # the taxonomy each topic list of a brief is validated against
-TOPIC_FIELDS: dict[str, Kind] = {INTERESTS: "content", EXCLUDED_INTERESTS: "content",
-                                 EXCLUDED_CATEGORIES: "ad_product"}
+TOPIC_FIELDS: dict[str, Kind] = {
+    INTERESTS: "content",
+    EXCLUDED_INTERESTS: "content",
+    EXCLUDED_CATEGORIES: "ad_product",
+}
 MAX_BRIEF_TOPICS = 20  # per topic list: a request does bounded work
 MAX_TOPIC_CHARS = 200  # per entry (the longest IAB path is under 100 characters)
 MAX_LIKE_EXAMPLES = 10  # example creators per brief (``like``): their profiles join the query text
@@ -188,8 +250,9 @@ PLATFORM_INDEX: dict[str, int] = {p: i for i, p in enumerate(PLATFORMS)}
 # --------------------------------------------------------------------------- IAB topics
 def error_text(error: ValidationError, prefix: str = "") -> str:
     """One line, ``field: message`` per problem (the field dotted, as in the service's 400s)."""
-    return "; ".join(f"{prefix}{'.'.join(map(str, e['loc'])) or 'brief'}: {e['msg']}"
-                     for e in error.errors())
+    return "; ".join(
+        f"{prefix}{'.'.join(map(str, e['loc'])) or 'brief'}: {e['msg']}" for e in error.errors()
+    )
 
 
 TopicRef = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TOPIC_CHARS)]
@@ -204,52 +267,117 @@ class Brief(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    text: Annotated[str, Field(min_length=1, max_length=MAX_BRIEF_TEXT_CHARS,
-                               description="What the campaign is about, in the brand's words.")]
+    text: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=MAX_BRIEF_TEXT_CHARS,
+            description="What the campaign is about, in the brand's words.",
+        ),
+    ]
     brief_id: str | None = Field(default=None, max_length=MAX_ID_CHARS)
-    brand_id: str | None = Field(default=None, max_length=MAX_ID_CHARS,
-                                 description="Stable brand id; A/B assignment is sticky on it.")
+    brand_id: str | None = Field(
+        default=None,
+        max_length=MAX_ID_CHARS,
+        description="Stable brand id; A/B assignment is sticky on it.",
+    )
     brand: str | None = Field(default=None, max_length=MAX_ID_CHARS)
-    created_at: datetime | None = Field(default=None,
-                                        description="When the brief was written; default now.")
-    platforms: list[VocabItem] = Field(default_factory=list, max_length=MAX_VOCAB_ITEMS,
-                                       description=f"Any of {PLATFORMS}; empty = all.")
-    target_countries: list[VocabItem] = Field(default_factory=list, max_length=MAX_VOCAB_ITEMS,
-                                              description="ISO 3166-1 alpha-2 codes; empty = anywhere.")
-    target_ages: list[VocabItem] = Field(default_factory=list, max_length=MAX_VOCAB_ITEMS,
-                                         description=f"Any of {AGE_BUCKETS}.")
+    created_at: datetime | None = Field(
+        default=None, description="When the brief was written; default now."
+    )
+    platforms: list[VocabItem] = Field(
+        default_factory=list,
+        max_length=MAX_VOCAB_ITEMS,
+        description=f"Any of {PLATFORMS}; empty = all.",
+    )
+    target_countries: list[VocabItem] = Field(
+        default_factory=list,
+        max_length=MAX_VOCAB_ITEMS,
+        description="ISO 3166-1 alpha-2 codes; empty = anywhere.",
+    )
+    target_ages: list[VocabItem] = Field(
+        default_factory=list, max_length=MAX_VOCAB_ITEMS, description=f"Any of {AGE_BUCKETS}."
+    )
     target_gender: Literal["female", "male", "any"] = "any"
-    min_followers: int = Field(default=DEFAULT_MIN_FOLLOWERS, ge=0, le=MAX_FOLLOWERS_BOUND, strict=True)
-    max_followers: int = Field(default=DEFAULT_MAX_FOLLOWERS, ge=1, le=MAX_FOLLOWERS_BOUND, strict=True)
-    budget_usd: float | None = Field(default=None, gt=0, le=MAX_BUDGET_USD, strict=True,
-                                     description="Budget per influencer (USD).")
-    excluded_handles: list[HandleItem] = Field(default_factory=list, max_length=MAX_EXCLUDED_HANDLES,
-                                               description="Creators never shown (handles, with or without @).")
-    excluded_keywords: list[KeywordItem] = Field(default_factory=list, max_length=MAX_EXCLUDED_KEYWORDS, description=(
-        "Creators whose bio or posts contain one of these words (or phrases) are never shown."))
-    language: str | None = Field(default=None, max_length=MAX_LANGUAGE_CHARS,
-                                 description=f"Content language, one of {LANGUAGES}.")
+    min_followers: int = Field(
+        default=DEFAULT_MIN_FOLLOWERS, ge=0, le=MAX_FOLLOWERS_BOUND, strict=True
+    )
+    max_followers: int = Field(
+        default=DEFAULT_MAX_FOLLOWERS, ge=1, le=MAX_FOLLOWERS_BOUND, strict=True
+    )
+    budget_usd: float | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_BUDGET_USD,
+        strict=True,
+        description="Budget per influencer (USD).",
+    )
+    excluded_handles: list[HandleItem] = Field(
+        default_factory=list,
+        max_length=MAX_EXCLUDED_HANDLES,
+        description="Creators never shown (handles, with or without @).",
+    )
+    excluded_keywords: list[KeywordItem] = Field(
+        default_factory=list,
+        max_length=MAX_EXCLUDED_KEYWORDS,
+        description=(
+            "Creators whose bio or posts contain one of these words (or phrases) are never shown."
+        ),
+    )
+    language: str | None = Field(
+        default=None,
+        max_length=MAX_LANGUAGE_CHARS,
+        description=f"Content language, one of {LANGUAGES}.",
+    )
     # IAB topics by name, path ("Food & Drink > Vegan Diets") or id, stored as ids (docs/data.md)
-    interests: list[TopicRef] = Field(default_factory=list, max_length=MAX_BRIEF_TOPICS, description=(
-        "IAB Content Taxonomy 3.1 topics the brand wants: a soft preference unless strict_interests."))
-    strict_interests: bool = Field(default=False, strict=True, description=(
-        "Interests as a hard filter: a creator must have one of them (or a topic under one)."))
-    excluded_interests: list[TopicRef] = Field(default_factory=list, max_length=MAX_BRIEF_TOPICS, description=(
-        "IAB Content Taxonomy 3.1 topics (and those under them) whose creators are never shown."))
-    excluded_categories: list[TopicRef] = Field(default_factory=list, max_length=MAX_BRIEF_TOPICS, description=(
-        "Brand safety: IAB Ad Product Taxonomy 2.0 categories ('Alcohol') that must not appear in a creator's "
-        "content. Excluded keywords naming a category exactly add it."))
-    like: list[Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_HANDLE_CHARS)]] = Field(
-        default_factory=list, max_length=MAX_LIKE_EXAMPLES, description=(
-            "Handles of example creators the brand already likes (\"@handle\"): their profiles join the "
-            "brief text as the query. Unknown handles are a 400 naming them (matcher.ranking.examples)."))
+    interests: list[TopicRef] = Field(
+        default_factory=list,
+        max_length=MAX_BRIEF_TOPICS,
+        description=(
+            "IAB Content Taxonomy 3.1 topics the brand wants: a soft preference unless strict_interests."
+        ),
+    )
+    strict_interests: bool = Field(
+        default=False,
+        strict=True,
+        description=(
+            "Interests as a hard filter: a creator must have one of them (or a topic under one)."
+        ),
+    )
+    excluded_interests: list[TopicRef] = Field(
+        default_factory=list,
+        max_length=MAX_BRIEF_TOPICS,
+        description=(
+            "IAB Content Taxonomy 3.1 topics (and those under them) whose creators are never shown."
+        ),
+    )
+    excluded_categories: list[TopicRef] = Field(
+        default_factory=list,
+        max_length=MAX_BRIEF_TOPICS,
+        description=(
+            "Brand safety: IAB Ad Product Taxonomy 2.0 categories ('Alcohol') that must not appear in a creator's "
+            "content. Excluded keywords naming a category exactly add it."
+        ),
+    )
+    like: list[
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_HANDLE_CHARS)]
+    ] = Field(
+        default_factory=list,
+        max_length=MAX_LIKE_EXAMPLES,
+        description=(
+            'Handles of example creators the brand already likes ("@handle"): their profiles join the '
+            "brief text as the query. Unknown handles are a 400 naming them (matcher.ranking.examples)."
+        ),
+    )
 
     @field_validator("created_at", mode="before")
     @classmethod
     def _created_at_not_a_number(cls, v: object) -> object:
         # strict like the numbers: JSON 0 or true is not a date (lax pydantic reads a Unix time)
         if isinstance(v, int | float):
-            raise ValueError("created_at must be an ISO 8601 date-time string, e.g. 2025-06-10T12:00:00Z")
+            raise ValueError(
+                "created_at must be an ISO 8601 date-time string, e.g. 2025-06-10T12:00:00Z"
+            )
         return v
 
     @field_validator("text")
@@ -274,7 +402,9 @@ class Brief(BaseModel):
         out = [c.strip().upper() for c in v if c.strip()]
         bad = [c for c in out if c not in COUNTRIES]
         if bad:
-            raise ValueError(f"unknown country code(s) {bad}; expected ISO 3166-1 alpha-2 such as US, GB, DE")
+            raise ValueError(
+                f"unknown country code(s) {bad}; expected ISO 3166-1 alpha-2 such as US, GB, DE"
+            )
         return sorted(set(out))
 
     @field_validator("target_ages")
@@ -324,7 +454,9 @@ class Brief(BaseModel):
     @field_validator(STRICT_INTERESTS)
     @classmethod
     def _strict_needs_interests(cls, v: bool, info: ValidationInfo) -> bool:
-        if v and not info.data.get(INTERESTS, True):  # an invalid interests list is reported on its own
+        if v and not info.data.get(
+            INTERESTS, True
+        ):  # an invalid interests list is reported on its own
             raise ValueError("strict_interests needs at least one interest")
         return v
 
@@ -350,7 +482,9 @@ class Brief(BaseModel):
 
 
 class EngagementEstimate(BaseModel):
-    rate: float = Field(description="Expected engagement rate of a sponsored post: (likes+comments)/followers.")
+    rate: float = Field(
+        description="Expected engagement rate of a sponsored post: (likes+comments)/followers."
+    )
     rate_low: float = Field(description="10th percentile (80% interval).")
     rate_high: float = Field(description="90th percentile (80% interval).")
     engagements: float = Field(description="Expected likes+comments on the sponsored post.")
@@ -366,19 +500,34 @@ class Match(BaseModel):
     followers: int
     country: str | None = None
     score: float = Field(description="Final ranking score (higher is better).")
-    fit_score: float = Field(description="Calibrated probability that the collaboration is accepted and rated well.")
+    fit_score: float = Field(
+        description="Calibrated probability that the collaboration is accepted and rated well."
+    )
     expected_engagement: EngagementEstimate
     estimated_cost_usd: float
     cost_is_estimate: bool = Field(description="False when the creator's own price was known.")
     reasons: list[str]
-    best_post: str | None = Field(default=None, description="The creator's post closest to the brief.")
-    interests: list[str] = Field(default_factory=list, description="The creator's main interests on the IAB "
-                                 "Content Taxonomy 3.1 (zero-shot from bio and posts), best first.")
+    best_post: str | None = Field(
+        default=None, description="The creator's post closest to the brief."
+    )
+    interests: list[str] = Field(
+        default_factory=list,
+        description="The creator's main interests on the IAB "
+        "Content Taxonomy 3.1 (zero-shot from bio and posts), best first.",
+    )
 
 
 # --------------------------------------------------------------------------- service models
-FEEDBACK_EVENTS: tuple[str, ...] = ("shortlisted", "contacted", "accepted", "post_engagements", "clicks",
-                                    "conversions", "rating", "dismissed")
+FEEDBACK_EVENTS: tuple[str, ...] = (
+    "shortlisted",
+    "contacted",
+    "accepted",
+    "post_engagements",
+    "clicks",
+    "conversions",
+    "rating",
+    "dismissed",
+)
 # ``dismissed``: the brand hid the creator (web app); no outcome column, a shown-and-not-taken row
 BINARY_FEEDBACK_EVENTS: tuple[str, ...] = ("shortlisted", "contacted", "accepted", "dismissed")
 COUNT_FEEDBACK_EVENTS: tuple[str, ...] = ("post_engagements", "clicks", "conversions")

@@ -23,9 +23,13 @@ from tests.integration.test_service import (
 )
 
 FEEDBACK = {"influencer_id": "x", "event": "contacted"}
-ENDPOINTS = [("POST", "/match", {"brief": BRIEF}), ("POST", "/match_batch", {"briefs": [BRIEF]}),
-             ("POST", "/feedback", {"request_id": "r", **FEEDBACK}), ("POST", "/reload", {}),
-             ("GET", "/model", None)]
+ENDPOINTS = [
+    ("POST", "/match", {"brief": BRIEF}),
+    ("POST", "/match_batch", {"briefs": [BRIEF]}),
+    ("POST", "/feedback", {"request_id": "r", **FEEDBACK}),
+    ("POST", "/reload", {}),
+    ("GET", "/model", None),
+]
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +51,11 @@ def call(c, method, path, body, headers):
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS, ids=[p for _, p, _ in ENDPOINTS])
-@pytest.mark.parametrize("auth", [None, "", "Bearer ", "Bearer mk_nosuch_secret", "Basic dXNlcjpwYXNz",
-                                  "Bearer " + "a" * 5000], ids=["none", "empty", "blank", "unknown", "basic", "huge"])
+@pytest.mark.parametrize(
+    "auth",
+    [None, "", "Bearer ", "Bearer mk_nosuch_secret", "Basic dXNlcjpwYXNz", "Bearer " + "a" * 5000],
+    ids=["none", "empty", "blank", "unknown", "basic", "huge"],
+)
 def test_every_business_endpoint_needs_a_valid_key(client, method, path, body, auth):
     headers = {"Authorization": auth} if auth is not None else {}
     # the client's default (valid) key must not leak into this request
@@ -86,7 +93,9 @@ def test_brand_comes_from_the_key(client, env):
     r = client.post("/match", json={"brief": body, "k": 2})
     assert r.status_code == 200, r.text
     log = Path(env["MATCHER_REQUEST_LOG"])
-    assert db_rows(log, "SELECT brand_id FROM requests WHERE request_id = ?", (r.json()["request_id"],)) == [(BRAND,)]
+    assert db_rows(
+        log, "SELECT brand_id FROM requests WHERE request_id = ?", (r.json()["request_id"],)
+    ) == [(BRAND,)]
     r = client.post("/match", json={"brief": {**BRIEF, "brand_id": "brand-rival"}})
     assert r.status_code == 403 and "brand-rival" in r.json()["error"], r.text
     assert r.json()["detail"][0]["loc"] == ["brief.brand_id"]
@@ -101,12 +110,19 @@ def test_feedback_on_another_brands_request_is_403_and_writes_nothing(client, en
     log = Path(env["MATCHER_REQUEST_LOG"])
     before = db_rows(log, "SELECT COUNT(*) FROM feedback")
     for event, value in (("rating", 1), ("contacted", None)):
-        body = {"request_id": rid, "influencer_id": top, "event": event, **({"value": value} if value else {})}
+        body = {
+            "request_id": rid,
+            "influencer_id": top,
+            "event": event,
+            **({"value": value} if value else {}),
+        }
         denied = client.post("/feedback", json=body, headers=rival)
         assert denied.status_code == 403 and "another brand" in denied.json()["error"], denied.text
     assert db_rows(log, "SELECT COUNT(*) FROM feedback") == before
     # the owner's rating is not blocked by a planted one
-    ok = client.post("/feedback", json={"request_id": rid, "influencer_id": top, "event": "rating", "value": 5})
+    ok = client.post(
+        "/feedback", json={"request_id": rid, "influencer_id": top, "event": "rating", "value": 5}
+    )
     assert ok.status_code == 200 and ok.json()["duplicate"] is False
 
 
@@ -115,9 +131,18 @@ def test_reload_accepts_only_folders_under_the_model_root(tiny_pipeline_dir, tmp
     inside = versioned_copy(tiny_pipeline_dir, root / "v2", "2")
     outside = versioned_copy(tiny_pipeline_dir, tmp_path / "planted", "666")
     (root / "sneaky").symlink_to(outside)
-    with serve_in_process(MATCHER_MODEL=str(inside), MATCHER_MODEL_ROOT=str(root),
-                          MATCHER_REQUEST_LOG=str(tmp_path / "r.db")) as (c, _):
-        for ref in (str(outside), str(root / "sneaky"), str(root / ".." / "planted"), "/etc", "../../etc"):
+    with serve_in_process(
+        MATCHER_MODEL=str(inside),
+        MATCHER_MODEL_ROOT=str(root),
+        MATCHER_REQUEST_LOG=str(tmp_path / "r.db"),
+    ) as (c, _):
+        for ref in (
+            str(outside),
+            str(root / "sneaky"),
+            str(root / ".." / "planted"),
+            "/etc",
+            "../../etc",
+        ):
             r = c.post("/reload", json={"model": ref}, headers=c.admin)
             assert r.status_code == 403, (ref, r.text)
             assert "model root" in r.json()["error"] and "/" + "tmp" not in r.json()["error"]
@@ -135,10 +160,17 @@ def test_tampered_model_is_refused_on_reload(tiny_pipeline_dir, tmp_path):
     bad = versioned_copy(tiny_pipeline_dir, root / "v2", "2")
     if not (bad / "manifest.json").exists():
         pytest.skip("saved pipelines carry no sha256 manifest yet")
-    victim = next(p for p in sorted(bad.iterdir()) if p.is_file() and p.name not in ("manifest.json", "MODEL_INFO.json"))
+    victim = next(
+        p
+        for p in sorted(bad.iterdir())
+        if p.is_file() and p.name not in ("manifest.json", "MODEL_INFO.json")
+    )
     victim.write_bytes(victim.read_bytes() + b" ")
-    with serve_in_process(MATCHER_MODEL=str(good), MATCHER_MODEL_ROOT=str(root),
-                          MATCHER_REQUEST_LOG=str(tmp_path / "r.db")) as (c, _):
+    with serve_in_process(
+        MATCHER_MODEL=str(good),
+        MATCHER_MODEL_ROOT=str(root),
+        MATCHER_REQUEST_LOG=str(tmp_path / "r.db"),
+    ) as (c, _):
         r = c.post("/reload", json={"model": str(bad)}, headers=c.admin)
         assert r.status_code == 400, r.text
         err = r.json()["error"]
@@ -147,15 +179,27 @@ def test_tampered_model_is_refused_on_reload(tiny_pipeline_dir, tmp_path):
 
 
 def test_auth_off_is_explicit_and_loud(env, caplog, tmp_path):
-    with caplog.at_level(logging.WARNING), serve_in_process(**{**env, "MATCHER_AUTH": "off"}) as (c, _):
-        assert any("AUTHENTICATION IS OFF" in rec.message and rec.levelno == logging.WARNING
-                   for rec in caplog.records)
-        r = c.post("/match", json={"brief": {**BRIEF, "brand_id": "anyone"}, "k": 1}, headers={"Authorization": ""})
+    with (
+        caplog.at_level(logging.WARNING),
+        serve_in_process(**{**env, "MATCHER_AUTH": "off"}) as (c, _),
+    ):
+        assert any(
+            "AUTHENTICATION IS OFF" in rec.message and rec.levelno == logging.WARNING
+            for rec in caplog.records
+        )
+        r = c.post(
+            "/match",
+            json={"brief": {**BRIEF, "brand_id": "anyone"}, "k": 1},
+            headers={"Authorization": ""},
+        )
         assert r.status_code == 200, r.text
 
 
 def test_rate_limit_is_429_with_retry_after(env):
-    with serve_in_process(**{**env, "MATCHER_RATE_LIMIT": "0.5", "MATCHER_RATE_BURST": "3"}) as (c, _):
+    with serve_in_process(**{**env, "MATCHER_RATE_LIMIT": "0.5", "MATCHER_RATE_BURST": "3"}) as (
+        c,
+        _,
+    ):
         codes = [c.post("/match", json={"brief": BRIEF, "k": 1}).status_code for _ in range(5)]
         assert codes == [200, 200, 200, 429, 429]
         r = c.post("/match", json={"brief": BRIEF, "k": 1})
@@ -170,8 +214,11 @@ def test_time_budget_stops_the_work_and_logs_a_timeout(env):
         assert r.status_code == 503, r.text
         rid = r.json()["request_id"]
         assert "time budget" in r.json()["error"] and rid in r.json()["error"]
-        assert db_rows(Path(env["MATCHER_REQUEST_LOG"]), "SELECT status, n_results FROM requests WHERE request_id = ?",
-                       (rid,)) == [("timeout", 0)]
+        assert db_rows(
+            Path(env["MATCHER_REQUEST_LOG"]),
+            "SELECT status, n_results FROM requests WHERE request_id = ?",
+            (rid,),
+        ) == [("timeout", 0)]
         r = c.post("/match_batch", json={"briefs": [BRIEF, BRIEF]})
         assert r.status_code == 503 and r.json()["request_id"]
 
@@ -204,11 +251,18 @@ def test_chunked_20mb_body_is_413(client):
     assert r.status_code == 413 and "larger" in r.json()["error"], r.text
 
 
-def test_locked_request_log_is_503_with_request_id_and_nothing_half_written(tmp_path, tiny_pipeline_dir):
+def test_locked_request_log_is_503_with_request_id_and_nothing_half_written(
+    tmp_path, tiny_pipeline_dir
+):
     log = tmp_path / "r.db"
-    with serve_in_process(MATCHER_MODEL=str(tiny_pipeline_dir), MATCHER_REQUEST_LOG=str(log),
-                          MATCHER_LOG_BUSY_MS="200") as (c, _):
-        before = db_rows(log, "SELECT (SELECT COUNT(*) FROM requests), (SELECT COUNT(*) FROM impressions)")
+    with serve_in_process(
+        MATCHER_MODEL=str(tiny_pipeline_dir),
+        MATCHER_REQUEST_LOG=str(log),
+        MATCHER_LOG_BUSY_MS="200",
+    ) as (c, _):
+        before = db_rows(
+            log, "SELECT (SELECT COUNT(*) FROM requests), (SELECT COUNT(*) FROM impressions)"
+        )
         locker = sqlite3.connect(log, isolation_level=None)
         locker.execute("BEGIN EXCLUSIVE")
         try:
@@ -222,17 +276,26 @@ def test_locked_request_log_is_503_with_request_id_and_nothing_half_written(tmp_
         rid = r.json()["request_id"]
         assert rid and int(r.headers["retry-after"]) >= 1 and "request log" in r.json()["error"]
         assert "matches" not in r.json()
-        after = db_rows(log, "SELECT (SELECT COUNT(*) FROM requests), (SELECT COUNT(*) FROM impressions)")
+        after = db_rows(
+            log, "SELECT (SELECT COUNT(*) FROM requests), (SELECT COUNT(*) FROM impressions)"
+        )
         assert after == before
-        assert db_rows(log, "SELECT COUNT(*) FROM impressions WHERE request_id = ?", (rid,)) == [(0,)]
+        assert db_rows(log, "SELECT COUNT(*) FROM impressions WHERE request_id = ?", (rid,)) == [
+            (0,)
+        ]
         assert c.post("/match", json={"brief": BRIEF}).status_code == 200  # and it recovers
 
 
-def test_a_request_log_that_is_not_sqlite_means_not_ready_with_the_reason(tmp_path, tiny_pipeline_dir):
+def test_a_request_log_that_is_not_sqlite_means_not_ready_with_the_reason(
+    tmp_path, tiny_pipeline_dir
+):
     log = tmp_path / "r.db"
     log.write_bytes(b"this is not a database, just some text " * 100)
-    with serve_in_process(MATCHER_MODEL=str(tiny_pipeline_dir), MATCHER_REQUEST_LOG=str(log),
-                          MATCHER_KEYS_DB=str(tmp_path / "keys.db")) as (c, _):
+    with serve_in_process(
+        MATCHER_MODEL=str(tiny_pipeline_dir),
+        MATCHER_REQUEST_LOG=str(log),
+        MATCHER_KEYS_DB=str(tmp_path / "keys.db"),
+    ) as (c, _):
         assert c.get("/livez").status_code == 200
         r = c.get("/readyz")
         assert r.status_code == 503 and "request log unusable" in r.json()["error"], r.text
@@ -261,12 +324,16 @@ def test_openapi_document_is_true(client):
     from importlib.metadata import version
 
     assert doc["info"]["title"] == "matcher" and doc["info"]["version"] == version("matcher")
-    for path, statuses in {"/match": {"400", "401", "403", "413", "415", "429", "503"},
-                           "/feedback": {"400", "401", "403", "404", "409", "413", "415", "429", "503"},
-                           "/reload": {"401", "403", "409", "503"}}.items():
+    for path, statuses in {
+        "/match": {"400", "401", "403", "413", "415", "429", "503"},
+        "/feedback": {"400", "401", "403", "404", "409", "413", "415", "429", "503"},
+        "/reload": {"401", "403", "409", "503"},
+    }.items():
         op = doc["paths"][path]["post"]
         assert statuses <= set(op["responses"]), path
-        assert op["responses"]["401"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+        assert op["responses"]["401"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Error"
+        }
         assert op["security"] == [{"apiKey": []}]
     assert "security" not in doc["paths"]["/readyz"]["get"]
     assert doc["paths"]["/model"]["get"]["security"] == [{"apiKey": []}]
@@ -302,5 +369,9 @@ def _holder(request_log: str):
 
     from serving.model_state import ModelHolder
 
-    (holder,) = [o for o in gc.get_objects() if isinstance(o, ModelHolder) and o.config.request_log == request_log]
+    (holder,) = [
+        o
+        for o in gc.get_objects()
+        if isinstance(o, ModelHolder) and o.config.request_log == request_log
+    ]
     return holder

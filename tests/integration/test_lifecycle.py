@@ -66,7 +66,9 @@ def _lab(root: Path, mp: pytest.MonkeyPatch, template: Path) -> Lab:
 def train(lab: Lab, seed: int, name: str, **kw):
     from matcher.training.run import run
 
-    cfg = tiny_config(data_dir=str(lab.market), out_dir=str(lab.root / "models" / name), seed=seed, **kw)
+    cfg = tiny_config(
+        data_dir=str(lab.market), out_dir=str(lab.root / "models" / name), seed=seed, **kw
+    )
     return run(cfg, progress=False, encoder=HashingEncoder())
 
 
@@ -132,7 +134,9 @@ def test_training_run_is_logged_and_registered_as_challenger(lab):
         assert len(p[f"data.{table}.sha256"]) == 64 and int(p[f"data.{table}.rows"]) > 0
     assert p["lib.lightgbm"] and p["lib.mlflow"] == mlflow.__version__ and "lib.torch" in p
     assert t["git_commit"] and t["matcher.kind"] == "train" and t["registered_version"] == "1"
-    assert m["logged.model.ndcg_at_10"] == pytest.approx(a.evaluation.metrics()["logged"]["model"]["ndcg@10"])
+    assert m["logged.model.ndcg_at_10"] == pytest.approx(
+        a.evaluation.metrics()["logged"]["model"]["ndcg@10"]
+    )
     assert {"logged.cosine.ndcg_at_10", "logged.random.mrr", "data.n_outcomes_new"} <= set(m)
     assert not any("@" in k for k in m)
     curve = c.get_metric_history(a.run_id, "ranker.valid_0.ndcg_at_10")
@@ -145,9 +149,16 @@ def test_training_run_is_logged_and_registered_as_challenger(lab):
         return out
 
     arts = set(files())
-    assert {"evaluation/evaluation_summary.csv", "evaluation/metrics.json", "evaluation/ndcg10_by_system.png",
-            "plots/feature_importance.png", "plots/engagement_calibration.png", "features.json",
-            "config.yaml", "fingerprint.json"} <= arts
+    assert {
+        "evaluation/evaluation_summary.csv",
+        "evaluation/metrics.json",
+        "evaluation/ndcg10_by_system.png",
+        "plots/feature_importance.png",
+        "plots/engagement_calibration.png",
+        "features.json",
+        "config.yaml",
+        "fingerprint.json",
+    } <= arts
     # artifacts live under <store dir>/mlruns, not in the working directory
     assert (lab.root / "mlruns").is_dir()
 
@@ -155,7 +166,15 @@ def test_training_run_is_logged_and_registered_as_challenger(lab):
 def test_run_inputs_name_every_table_with_its_digest(lab):
     run = lab.client.get_run(lab.run_a.run_id)
     inputs = {d.dataset.name: d for d in run.inputs.dataset_inputs}
-    assert set(inputs) == {"influencers", "posts", "briefs", "outcomes", "split.train", "split.valid", "split.test"}
+    assert set(inputs) == {
+        "influencers",
+        "posts",
+        "briefs",
+        "outcomes",
+        "split.train",
+        "split.valid",
+        "split.test",
+    }
     p = run.data.params
     for table in ("influencers", "posts", "briefs", "outcomes"):
         d = inputs[table]
@@ -163,7 +182,9 @@ def test_run_inputs_name_every_table_with_its_digest(lab):
         assert d.dataset.digest and d.dataset.source_type == "local"
         assert json.loads(d.dataset.source)["uri"].endswith(f"{table}.csv")
         assert tags["mlflow.data.context"] == "training"
-        assert tags["matcher.sha256"] == p[f"data.{table}.sha256"]  # the full-table hash of the params
+        assert (
+            tags["matcher.sha256"] == p[f"data.{table}.sha256"]
+        )  # the full-table hash of the params
         assert json.loads(d.dataset.profile)["num_rows"] == int(p[f"data.{table}.rows"])
     split = lab.run_a.report.split
     for part, context in (("train", "training"), ("valid", "validation"), ("test", "testing")):
@@ -172,23 +193,32 @@ def test_run_inputs_name_every_table_with_its_digest(lab):
         assert json.loads(d.dataset.profile)["num_rows"] == len(getattr(split, part))
     # the same data gives the same digests; run B trained on it too
     run_b = lab.client.get_run(lab.run_b.run_id)
-    assert {d.dataset.name: d.dataset.digest for d in run_b.inputs.dataset_inputs} == \
-        {n: d.dataset.digest for n, d in inputs.items()}
+    assert {d.dataset.name: d.dataset.digest for d in run_b.inputs.dataset_inputs} == {
+        n: d.dataset.digest for n, d in inputs.items()
+    }
 
 
 def test_registered_model_and_versions_are_described(lab):
     c = lab.client
     assert "pyfunc" in c.get_registered_model("matcher").description
-    v1, v2 = c.get_model_version("matcher", "1").description, c.get_model_version("matcher", "2").description
+    v1, v2 = (
+        c.get_model_version("matcher", "1").description,
+        c.get_model_version("matcher", "2").description,
+    )
     p = c.get_run(lab.run_a.run_id).data.params
     for table in ("influencers", "posts", "briefs", "outcomes"):
-        assert f"{table}: {p[f'data.{table}.rows']} rows, sha256 `{p[f'data.{table}.sha256'][:12]}`" in v1
+        assert (
+            f"{table}: {p[f'data.{table}.rows']} rows, sha256 `{p[f'data.{table}.sha256'][:12]}`"
+            in v1
+        )
     model = lab.run_a.evaluation.metrics()["logged"]["model"]["ndcg@10"]
     assert f"- logged: model {model:.4f} vs best baseline" in v1
     assert "first version" in v1
     sha = c.get_run(lab.run_a.run_id).data.tags["catalogue_sha256"]
     assert f"- catalogue `{sha[:12]}`" in v1 and f"- catalogue `{sha[:12]}`" in v2  # the same one
-    assert "Changes vs version 1" in v2 and "- none: same config, data and libraries" in v2  # same seed and data
+    assert (
+        "Changes vs version 1" in v2 and "- none: same config, data and libraries" in v2
+    )  # same seed and data
 
 
 def test_catalogue_is_stored_once_and_referenced_by_versions(lab, tmp_path):
@@ -208,9 +238,17 @@ def test_catalogue_is_stored_once_and_referenced_by_versions(lab, tmp_path):
         assert c.get_run(run.run_id).data.tags["catalogue_sha256"] == sha
         model_id = Model.load(f"runs:/{run.run_id}/model").model_id
         files = {f.path for f in c.list_artifacts(run.run_id)} | {
-            a.path for a in mlflow.MlflowClient(lab.tracking.uri).list_logged_model_artifacts(model_id, "artifacts/pipeline")}
-        assert not any(p.endswith(("catalogue.npz", "topics.npz")) for p in files)  # referenced, not copied
-        assert any(p.endswith(REF_FILE) for p in files) and any(p.endswith("pipeline.json") for p in files)
+            a.path
+            for a in mlflow.MlflowClient(lab.tracking.uri).list_logged_model_artifacts(
+                model_id, "artifacts/pipeline"
+            )
+        }
+        assert not any(
+            p.endswith(("catalogue.npz", "topics.npz")) for p in files
+        )  # referenced, not copied
+        assert any(p.endswith(REF_FILE) for p in files) and any(
+            p.endswith("pipeline.json") for p in files
+        )
         assert not any(p.rstrip("/").endswith("/lexical") for p in files)
     # a download is complete again (and loads, checked against the manifest)
     folder = download_pipeline(c.get_model_version("matcher", "2"), tmp_path / "dl", lab.tracking)
@@ -278,10 +316,20 @@ def test_registered_pyfunc_returns_the_library_matches(lab, tmp_path, monkeypatc
         assert got["rank"].tolist() == [m.rank for m in rec.matches]
         np.testing.assert_allclose(got["score"], [m.score for m in rec.matches])
         np.testing.assert_allclose(got["fit_score"], [m.fit_score for m in rec.matches])
-        np.testing.assert_allclose(got["expected_er"], [m.expected_engagement.rate for m in rec.matches])
-        np.testing.assert_allclose(got["estimated_cost_usd"], [m.estimated_cost_usd for m in rec.matches])
+        np.testing.assert_allclose(
+            got["expected_er"], [m.expected_engagement.rate for m in rec.matches]
+        )
+        np.testing.assert_allclose(
+            got["estimated_cost_usd"], [m.estimated_cost_usd for m in rec.matches]
+        )
         assert got["reasons"].tolist() == [" | ".join(m.reasons) for m in rec.matches]
-    assert {"expected_er_low", "expected_er_high", "expected_engagements", "handle", "followers"} <= set(out.columns)
+    assert {
+        "expected_er_low",
+        "expected_er_high",
+        "expected_engagements",
+        "handle",
+        "followers",
+    } <= set(out.columns)
 
 
 def test_pyfunc_input_variants_and_errors(lab):
@@ -290,14 +338,37 @@ def test_pyfunc_input_variants_and_errors(lab):
     with using_tracking(lab.tracking):
         model = mlflow.pyfunc.load_model("models:/matcher/1")
     # only text is required; a list may be None per row; nothing passing the filters = no rows
-    out = model.predict(pd.DataFrame([{"text": "marathon training", "k": 2, "platforms": None,
-                                       "min_followers": 0, "max_followers": 10_000_000},
-                                      {"text": "sourdough bread", "k": 10, "platforms": ["tiktok"],
-                                       "min_followers": 0, "max_followers": 10_000_000},
-                                      {"text": "boss fight", "k": 10, "platforms": [],
-                                       "min_followers": 500_000, "max_followers": 600_000}]))
+    out = model.predict(
+        pd.DataFrame(
+            [
+                {
+                    "text": "marathon training",
+                    "k": 2,
+                    "platforms": None,
+                    "min_followers": 0,
+                    "max_followers": 10_000_000,
+                },
+                {
+                    "text": "sourdough bread",
+                    "k": 10,
+                    "platforms": ["tiktok"],
+                    "min_followers": 0,
+                    "max_followers": 10_000_000,
+                },
+                {
+                    "text": "boss fight",
+                    "k": 10,
+                    "platforms": [],
+                    "min_followers": 500_000,
+                    "max_followers": 600_000,
+                },
+            ]
+        )
+    )
     assert out.groupby("brief_index").size().to_dict() == {0: 2, 1: 10}
-    assert model.predict(pd.DataFrame([{"text": "marathon training"}]))["rank"].tolist() == list(range(1, 11))  # k=10
+    assert model.predict(pd.DataFrame([{"text": "marathon training"}]))["rank"].tolist() == list(
+        range(1, 11)
+    )  # k=10
     assert set(out.loc[out["brief_index"] == 1, "platform"]) == {"tiktok"}
     with pytest.raises(Exception, match="platform"):
         model.predict(pd.DataFrame([{"text": "running shoes", "platforms": ["myspace"]}]))
@@ -310,10 +381,17 @@ def test_pyfunc_input_variants_and_errors(lab):
 
 
 # --------------------------------------------------------------------------- resolving for serving
-@pytest.mark.parametrize(("ref", "version", "alias"), [
-    (None, "1", "champion"), ("champion", "1", "champion"), ("challenger", "2", "challenger"),
-    ("models:/matcher@champion", "1", "champion"), ("models:/matcher/2", "2", None), ("2", "2", None),
-])
+@pytest.mark.parametrize(
+    ("ref", "version", "alias"),
+    [
+        (None, "1", "champion"),
+        ("champion", "1", "champion"),
+        ("challenger", "2", "challenger"),
+        ("models:/matcher@champion", "1", "champion"),
+        ("models:/matcher/2", "2", None),
+        ("2", "2", None),
+    ],
+)
 def test_resolve_pipeline_references(lab, ref, version, alias):
     from matcher.lifecycle.registry import resolve_pipeline
 
@@ -324,11 +402,13 @@ def test_resolve_pipeline_references(lab, ref, version, alias):
     run = lab.run_a if version == "1" else lab.run_b
     assert info.run_id == run.run_id
     assert info.metrics["logged.model.ndcg_at_10"] == pytest.approx(
-        run.evaluation.metrics()["logged"]["model"]["ndcg@10"])
+        run.evaluation.metrics()["logged"]["model"]["ndcg@10"]
+    )
     assert info.trained_at == run.pipeline.metadata["trained_at"]
     brief = briefs_to_models(run.tables.briefs.tail(1))[0]
-    assert [m.influencer_id for m in pipe.recommend(brief, 5).matches] == \
-        [m.influencer_id for m in run.pipeline.recommend(brief, 5).matches]
+    assert [m.influencer_id for m in pipe.recommend(brief, 5).matches] == [
+        m.influencer_id for m in run.pipeline.recommend(brief, 5).matches
+    ]
 
 
 def test_export_then_serve_without_a_store(lab, tmp_path):
@@ -338,8 +418,12 @@ def test_export_then_serve_without_a_store(lab, tmp_path):
     dest = export_model(tmp_path / "models", alias="champion", tracking=lab.tracking)
     assert dest == tmp_path / "models" / "champion"
     info = json.loads((dest / "MODEL_INFO.json").read_text())
-    assert (info["name"], info["version"], info["alias"], info["run_id"]) == ("matcher", "1", "champion",
-                                                                              lab.run_a.run_id)
+    assert (info["name"], info["version"], info["alias"], info["run_id"]) == (
+        "matcher",
+        "1",
+        "champion",
+        lab.run_a.run_id,
+    )
     assert info["exported_at"] and info["metrics"]["logged.model.ndcg_at_10"] > 0
     # a second export replaces the folder in place
     assert export_model(tmp_path / "models", alias="champion", tracking=lab.tracking) == dest
@@ -395,7 +479,9 @@ def test_promotion_gate_both_outcomes(fresh_lab):
     equal = promote(lab.tracking)
     assert equal.decision == "promoted" and equal.gate_passed and equal.n_briefs > 0
     row = equal.comparison.set_index("metric").loc["ndcg@10"]
-    assert row["mean_diff"] >= -0.01 and {"ci_low", "ci_high", "p_value", "wins", "n"} <= set(row.index)
+    assert row["mean_diff"] >= -0.01 and {"ci_low", "ci_high", "p_value", "wins", "n"} <= set(
+        row.index
+    )
     assert _alias(c, "champion") == "2"
 
     train(lab, 1, "bad", features=["sim_bio"])  # deliberately worse: rejected
@@ -439,7 +525,10 @@ def test_promote_cli_with_tolerance(fresh_lab):
     assert res.exit_code == 0 and "PROMOTED" in res.output, res.output
     res = runner.invoke(app, ["export", "--out", str(lab.root / "exported"), *uri])
     assert res.exit_code == 0, res.output
-    assert json.loads((lab.root / "exported" / "champion" / "MODEL_INFO.json").read_text())["version"] == "2"
+    assert (
+        json.loads((lab.root / "exported" / "champion" / "MODEL_INFO.json").read_text())["version"]
+        == "2"
+    )
 
 
 # --------------------------------------------------------------------------- tuning
@@ -458,8 +547,13 @@ def test_tune_uses_validation_only_and_writes_a_config(fresh_lab, monkeypatch):
 
     monkeypatch.setattr(offline_eval, "evaluate", spy)
     cfg = tiny_config(data_dir=str(lab.market), seed=3)
-    res = tune(cfg, n_trials=3, out_path=lab.root / "tuned.yaml", tracking=lab.tracking,
-               encoder=HashingEncoder())
+    res = tune(
+        cfg,
+        n_trials=3,
+        out_path=lab.root / "tuned.yaml",
+        tracking=lab.tracking,
+        encoder=HashingEncoder(),
+    )
     split = time_split(_briefs(lab), cfg.split)
     assert seen and set(seen) <= set(split.valid) and not set(seen) & set(split.test)
     from matcher.config import TrainConfig
@@ -486,9 +580,20 @@ def test_cli_train_with_minilm_then_pyfunc_parity(fresh_lab):
     from matcher.lifecycle.store import using_tracking
 
     lab = fresh_lab
-    small = ["negatives_per_brief=5"] + [f"{m}.{k}={v}" for m in ("ranker", "engagement") for k, v in
-                                          (("n_estimators", 100), ("num_leaves", 7), ("min_child_samples", 5))]
-    args = ["train", "--data", str(lab.market), "--out", str(lab.root / "models" / "minilm"), "--seed", "1"]
+    small = ["negatives_per_brief=5"] + [
+        f"{m}.{k}={v}"
+        for m in ("ranker", "engagement")
+        for k, v in (("n_estimators", 100), ("num_leaves", 7), ("min_child_samples", 5))
+    ]
+    args = [
+        "train",
+        "--data",
+        str(lab.market),
+        "--out",
+        str(lab.root / "models" / "minilm"),
+        "--seed",
+        "1",
+    ]
     for s in small:
         args += ["--set", s]
     res = CliRunner().invoke(app, args)

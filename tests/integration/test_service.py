@@ -22,12 +22,28 @@ from matcher.ranking.pipeline import MatchPipeline
 from matcher.schemas import Brief
 
 ROOT = Path(__file__).resolve().parents[2]
-ENV_KEYS = ("MATCHER_MODEL", "MATCHER_MODEL_FALLBACK", "MATCHER_REQUEST_LOG", "MATCHER_EXPERIMENT",
-            "MATCHER_LOAD_RETRY_SECONDS", "MATCHER_LOG_SYNC", "MATCHER_KEYS_DB", "MATCHER_AUTH",
-            "MATCHER_MODEL_ROOT", "MATCHER_RATE_LIMIT", "MATCHER_RATE_BURST", "MATCHER_REQUEST_BUDGET_S",
-            "MATCHER_LOG_BUSY_MS", "MATCHER_BODY_TIMEOUT_S")
-BRIEF = {"text": "sourdough starter and bread baking for home bakers", "brand_id": "brand-bake",
-         "created_at": "2025-06-10T12:00:00Z", "platforms": ["instagram", "tiktok"]}
+ENV_KEYS = (
+    "MATCHER_MODEL",
+    "MATCHER_MODEL_FALLBACK",
+    "MATCHER_REQUEST_LOG",
+    "MATCHER_EXPERIMENT",
+    "MATCHER_LOAD_RETRY_SECONDS",
+    "MATCHER_LOG_SYNC",
+    "MATCHER_KEYS_DB",
+    "MATCHER_AUTH",
+    "MATCHER_MODEL_ROOT",
+    "MATCHER_RATE_LIMIT",
+    "MATCHER_RATE_BURST",
+    "MATCHER_REQUEST_BUDGET_S",
+    "MATCHER_LOG_BUSY_MS",
+    "MATCHER_BODY_TIMEOUT_S",
+)
+BRIEF = {
+    "text": "sourdough starter and bread baking for home bakers",
+    "brand_id": "brand-bake",
+    "created_at": "2025-06-10T12:00:00Z",
+    "platforms": ["instagram", "tiktok"],
+}
 BRAND = BRIEF["brand_id"]
 
 
@@ -80,13 +96,17 @@ def log_path(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def client(tiny_pipeline_dir, log_path):
-    with serve_in_process(MATCHER_MODEL=str(tiny_pipeline_dir), MATCHER_REQUEST_LOG=str(log_path)) as (c, _):
+    with serve_in_process(
+        MATCHER_MODEL=str(tiny_pipeline_dir), MATCHER_REQUEST_LOG=str(log_path)
+    ) as (c, _):
         yield c
 
 
 def versioned_copy(src: Path, dest: Path, version: str) -> Path:
     shutil.copytree(src, dest)
-    (dest / "MODEL_INFO.json").write_text(json.dumps({"name": "matcher", "version": version, "alias": None}))
+    (dest / "MODEL_INFO.json").write_text(
+        json.dumps({"name": "matcher", "version": version, "alias": None})
+    )
     return dest
 
 
@@ -100,9 +120,23 @@ def test_health_readiness_and_model_info(client, tiny_pipeline_dir):
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 200
     info = client.get("/model").json()
-    assert set(info) == {"name", "version", "alias", "ref", "source", "fallback_reason", "run_id", "trained_at",
-                         "loaded_at", "metrics", "catalogue_size", "catalogue_snapshot", "encoder", "experiment",
-                         "variants"}
+    assert set(info) == {
+        "name",
+        "version",
+        "alias",
+        "ref",
+        "source",
+        "fallback_reason",
+        "run_id",
+        "trained_at",
+        "loaded_at",
+        "metrics",
+        "catalogue_size",
+        "catalogue_snapshot",
+        "encoder",
+        "experiment",
+        "variants",
+    }
     assert info["name"] == "matcher" and info["catalogue_size"] == 48
     # a plain saved folder is named after the folder; ref and source are where it came from, relative
     # to the model root (no server path is shown)
@@ -126,12 +160,21 @@ def test_match_returns_ranked_creators_and_is_logged_before_the_response(client,
     assert e["rate_low"] <= e["rate"] <= e["rate_high"] and e["engagements"] > 0
     rid = body["request_id"]
     # committed before the response: a fresh connection sees it
-    (status, brand, n, version), = db_rows(log_path, "SELECT status, brand_id, n_results, model_version "
-                                                     "FROM requests WHERE request_id = ?", (rid,))
+    ((status, brand, n, version),) = db_rows(
+        log_path,
+        "SELECT status, brand_id, n_results, model_version FROM requests WHERE request_id = ?",
+        (rid,),
+    )
     assert (status, brand, n, version) == ("ok", "brand-bake", 5, body["model_version"])
-    imps = db_rows(log_path, "SELECT position, influencer_id, score FROM impressions WHERE request_id = ? "
-                             "ORDER BY position", (rid,))
-    assert [(p, i) for p, i, _ in imps] == [(x["rank"], x["influencer_id"]) for x in body["matches"]]
+    imps = db_rows(
+        log_path,
+        "SELECT position, influencer_id, score FROM impressions WHERE request_id = ? "
+        "ORDER BY position",
+        (rid,),
+    )
+    assert [(p, i) for p, i, _ in imps] == [
+        (x["rank"], x["influencer_id"]) for x in body["matches"]
+    ]
     assert imps[0][2] == pytest.approx(m["score"])
 
 
@@ -144,8 +187,11 @@ def test_parity_with_the_library(client, tiny_pipeline_dir):
 
 
 def test_batch_equals_single_requests(client):
-    briefs = [BRIEF, {**BRIEF, "text": "esports stream and gaming setup"},
-              {**BRIEF, "text": "tomato seedlings", "platforms": ["youtube"]}]
+    briefs = [
+        BRIEF,
+        {**BRIEF, "text": "esports stream and gaming setup"},
+        {**BRIEF, "text": "tomato seedlings", "platforms": ["youtube"]},
+    ]
     r = client.post("/match_batch", json={"briefs": briefs, "k": 4})
     assert r.status_code == 200, r.text
     results = r.json()["results"]
@@ -162,7 +208,9 @@ def test_no_candidate_is_200_with_a_reason_and_logged_as_empty(client, log_path)
     assert r.status_code == 200
     body = r.json()
     assert body["matches"] == [] and body["n_candidates"] == 0 and "filters" in body["reason"]
-    assert db_rows(log_path, "SELECT status FROM requests WHERE request_id = ?", (body["request_id"],)) == [("empty",)]
+    assert db_rows(
+        log_path, "SELECT status FROM requests WHERE request_id = ?", (body["request_id"],)
+    ) == [("empty",)]
 
 
 # --------------------------------------------------------------------------- bad input
@@ -209,42 +257,77 @@ def test_bad_match_input_is_400_naming_the_field(client, body, field):
 
 
 def test_unknown_interest_is_400_with_loc_naming_the_field(client):
-    r = client.post("/match", json={"brief": {**BRIEF, "interests": ["Vegan Diets", "Underwater Basketweaving"]}})
+    r = client.post(
+        "/match",
+        json={"brief": {**BRIEF, "interests": ["Vegan Diets", "Underwater Basketweaving"]}},
+    )
     assert r.status_code == 400, r.text
     (detail,) = r.json()["detail"]
     assert detail["loc"][-2:] == ["brief", "interests"]
     assert "unknown content topic 'Underwater Basketweaving'" in detail["msg"]
     assert r.json()["error"].startswith("invalid request: brief.interests: ")
     r = client.post("/match", json={"brief": {**BRIEF, "excluded_categories": ["Cryptocurrency"]}})
-    assert "did you mean 'Non-Fiat Currency > Cryptocurrency Exchanges'" in r.json()["detail"][0]["msg"]
+    assert (
+        "did you mean 'Non-Fiat Currency > Cryptocurrency Exchanges'"
+        in r.json()["detail"][0]["msg"]
+    )
 
 
 def test_topics_are_served_and_logged_as_canonical_ids(client, log_path):
-    brief = {**BRIEF, "interests": ["Food & Drink > Vegan Diets"], "excluded_interests": ["Soccer"],
-             "excluded_categories": ["Gambling"], "excluded_keywords": ["alcohol"]}
+    brief = {
+        **BRIEF,
+        "interests": ["Food & Drink > Vegan Diets"],
+        "excluded_interests": ["Soccer"],
+        "excluded_categories": ["Gambling"],
+        "excluded_keywords": ["alcohol"],
+    }
     r = client.post("/match", json={"brief": brief, "k": 3})
     assert r.status_code == 200, r.text
-    (logged,), = db_rows(log_path, "SELECT brief_json FROM requests WHERE request_id = ?", (r.json()["request_id"],))
+    ((logged,),) = db_rows(
+        log_path, "SELECT brief_json FROM requests WHERE request_id = ?", (r.json()["request_id"],)
+    )
     b = json.loads(logged)
-    assert (b["interests"], b["excluded_interests"], b["strict_interests"]) == (["212"], ["533"], False)
-    assert b["excluded_categories"] == ["1361", "1002"]  # Gambling, then Alcohol named by the keyword
+    assert (b["interests"], b["excluded_interests"], b["strict_interests"]) == (
+        ["212"],
+        ["533"],
+        False,
+    )
+    assert b["excluded_categories"] == [
+        "1361",
+        "1002",
+    ]  # Gambling, then Alcohol named by the keyword
     batch = client.post("/match_batch", json={"briefs": [brief, BRIEF], "k": 3})
     assert batch.status_code == 200, batch.text
     assert batch.json()["results"][0]["matches"] == r.json()["matches"]
 
 
-@pytest.mark.parametrize(("content", "ctype", "status", "needle"), [
-    (b"{not json", "application/json", 400, "Invalid JSON"),
-    (b'{"brief": {"text": "caf\xe9 \xff"}}', "application/json", 400, "Invalid JSON"),
-    (b"", "application/json", 400, "brief"),
-    (b'{"brief": {"text": "x"}}', "", 415, "application/json"),
-    (b"[1, 2]", "application/json", 400, "object"),
-    (b"null", "application/json", 400, "body"),
-    (b"--x\r\ngarbage", "multipart/form-data", 415, "application/json"),
-    (b"brief=hello", "application/x-www-form-urlencoded", 415, "application/json"),
-    (b"\x80\x03}q\x00.", "application/vnd.bentoml+pickle", 415, "application/json"),
-    (b"hello", "text/plain", 415, "application/json"),
-], ids=["malformed", "non-utf8", "empty", "no-content-type", "array", "null", "multipart", "form", "pickle", "text"])
+@pytest.mark.parametrize(
+    ("content", "ctype", "status", "needle"),
+    [
+        (b"{not json", "application/json", 400, "Invalid JSON"),
+        (b'{"brief": {"text": "caf\xe9 \xff"}}', "application/json", 400, "Invalid JSON"),
+        (b"", "application/json", 400, "brief"),
+        (b'{"brief": {"text": "x"}}', "", 415, "application/json"),
+        (b"[1, 2]", "application/json", 400, "object"),
+        (b"null", "application/json", 400, "body"),
+        (b"--x\r\ngarbage", "multipart/form-data", 415, "application/json"),
+        (b"brief=hello", "application/x-www-form-urlencoded", 415, "application/json"),
+        (b"\x80\x03}q\x00.", "application/vnd.bentoml+pickle", 415, "application/json"),
+        (b"hello", "text/plain", 415, "application/json"),
+    ],
+    ids=[
+        "malformed",
+        "non-utf8",
+        "empty",
+        "no-content-type",
+        "array",
+        "null",
+        "multipart",
+        "form",
+        "pickle",
+        "text",
+    ],
+)
 def test_malformed_bodies_are_4xx_never_500(client, content, ctype, status, needle):
     r = client.post("/match", content=content, headers={"content-type": ctype})
     assert r.status_code == status, r.text
@@ -257,13 +340,19 @@ def test_oversized_body_is_413(client):
     assert r.status_code == 413 and "larger" in r.json()["error"]
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"briefs": []}, "briefs"),
-    ({"briefs": [BRIEF] * 101}, "briefs"),
-    ({"briefs": [BRIEF], "k": 0}, "k"),
-    ({"briefs": [BRIEF, {**BRIEF, "target_countries": ["ZZ"]}]}, "briefs.1.target_countries"),
-    ({"briefs": [BRIEF, {**BRIEF, "excluded_interests": ["Quidditch"]}]}, "briefs.1.excluded_interests"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"briefs": []}, "briefs"),
+        ({"briefs": [BRIEF] * 101}, "briefs"),
+        ({"briefs": [BRIEF], "k": 0}, "k"),
+        ({"briefs": [BRIEF, {**BRIEF, "target_countries": ["ZZ"]}]}, "briefs.1.target_countries"),
+        (
+            {"briefs": [BRIEF, {**BRIEF, "excluded_interests": ["Quidditch"]}]},
+            "briefs.1.excluded_interests",
+        ),
+    ],
+)
 def test_bad_batch_input(client, body, field):
     r = client.post("/match_batch", json=body)
     assert r.status_code == 400 and field in r.json()["error"], r.text
@@ -284,29 +373,49 @@ def test_plan_equals_the_library_is_logged_and_takes_feedback(client, tiny_pipel
     r = client.post("/plan", json=body)
     assert r.status_code == 200, r.text
     got = r.json()
-    expected = plan_campaign(MatchPipeline.load(tiny_pipeline_dir), Brief.model_validate(BRIEF),
-                             PlanConstraints(budget_usd=600, max_creators=4, goal="engagements")).to_json()
+    expected = plan_campaign(
+        MatchPipeline.load(tiny_pipeline_dir),
+        Brief.model_validate(BRIEF),
+        PlanConstraints(budget_usd=600, max_creators=4, goal="engagements"),
+    ).to_json()
     ids = [c["influencer_id"] for c in got["creators"]]
     assert ids == [c["influencer_id"] for c in expected["creators"]] and 1 <= len(ids) <= 4
-    assert got["total_cost_usd"] == expected["total_cost_usd"] <= 600 and got["goal"] == "engagements"
+    assert (
+        got["total_cost_usd"] == expected["total_cost_usd"] <= 600 and got["goal"] == "engagements"
+    )
     assert got["expected"] == expected["expected"] and got["model_name"] == "matcher"
     rid = got["request_id"]
-    (brand, n), = db_rows(log_path, "SELECT brand_id, n_results FROM requests WHERE request_id = ?", (rid,))
+    ((brand, n),) = db_rows(
+        log_path, "SELECT brand_id, n_results FROM requests WHERE request_id = ?", (rid,)
+    )
     assert (brand, n) == (BRAND, len(ids))
-    fb = client.post("/feedback", json={"request_id": rid, "influencer_id": ids[0], "event": "contacted"})
+    fb = client.post(
+        "/feedback", json={"request_id": rid, "influencer_id": ids[0], "event": "contacted"}
+    )
     assert fb.status_code == 200, fb.text
 
 
-@pytest.mark.parametrize(("body", "status", "field"), [
-    ({"brief": BRIEF, "budget_usd": 0.5}, 400, "budget_usd"),  # below the cheapest creator: infeasible
-    ({"brief": BRIEF, "budget_usd": -1}, 400, "budget_usd"),
-    ({"brief": BRIEF, "budget_usd": 500, "goal": "fame"}, 400, "goal"),
-    ({"brief": BRIEF, "budget_usd": True}, 400, "budget_usd"),
-    ({"brief": BRIEF, "budget_usd": "500"}, 400, "budget_usd"),
-    ({"brief": BRIEF, "budget_usd": 500, "max_creators": "5"}, 400, "max_creators"),
-    ({"brief": BRIEF, "budget_usd": 500, "min_creators": 5, "max_creators": 2}, 400, "max_creators"),
-    ({"brief": {**BRIEF, "brand_id": "brand-other"}, "budget_usd": 500}, 403, "brief.brand_id"),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        (
+            {"brief": BRIEF, "budget_usd": 0.5},
+            400,
+            "budget_usd",
+        ),  # below the cheapest creator: infeasible
+        ({"brief": BRIEF, "budget_usd": -1}, 400, "budget_usd"),
+        ({"brief": BRIEF, "budget_usd": 500, "goal": "fame"}, 400, "goal"),
+        ({"brief": BRIEF, "budget_usd": True}, 400, "budget_usd"),
+        ({"brief": BRIEF, "budget_usd": "500"}, 400, "budget_usd"),
+        ({"brief": BRIEF, "budget_usd": 500, "max_creators": "5"}, 400, "max_creators"),
+        (
+            {"brief": BRIEF, "budget_usd": 500, "min_creators": 5, "max_creators": 2},
+            400,
+            "max_creators",
+        ),
+        ({"brief": {**BRIEF, "brand_id": "brand-other"}, "budget_usd": 500}, 403, "brief.brand_id"),
+    ],
+)
 def test_bad_plan_input_names_the_field(client, body, status, field):
     r = client.post("/plan", json=body)
     assert r.status_code == status, r.text
@@ -314,7 +423,9 @@ def test_bad_plan_input_names_the_field(client, body, status, field):
 
 
 def test_plan_needs_a_key(client):
-    r = client.post("/plan", json={"brief": BRIEF, "budget_usd": 500}, headers={"Authorization": ""})
+    r = client.post(
+        "/plan", json={"brief": BRIEF, "budget_usd": 500}, headers={"Authorization": ""}
+    )
     assert r.status_code == 401
 
 
@@ -326,47 +437,81 @@ def served(client):
 
 def test_feedback_is_stored_once(client, served, log_path):
     rid, ids = served
-    first = client.post("/feedback", json={"request_id": rid, "influencer_id": ids[0], "event": "accepted"})
-    assert first.status_code == 200 and first.json()["duplicate"] is False and first.json()["value"] == 1
-    again = client.post("/feedback", json={"request_id": rid, "influencer_id": ids[0], "event": "accepted"})
+    first = client.post(
+        "/feedback", json={"request_id": rid, "influencer_id": ids[0], "event": "accepted"}
+    )
+    assert (
+        first.status_code == 200
+        and first.json()["duplicate"] is False
+        and first.json()["value"] == 1
+    )
+    again = client.post(
+        "/feedback", json={"request_id": rid, "influencer_id": ids[0], "event": "accepted"}
+    )
     assert again.status_code == 200 and again.json()["duplicate"] is True
     for event, value in (("clicks", 12), ("rating", 4.5), ("post_engagements", 0)):
-        r = client.post("/feedback", json={"request_id": rid, "influencer_id": ids[1], "event": event, "value": value})
+        r = client.post(
+            "/feedback",
+            json={"request_id": rid, "influencer_id": ids[1], "event": event, "value": value},
+        )
         assert r.status_code == 200, r.text
-    rows = db_rows(log_path, "SELECT influencer_id, event, value FROM feedback WHERE request_id = ? ORDER BY event",
-                   (rid,))
-    assert rows == [(ids[0], "accepted", 1.0), (ids[1], "clicks", 12.0), (ids[1], "post_engagements", 0.0),
-                    (ids[1], "rating", 4.5)]
+    rows = db_rows(
+        log_path,
+        "SELECT influencer_id, event, value FROM feedback WHERE request_id = ? ORDER BY event",
+        (rid,),
+    )
+    assert rows == [
+        (ids[0], "accepted", 1.0),
+        (ids[1], "clicks", 12.0),
+        (ids[1], "post_engagements", 0.0),
+        (ids[1], "rating", 4.5),
+    ]
 
 
 def test_feedback_conflicting_value_is_409(client, served):
     rid, ids = served
-    assert client.post("/feedback", json={"request_id": rid, "influencer_id": ids[2], "event": "clicks",
-                                          "value": 3}).status_code == 200
-    r = client.post("/feedback", json={"request_id": rid, "influencer_id": ids[2], "event": "clicks", "value": 4})
+    assert (
+        client.post(
+            "/feedback",
+            json={"request_id": rid, "influencer_id": ids[2], "event": "clicks", "value": 3},
+        ).status_code
+        == 200
+    )
+    r = client.post(
+        "/feedback",
+        json={"request_id": rid, "influencer_id": ids[2], "event": "clicks", "value": 4},
+    )
     assert r.status_code == 409 and "already" in r.json()["error"]
 
 
 def test_feedback_unknown_request_or_creator_not_shown(client, served):
     rid, _ = served
-    r = client.post("/feedback", json={"request_id": "no-such-request", "influencer_id": "bak00", "event": "contacted"})
+    r = client.post(
+        "/feedback",
+        json={"request_id": "no-such-request", "influencer_id": "bak00", "event": "contacted"},
+    )
     assert r.status_code == 404 and "request_id" in r.json()["error"]
-    r = client.post("/feedback", json={"request_id": rid, "influencer_id": "gar11", "event": "contacted"})
+    r = client.post(
+        "/feedback", json={"request_id": rid, "influencer_id": "gar11", "event": "contacted"}
+    )
     assert r.status_code == 404 and "not shown" in r.json()["error"]
     assert r.json()["detail"][0]["loc"] == ["influencer_id"]
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"event": "liked"}, "event"),
-    ({"event": "rating", "value": 6}, "value"),
-    ({"event": "rating"}, "value"),
-    ({"event": "clicks", "value": -1}, "value"),
-    ({"event": "clicks", "value": 1.5}, "value"),
-    ({"event": "accepted", "value": 0}, "value"),
-    ({"event": "clicks", "value": "many"}, "value"),
-    ({"event": "contacted", "request_id": ""}, "request_id"),
-    ({"event": "contacted", "when": "now"}, "when"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"event": "liked"}, "event"),
+        ({"event": "rating", "value": 6}, "value"),
+        ({"event": "rating"}, "value"),
+        ({"event": "clicks", "value": -1}, "value"),
+        ({"event": "clicks", "value": 1.5}, "value"),
+        ({"event": "accepted", "value": 0}, "value"),
+        ({"event": "clicks", "value": "many"}, "value"),
+        ({"event": "contacted", "request_id": ""}, "request_id"),
+        ({"event": "contacted", "when": "now"}, "when"),
+    ],
+)
 def test_bad_feedback_input_is_400(client, served, body, field):
     rid, ids = served
     r = client.post("/feedback", json={"request_id": rid, "influencer_id": ids[0], **body})
@@ -409,25 +554,39 @@ def test_reload_swaps_the_model_without_dropping_requests(client, tiny_pipeline_
 
 
 def test_not_ready_without_a_model_then_reload_fixes_it(tiny_pipeline_dir, tmp_path, caplog):
-    with serve_in_process(MATCHER_MODEL=str(tmp_path / "nothing"), MATCHER_MODEL_FALLBACK=str(tmp_path / "none"),
-                          MATCHER_REQUEST_LOG=str(tmp_path / "r.db")) as (c, _):
+    with serve_in_process(
+        MATCHER_MODEL=str(tmp_path / "nothing"),
+        MATCHER_MODEL_FALLBACK=str(tmp_path / "none"),
+        MATCHER_REQUEST_LOG=str(tmp_path / "r.db"),
+    ) as (c, _):
         assert any("NOT READY" in rec.message for rec in caplog.records)
         assert c.get("/livez").status_code == 200
         assert c.get("/readyz").status_code == 503
-        for r in (c.post("/match", json={"brief": BRIEF}), c.get("/model"),
-                  c.post("/match_batch", json={"briefs": [BRIEF]})):
+        for r in (
+            c.post("/match", json={"brief": BRIEF}),
+            c.get("/model"),
+            c.post("/match_batch", json={"briefs": [BRIEF]}),
+        ):
             assert r.status_code == 503 and "no model loaded" in r.json()["error"]
         assert c.post("/reload", json={}, headers=c.admin).status_code == 503
-        assert c.post("/reload", json={"model": str(tiny_pipeline_dir)}, headers=c.admin).status_code == 200
+        assert (
+            c.post("/reload", json={"model": str(tiny_pipeline_dir)}, headers=c.admin).status_code
+            == 200
+        )
         assert c.get("/readyz").status_code == 200
         assert c.post("/match", json={"brief": BRIEF}).status_code == 200
 
 
-def test_fallback_dir_is_served_when_the_ref_does_not_resolve(tiny_pipeline_dir, tmp_path, monkeypatch):
+def test_fallback_dir_is_served_when_the_ref_does_not_resolve(
+    tiny_pipeline_dir, tmp_path, monkeypatch
+):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'absent' / 'mlflow.db'}")
     fb = versioned_copy(tiny_pipeline_dir, tmp_path / "champion", "7")
-    with serve_in_process(MATCHER_MODEL="champion", MATCHER_MODEL_FALLBACK=str(fb),
-                          MATCHER_REQUEST_LOG=str(tmp_path / "r.db")) as (c, _):
+    with serve_in_process(
+        MATCHER_MODEL="champion",
+        MATCHER_MODEL_FALLBACK=str(fb),
+        MATCHER_REQUEST_LOG=str(tmp_path / "r.db"),
+    ) as (c, _):
         info = c.get("/model").json()
         assert info["version"] == "7" and info["fallback_reason"]
         assert c.post("/match", json={"brief": BRIEF}).json()["model_version"] == "7"
@@ -438,29 +597,47 @@ def test_experiment_routing_and_interleaving(tiny_pipeline_dir, tmp_path):
     pytest.importorskip("matcher.online.experiments")
     v2 = versioned_copy(tiny_pipeline_dir, tmp_path / "v2", "2")
     exp = tmp_path / "exp.yaml"
-    exp.write_text(f"name: exp1\nmode: ab\nvariants:\n  control: {tiny_pipeline_dir}\n  treatment: {v2}\n"
-                   "forced:\n  brand-qa: treatment\n")
+    exp.write_text(
+        f"name: exp1\nmode: ab\nvariants:\n  control: {tiny_pipeline_dir}\n  treatment: {v2}\n"
+        "forced:\n  brand-qa: treatment\n"
+    )
     log = tmp_path / "r.db"
-    with serve_in_process(MATCHER_MODEL=str(tiny_pipeline_dir), MATCHER_EXPERIMENT=str(exp),
-                          MATCHER_REQUEST_LOG=str(log)) as (c, _):
+    with serve_in_process(
+        MATCHER_MODEL=str(tiny_pipeline_dir),
+        MATCHER_EXPERIMENT=str(exp),
+        MATCHER_REQUEST_LOG=str(log),
+    ) as (c, _):
         assert c.get("/model").json()["variants"] == ["control", "treatment"]
-        r = c.post("/match", json={"brief": {**BRIEF, "brand_id": "brand-qa"}},
-                   headers=bearer(c.keys.add("brand-qa"))).json()
+        r = c.post(
+            "/match",
+            json={"brief": {**BRIEF, "brand_id": "brand-qa"}},
+            headers=bearer(c.keys.add("brand-qa")),
+        ).json()
         assert r["variant"] == "treatment" and r["model_version"] == "2"
-        r = c.post("/match", json={"brief": BRIEF, "force_variant": "control"}, headers=c.admin).json()
+        r = c.post(
+            "/match", json={"brief": BRIEF, "force_variant": "control"}, headers=c.admin
+        ).json()
         assert r["variant"] == "control"
         bad = c.post("/match", json={"brief": BRIEF, "force_variant": "nope"}, headers=c.admin)
         assert bad.status_code == 400 and "force_variant" in bad.json()["error"]
         rows = db_rows(log, "SELECT experiment, variant FROM requests ORDER BY created_at")
         assert rows == [("exp1", "treatment"), ("exp1", "control")]
 
-    exp.write_text(f"name: exp2\nmode: interleave\nvariants:\n  A: {tiny_pipeline_dir}\n  B: {v2}\n")
-    with serve_in_process(MATCHER_MODEL=str(tiny_pipeline_dir), MATCHER_EXPERIMENT=str(exp),
-                          MATCHER_REQUEST_LOG=str(log)) as (c, _):
+    exp.write_text(
+        f"name: exp2\nmode: interleave\nvariants:\n  A: {tiny_pipeline_dir}\n  B: {v2}\n"
+    )
+    with serve_in_process(
+        MATCHER_MODEL=str(tiny_pipeline_dir),
+        MATCHER_EXPERIMENT=str(exp),
+        MATCHER_REQUEST_LOG=str(log),
+    ) as (c, _):
         r = c.post("/match", json={"brief": BRIEF, "k": 6}).json()
         assert r["variant"] == "interleaved" and len(r["matches"]) == 6
-        teams = db_rows(log, "SELECT variant FROM impressions WHERE request_id = ? ORDER BY position",
-                        (r["request_id"],))
+        teams = db_rows(
+            log,
+            "SELECT variant FROM impressions WHERE request_id = ? ORDER BY position",
+            (r["request_id"],),
+        )
         assert {t for (t,) in teams} <= {"A", "B"} and len(teams) == 6
 
 
@@ -473,33 +650,48 @@ def test_bentoml_serve_subprocess_over_http(tiny_pipeline_dir, tmp_path):
     log = tmp_path / "requests.db"
     with KeyStore(tmp_path / "keys.db") as keys:  # the default place: next to the request log
         key = keys.add(BRAND)
-    env = {"MATCHER_MODEL_FALLBACK": str(tmp_path / "none"), "BENTOML_HOME": str(tmp_path / "bentoml"),
-           "MATCHER_BODY_TIMEOUT_S": "2"}
+    env = {
+        "MATCHER_MODEL_FALLBACK": str(tmp_path / "none"),
+        "BENTOML_HOME": str(tmp_path / "bentoml"),
+        "MATCHER_BODY_TIMEOUT_S": "2",
+    }
     svc = ServiceProcess(model=tiny_pipeline_dir, request_log=log, env=env, ready_timeout=120)
     for k in ENV_KEYS:
         if k not in ("MATCHER_MODEL", "MATCHER_REQUEST_LOG", *env):
             svc.env.pop(k, None)
     with svc:
-        with httpx.Client(base_url=svc.url, timeout=30) as anon, \
-                httpx.Client(base_url=svc.url, timeout=30, headers=bearer(key)) as http:
+        with (
+            httpx.Client(base_url=svc.url, timeout=30) as anon,
+            httpx.Client(base_url=svc.url, timeout=30, headers=bearer(key)) as http,
+        ):
             assert http.get("/livez").status_code == 200
             assert anon.get("/model").status_code == 401
             denied = anon.post("/match", json={"brief": BRIEF})
-            assert denied.status_code == 401 and denied.headers["www-authenticate"].startswith("Bearer")
+            assert denied.status_code == 401 and denied.headers["www-authenticate"].startswith(
+                "Bearer"
+            )
             assert http.get("/model").json()["catalogue_size"] == 48
             r = http.post("/match", json={"brief": BRIEF, "k": 4})
             assert r.status_code == 200, r.text
             body = r.json()
             assert body["matches"][0]["influencer_id"].startswith("bak")
-            fb = {"request_id": body["request_id"], "influencer_id": body["matches"][0]["influencer_id"],
-                  "event": "contacted"}
+            fb = {
+                "request_id": body["request_id"],
+                "influencer_id": body["matches"][0]["influencer_id"],
+                "event": "contacted",
+            }
             assert http.post("/feedback", json=fb).status_code == 200
-            bad = http.post("/match", content=b"{oops", headers={"content-type": "application/json"})
+            bad = http.post(
+                "/match", content=b"{oops", headers={"content-type": "application/json"}
+            )
             assert bad.status_code == 400
             # a 20 MiB chunked body (no Content-Length) is cut off at the limit: 413
             chunk = b"x" * 65536
-            big = http.post("/match", content=iter([b'{"brief": {"text": "', *[chunk] * 320, b'"}}']),
-                            headers={"content-type": "application/json"})
+            big = http.post(
+                "/match",
+                content=iter([b'{"brief": {"text": "', *[chunk] * 320, b'"}}']),
+                headers={"content-type": "application/json"},
+            )
             assert big.status_code == 413, big.text
             # a body that does not arrive in time: 408, the worker is free again
             slow = _slow_post(svc.port, "/match", key, seconds=4)
@@ -511,8 +703,12 @@ def test_bentoml_serve_subprocess_over_http(tiny_pipeline_dir, tmp_path):
             assert "no-such-page" not in metrics and 'endpoint="/{unknown}"' in metrics
         # kill -9 (workers and arbiter) right after the responses: both rows must be on disk
         svc.kill(signal.SIGKILL)
-        assert db_rows(log, "SELECT status FROM requests WHERE request_id = ?", (body["request_id"],)) == [("ok",)]
-        assert db_rows(log, "SELECT event FROM feedback WHERE request_id = ?", (body["request_id"],)) == [("contacted",)]
+        assert db_rows(
+            log, "SELECT status FROM requests WHERE request_id = ?", (body["request_id"],)
+        ) == [("ok",)]
+        assert db_rows(
+            log, "SELECT event FROM feedback WHERE request_id = ?", (body["request_id"],)
+        ) == [("contacted",)]
 
 
 def _slow_post(port: int, path: str, key: str, seconds: float) -> str:
@@ -520,8 +716,10 @@ def _slow_post(port: int, path: str, key: str, seconds: float) -> str:
     import socket
 
     with socket.create_connection(("127.0.0.1", port), timeout=seconds + 10) as s:
-        s.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                  f"Authorization: Bearer {key}\r\nContent-Length: 1000\r\n\r\n".encode())
+        s.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Authorization: Bearer {key}\r\nContent-Length: 1000\r\n\r\n".encode()
+        )
         t0 = time.monotonic()
         s.settimeout(1.0)
         while time.monotonic() - t0 < seconds:

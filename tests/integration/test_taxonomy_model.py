@@ -20,7 +20,14 @@ from matcher.ranking.interests import BrandSafety, TopicClassifier
 pytestmark = pytest.mark.integration
 logger = logging.getLogger(__name__)
 
-CATEGORIES = ["Alcohol", "Gambling", "Tobacco", "Cannabis", "Weapons and Ammunition", "Adult Products and Services"]
+CATEGORIES = [
+    "Alcohol",
+    "Gambling",
+    "Tobacco",
+    "Cannabis",
+    "Weapons and Ammunition",
+    "Adult Products and Services",
+]
 TUNE: list[tuple[str, str | None]] = [
     ("Sunday brunch with bottomless mimosas and a Bloody Mary bar", "Alcohol"),
     ("Touring Bordeaux chateaux and tasting this year's reds", "Alcohol"),
@@ -91,7 +98,7 @@ HOLDOUT: list[tuple[str, str | None]] = [
 
 @pytest.fixture(scope="module")
 def encoder(tmp_path_factory) -> SentenceEncoder:
-    cache = tmp_path_factory.mktemp("emb")   # empty: the timings below embed for real
+    cache = tmp_path_factory.mktemp("emb")  # empty: the timings below embed for real
     enc = SentenceEncoder(EncoderConfig(cache_dir=str(cache), show_progress=False))
     enc.warm_up()
     return enc
@@ -112,11 +119,16 @@ def _names(classifier: TopicClassifier, text: str, top_k: int = 3) -> list[str]:
 
 
 def test_bitcoin_trading_bio_lands_in_cryptocurrency(content, safety):
-    bio = "Full-time Bitcoin trader: I post my entries, chart analysis and the altcoins I am watching"
+    bio = (
+        "Full-time Bitcoin trader: I post my entries, chart analysis and the altcoins I am watching"
+    )
     assert any("Cryptocurrency" in n for n in _names(safety.classifier, bio))
     # the content taxonomy 3.1 has no crypto topic: the bio stays in finance
     got = content.classify(content.encoder.encode([bio]), top_k=3)[0]
-    assert {content.taxonomy[t.topic_id].path[0] for t in got} <= {"Business and Finance", "Personal Finance"}
+    assert {content.taxonomy[t.topic_id].path[0] for t in got} <= {
+        "Business and Finance",
+        "Personal Finance",
+    }
 
 
 def test_vegan_recipe_bio_lands_in_a_food_topic(content):
@@ -139,11 +151,17 @@ def test_kombucha_free_protein_bar_is_not_caught(safety):
     assert safety.sensitive_hits(v, list(SENSITIVE_AD_CATEGORIES)) == [None]
 
 
-def _precision_recall(safety: BrandSafety, posts: list[tuple[str, str | None]]) -> tuple[float, float]:
+def _precision_recall(
+    safety: BrandSafety, posts: list[tuple[str, str | None]]
+) -> tuple[float, float]:
     """A hit counts when it names the post's category; a wrong category is a false positive and
     a miss at once."""
-    hits = safety.sensitive_hits(safety.classifier.encoder.encode([p for p, _ in posts]), CATEGORIES)
-    tp = sum(h is not None and h.category == label for h, (_, label) in zip(hits, posts, strict=True))
+    hits = safety.sensitive_hits(
+        safety.classifier.encoder.encode([p for p, _ in posts]), CATEGORIES
+    )
+    tp = sum(
+        h is not None and h.category == label for h, (_, label) in zip(hits, posts, strict=True)
+    )
     flagged = sum(h is not None for h in hits)
     positives = sum(label is not None for _, label in posts)
     return tp / max(flagged, 1), tp / positives
@@ -152,9 +170,11 @@ def _precision_recall(safety: BrandSafety, posts: list[tuple[str, str | None]]) 
 def test_brand_safety_precision_and_recall_on_the_labelled_posts(safety):
     p_tune, r_tune = _precision_recall(safety, TUNE)
     p_hold, r_hold = _precision_recall(safety, HOLDOUT)
-    logger.warning("brand safety: tune P=%.3f R=%.3f; holdout P=%.3f R=%.3f", p_tune, r_tune, p_hold, r_hold)
-    assert p_tune >= 0.85 and r_tune >= 0.8      # measured: 0.864 / 0.826
-    assert p_hold >= 0.8 and r_hold >= 0.6       # measured: 0.875 / 0.700
+    logger.warning(
+        "brand safety: tune P=%.3f R=%.3f; holdout P=%.3f R=%.3f", p_tune, r_tune, p_hold, r_hold
+    )
+    assert p_tune >= 0.85 and r_tune >= 0.8  # measured: 0.864 / 0.826
+    assert p_hold >= 0.8 and r_hold >= 0.6  # measured: 0.875 / 0.700
 
 
 def test_timings(tmp_path):
@@ -164,9 +184,15 @@ def test_timings(tmp_path):
     start = time.perf_counter()
     clf = TopicClassifier(Taxonomy.load("content"), enc).fit()
     embed_s = time.perf_counter() - start
-    vectors = enc.encode([f"post number {i} about {w}" for i, w in enumerate(["food", "travel"] * 500)])
+    vectors = enc.encode(
+        [f"post number {i} about {w}" for i, w in enumerate(["food", "travel"] * 500)]
+    )
     start = time.perf_counter()
     got = clf.classify(vectors, top_k=5)
     classify_s = time.perf_counter() - start
-    logger.warning("taxonomy: 704 labels embedded in %.2fs; 1,000 texts classified in %.3fs", embed_s, classify_s)
+    logger.warning(
+        "taxonomy: 704 labels embedded in %.2fs; 1,000 texts classified in %.3fs",
+        embed_s,
+        classify_s,
+    )
     assert len(got) == 1000 and classify_s < 5.0

@@ -33,9 +33,13 @@ pytestmark = pytest.mark.integration
 
 
 def chromium_path() -> str:
-    path = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    path = shutil.which("chromium") or (
+        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+    )
     if path is None:
-        msg = "Debian's chromium is not installed (apt-get install -y chromium); .ci/run installs it"
+        msg = (
+            "Debian's chromium is not installed (apt-get install -y chromium); .ci/run installs it"
+        )
         if os.environ.get("MATCHER_REQUIRE_BROWSER") == "1":
             pytest.fail(msg)
         pytest.skip(msg)
@@ -50,10 +54,16 @@ def server(tiny_pipeline_dir, tmp_path_factory):
     d = tmp_path_factory.mktemp("browser")
     with KeyStore(d / "keys.db") as keys:
         brand_key, other_key = keys.add(BRAND), keys.add(OTHER)
-    env = {"MATCHER_MODEL_FALLBACK": str(d / "none"), "BENTOML_HOME": str(d / "bentoml"),
-           "MATCHER_KEYS_DB": str(d / "keys.db"), "MATCHER_SESSION_SECRET": "browser-test-secret",
-           "MATCHER_MODEL_ROOT": tempfile.gettempdir()}
-    svc = ServiceProcess(model=tiny_pipeline_dir, request_log=d / "requests.db", env=env, ready_timeout=120)
+    env = {
+        "MATCHER_MODEL_FALLBACK": str(d / "none"),
+        "BENTOML_HOME": str(d / "bentoml"),
+        "MATCHER_KEYS_DB": str(d / "keys.db"),
+        "MATCHER_SESSION_SECRET": "browser-test-secret",
+        "MATCHER_MODEL_ROOT": tempfile.gettempdir(),
+    }
+    svc = ServiceProcess(
+        model=tiny_pipeline_dir, request_log=d / "requests.db", env=env, ready_timeout=120
+    )
     for k in ENV_DROP:
         svc.env.pop(k, None)
     with svc:
@@ -88,7 +98,9 @@ def test_brand_journey_in_chromium(server, tmp_path):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, headless=True, args=["--no-sandbox"])
         try:
-            ctx = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+            ctx = browser.new_context(
+                viewport={"width": 1280, "height": 1000}, accept_downloads=True
+            )
             page = ctx.new_page()
             sign_in(page, url, key)
             # submit a brief: the results page, timed from the click to the list being there (the
@@ -123,7 +135,9 @@ def test_brand_journey_in_chromium(server, tmp_path):
             # shortlist two (the page posts in the background), then reload: they stay shortlisted
             for i in (0, 1):
                 items.nth(i).locator('button[data-action="shortlist"]').click()
-                page.wait_for_selector(f'[data-influencer-id="{ids[i]}"] button[data-action="shortlist"][aria-pressed="true"]')
+                page.wait_for_selector(
+                    f'[data-influencer-id="{ids[i]}"] button[data-action="shortlist"][aria-pressed="true"]'
+                )
             page.reload()
             pressed = page.locator('button[data-action="shortlist"][aria-pressed="true"]')
             assert pressed.count() == 2
@@ -147,7 +161,9 @@ def test_brand_journey_in_chromium(server, tmp_path):
             # the shortlist page, and its CSV
             page.goto(f"{url}/app/shortlist")
             short = page.locator("[data-influencer-id]")
-            assert sorted(short.nth(i).get_attribute("data-influencer-id") for i in range(short.count())) == sorted(ids[:2])
+            assert sorted(
+                short.nth(i).get_attribute("data-influencer-id") for i in range(short.count())
+            ) == sorted(ids[:2])
             page.screenshot(path=str(IMG / "webapp-shortlist.png"))
             with page.expect_download() as dl:
                 page.click('a[data-action="export-csv"]')
@@ -172,8 +188,11 @@ def test_brand_journey_in_chromium(server, tmp_path):
             browser.close()
     api_ms = match_latency_ms(url, key, text)
     timing = json.loads(nav)
-    print(f"\nresults page (click -> list rendered: form POST, CSS/JS): {page_ms:.0f} ms "
-          f"(first, cold templates: {page_times[0]:.0f} ms); POST /match median: {api_ms:.0f} ms; "
-          f"ratio {page_ms / api_ms:.2f}x; the browser's own navigation timing: response end "
-          f"{timing['responseEnd']:.0f} ms ({timing['responseEnd'] / api_ms:.2f}x), DOM complete {timing['domComplete']:.0f} ms; "
-          "server: " + ", ".join(f"{t['name']} {t['duration']:.1f} ms" for t in timing.get("serverTiming", [])))
+    print(
+        f"\nresults page (click -> list rendered: form POST, CSS/JS): {page_ms:.0f} ms "
+        f"(first, cold templates: {page_times[0]:.0f} ms); POST /match median: {api_ms:.0f} ms; "
+        f"ratio {page_ms / api_ms:.2f}x; the browser's own navigation timing: response end "
+        f"{timing['responseEnd']:.0f} ms ({timing['responseEnd'] / api_ms:.2f}x), DOM complete {timing['domComplete']:.0f} ms; "
+        "server: "
+        + ", ".join(f"{t['name']} {t['duration']:.1f} ms" for t in timing.get("serverTiming", []))
+    )

@@ -26,11 +26,18 @@ Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to 
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
 CHAMPION = "champion"  # the registry alias ``match`` and ``plan`` rank with by default
-CHAMPION_EXPORT = "models/champion"  # ``matcher export``'s copy: used when the registry cannot answer
-ModelRef = Annotated[str, typer.Option(
-    "--model", help="Saved pipeline folder, registry alias or version ('challenger', '3') or models:/ URI. "
-                    f"Default: the registry's champion (its export in {CHAMPION_EXPORT} if the registry "
-                    "cannot answer).")]
+CHAMPION_EXPORT = (
+    "models/champion"  # ``matcher export``'s copy: used when the registry cannot answer
+)
+ModelRef = Annotated[
+    str,
+    typer.Option(
+        "--model",
+        help="Saved pipeline folder, registry alias or version ('challenger', '3') or models:/ URI. "
+        f"Default: the registry's champion (its export in {CHAMPION_EXPORT} if the registry "
+        "cannot answer).",
+    ),
+]
 
 _state = {"verbose": False}  # set by setup_logging: ``errors.MatcherGroup`` prints tracebacks then
 
@@ -45,8 +52,11 @@ def is_verbose() -> bool:
 
 def setup_logging(verbose: bool) -> None:
     _state["verbose"] = verbose
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets DEBUG on itself at import
 
 
@@ -122,11 +132,17 @@ def load_model(ref: str) -> MatchPipeline:
     except ModelResolutionError as e:
         cause = e.__cause__ or e
         if ref == CHAMPION:
-            fail(f"no champion model yet: {cause}. Train and promote one first (matcher train --data DIR, "
-                 "then matcher promote) or pass --model FOLDER")
+            fail(
+                f"no champion model yet: {cause}. Train and promote one first (matcher train --data DIR, "
+                "then matcher promote) or pass --model FOLDER"
+            )
         fail(f"cannot resolve model {ref!r}: {cause}")
     i = loaded.info
     via = f" (exported copy: {i.fallback_reason})" if i.fallback_reason else ""
-    console.print(f"[dim]model: {escape(i.name)} version {escape(i.version)} from {escape(i.source or ref)}"
-                  f"{escape(via)}[/]", soft_wrap=True, highlight=False)
+    console.print(
+        f"[dim]model: {escape(i.name)} version {escape(i.version)} from {escape(i.source or ref)}"
+        f"{escape(via)}[/]",
+        soft_wrap=True,
+        highlight=False,
+    )
     return loaded.pipeline

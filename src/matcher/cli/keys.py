@@ -16,8 +16,13 @@ from rich.table import Table
 
 from matcher.cli.common import AsJson, Verbose, console, fail, out, setup_logging
 
-Db = Annotated[Path | None, typer.Option(
-    "--db", help="Key store (SQLite); default $MATCHER_KEYS_DB, else keys.db next to $MATCHER_REQUEST_LOG.")]
+Db = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        help="Key store (SQLite); default $MATCHER_KEYS_DB, else keys.db next to $MATCHER_REQUEST_LOG.",
+    ),
+]
 
 
 def _open(db: Path | None):  # -> KeyStore
@@ -31,8 +36,13 @@ def _open(db: Path | None):  # -> KeyStore
 
 
 def add(
-    brand: Annotated[str, typer.Option("--brand", help="The brand the key acts for (its requests are this brand's).")],
-    admin: Annotated[bool, typer.Option("--admin", help="May also reload models and control experiments.")] = False,
+    brand: Annotated[
+        str,
+        typer.Option("--brand", help="The brand the key acts for (its requests are this brand's)."),
+    ],
+    admin: Annotated[
+        bool, typer.Option("--admin", help="May also reload models and control experiments.")
+    ] = False,
     db: Db = None,
     verbose: Verbose = False,
 ) -> None:
@@ -45,8 +55,10 @@ def add(
             fail(e)
         path = store.path
     typer.echo(token)
-    console.print(f"added {'an admin' if admin else 'a brand'} key for {brand} to {path}; "
-                  "it is not shown again (only its hash is stored)")
+    console.print(
+        f"added {'an admin' if admin else 'a brand'} key for {brand} to {path}; "
+        "it is not shown again (only its hash is stored)"
+    )
 
 
 def list_keys(
@@ -65,12 +77,16 @@ def list_keys(
     for col in ("key_id", "brand", "role", "created_at", "revoked_at"):
         t.add_column(col)
     for i in infos:
-        t.add_row(i.key_id, i.brand_id, "admin" if i.admin else "brand", i.created_at, i.revoked_at or "-")
+        t.add_row(
+            i.key_id, i.brand_id, "admin" if i.admin else "brand", i.created_at, i.revoked_at or "-"
+        )
     out.print(t)
 
 
 def revoke(
-    key_id: Annotated[str, typer.Argument(help="The key's id (`matcher keys list`), or the whole key.")],
+    key_id: Annotated[
+        str, typer.Argument(help="The key's id (`matcher keys list`), or the whole key.")
+    ],
     db: Db = None,
     verbose: Verbose = False,
 ) -> None:

@@ -23,8 +23,13 @@ from matcher.cli.common import (
 )
 from matcher.cli.errors import MatcherGroup
 
-app = typer.Typer(cls=MatcherGroup, add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Match brands to micro-influencers.")
+app = typer.Typer(
+    cls=MatcherGroup,
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Match brands to micro-influencers.",
+)
 
 
 def _version() -> str:
@@ -46,25 +51,52 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _app_options(
-    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
-                                          help="Print the installed version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the installed version and exit.",
+        ),
+    ] = False,
 ) -> None:
     pass
 
 
 def _print_matches(matches: list[Any], title: str) -> None:
     t = Table(title=title, show_lines=False)
-    for col in ("#", "handle", "platform", "followers", "fit", "exp. ER (80% int.)", "exp. eng.", "cost $",
-                "interests", "why"):
+    for col in (
+        "#",
+        "handle",
+        "platform",
+        "followers",
+        "fit",
+        "exp. ER (80% int.)",
+        "exp. eng.",
+        "cost $",
+        "interests",
+        "why",
+    ):
         t.add_column(col, overflow="fold")
     for m in matches:
         e = m.expected_engagement
-        t.add_row(str(m.rank), m.handle, m.platform, f"{m.followers:,}", f"{m.fit_score:.2f}",
-                  f"{100 * e.rate:.2f}% ({100 * e.rate_low:.2f}-{100 * e.rate_high:.2f})",
-                  f"{e.engagements:,.0f}", f"{m.estimated_cost_usd:,.0f}{'*' if m.cost_is_estimate else ''}",
-                  ", ".join(m.interests), "; ".join(m.reasons))
+        t.add_row(
+            str(m.rank),
+            m.handle,
+            m.platform,
+            f"{m.followers:,}",
+            f"{m.fit_score:.2f}",
+            f"{100 * e.rate:.2f}% ({100 * e.rate_low:.2f}-{100 * e.rate_high:.2f})",
+            f"{e.engagements:,.0f}",
+            f"{m.estimated_cost_usd:,.0f}{'*' if m.cost_is_estimate else ''}",
+            ", ".join(m.interests),
+            "; ".join(m.reasons),
+        )
     out.print(t)
-    out.print("[dim]* estimated fee (creator's own price unknown). ER = (likes+comments)/followers per sponsored post.[/]")
+    out.print(
+        "[dim]* estimated fee (creator's own price unknown). ER = (likes+comments)/followers per sponsored post.[/]"
+    )
 
 
 def print_evaluation(result: Any) -> None:
@@ -72,18 +104,29 @@ def print_evaluation(result: Any) -> None:
         tab = result.table(view)
         if tab.empty:
             continue
-        t = Table(title=f"Evaluation, {view} view (mean over held-out briefs; medr = median rank of first relevant)")
+        t = Table(
+            title=f"Evaluation, {view} view (mean over held-out briefs; medr = median rank of first relevant)"
+        )
         t.add_column("system")
         for c in tab.columns:
             t.add_column(c, justify="right")
         for system, row in tab.iterrows():
-            t.add_row(str(system), *[("-" if v != v else f"{v:.3f}" if c != "medr" else f"{v:.0f}")
-                                     for c, v in row.items()])
+            t.add_row(
+                str(system),
+                *[
+                    ("-" if v != v else f"{v:.3f}" if c != "medr" else f"{v:.0f}")
+                    for c, v in row.items()
+                ],
+            )
         out.print(t)
     print_segments(result)
 
 
-_SEGMENT_LABELS = {"brief_language": "brief lang", "creator_language": "creator lang", "completeness": "data"}
+_SEGMENT_LABELS = {
+    "brief_language": "brief lang",
+    "creator_language": "creator lang",
+    "completeness": "data",
+}
 
 
 def print_segments(result: Any, metric: str = "ndcg@10") -> None:
@@ -103,16 +146,27 @@ def print_segments(result: Any, metric: str = "ndcg@10") -> None:
         return "-" if v != v else f"{v:.3f}"
 
     for (seg_type, seg), row in tab.iterrows():
-        cells = [(f"{num(row[(v, 'model')])} / {num(row[(v, 'cosine')])}",
-                  "0" if row[(v, "n_briefs")] != row[(v, "n_briefs")] else f"{row[(v, 'n_briefs')]:.0f}")
-                 for v in views]
-        t.add_row(f"{_SEGMENT_LABELS.get(seg_type, seg_type)}: {seg}", *[c for pair in cells for c in pair])
+        cells = [
+            (
+                f"{num(row[(v, 'model')])} / {num(row[(v, 'cosine')])}",
+                "0"
+                if row[(v, "n_briefs")] != row[(v, "n_briefs")]
+                else f"{row[(v, 'n_briefs')]:.0f}",
+            )
+            for v in views
+        ]
+        t.add_row(
+            f"{_SEGMENT_LABELS.get(seg_type, seg_type)}: {seg}",
+            *[c for pair in cells for c in pair],
+        )
     out.print(t)
 
 
 @app.command()
 def simulate(
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the market tables to.")] = Path("data/market"),
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder to write the market tables to.")
+    ] = Path("data/market"),
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     influencers: Annotated[int, typer.Option(help="Number of creators.", min=10)] = 3000,
     briefs: Annotated[int, typer.Option(help="Number of campaign briefs.", min=10)] = 2000,
@@ -124,20 +178,37 @@ def simulate(
 
     market = simulate_market(MarketConfig(n_influencers=influencers, n_briefs=briefs, seed=seed))
     write_market(market, out_dir)
-    console.print(f"wrote {len(market.influencers):,} influencers, {len(market.posts):,} posts, "
-                  f"{len(market.briefs):,} briefs, {len(market.outcomes):,} outcomes to {out_dir}")
+    console.print(
+        f"wrote {len(market.influencers):,} influencers, {len(market.posts):,} posts, "
+        f"{len(market.briefs):,} briefs, {len(market.outcomes):,} outcomes to {out_dir}"
+    )
 
 
 @app.command()
 def train(
-    data: Annotated[Path | None, typer.Option(help="Market folder (overrides the config's data_dir).")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Where to save the pipeline.")] = None,
-    config: Annotated[Path | None, typer.Option(help="YAML config (training/configs/default.yaml).")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Override, e.g. --set ranker.num_leaves=63")] = None,
+    data: Annotated[
+        Path | None, typer.Option(help="Market folder (overrides the config's data_dir).")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Where to save the pipeline.")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="YAML config (training/configs/default.yaml).")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override, e.g. --set ranker.num_leaves=63")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (overrides the config).")] = None,
-    track: Annotated[bool, typer.Option(help="Log the run to MLflow and register the model.")] = True,
-    register: Annotated[bool, typer.Option(help="Register a new version of the model (sets alias challenger).")] = True,
-    feedback: Annotated[Path | None, typer.Option(help="Serving request log (SQLite) whose feedback is merged into outcomes.")] = None,
+    track: Annotated[
+        bool, typer.Option(help="Log the run to MLflow and register the model.")
+    ] = True,
+    register: Annotated[
+        bool, typer.Option(help="Register a new version of the model (sets alias challenger).")
+    ] = True,
+    feedback: Annotated[
+        Path | None,
+        typer.Option(help="Serving request log (SQLite) whose feedback is merged into outcomes."),
+    ] = None,
     verbose: Verbose = False,
 ) -> None:
     """Train the pipeline (load -> split -> embed -> features -> fit -> evaluate -> log -> register)."""
@@ -156,9 +227,11 @@ def train(
 
     note, low = training_size_note(result.pipeline.metadata)
     console.print(f"[yellow]warning:[/yellow] {note}" if low else note)
-    console.print(f"saved pipeline to {result.model_dir}"
-                  + (f"; MLflow run {result.run_id}" if result.run_id else "")
-                  + (f"; registered version {result.version} (alias challenger)" if result.version else ""))
+    console.print(
+        f"saved pipeline to {result.model_dir}"
+        + (f"; MLflow run {result.run_id}" if result.run_id else "")
+        + (f"; registered version {result.version} (alias challenger)" if result.version else "")
+    )
 
 
 @app.command()
@@ -183,7 +256,11 @@ def evaluate(
 
         plot_system_comparison(result.summary, plot)
     if as_json:
-        typer.echo(json.dumps({"metrics": result.metrics(), "segments": result.segment_metrics()}, indent=2))
+        typer.echo(
+            json.dumps(
+                {"metrics": result.metrics(), "segments": result.segment_metrics()}, indent=2
+            )
+        )
     else:
         print_evaluation(result)
 
@@ -191,23 +268,52 @@ def evaluate(
 @app.command()
 def match(
     model: ModelRef = CHAMPION,
-    brief_file: Annotated[Path | None, typer.Option(help="A brief as JSON (see README: Brief).")] = None,
+    brief_file: Annotated[
+        Path | None, typer.Option(help="A brief as JSON (see README: Brief).")
+    ] = None,
     text: Annotated[str | None, typer.Option(help="Brief text (targeting defaults apply).")] = None,
-    catalog: Annotated[Path | None, typer.Option(help="Rank the influencers/posts tables in this folder instead.")] = None,
+    catalog: Annotated[
+        Path | None, typer.Option(help="Rank the influencers/posts tables in this folder instead.")
+    ] = None,
     k: Annotated[int, typer.Option(help="How many matches.", min=1, max=100)] = 10,
-    interest: Annotated[list[str] | None, typer.Option(
-        "--interest", help="IAB Content Taxonomy topic the brand wants: name, path ('Food & Drink > Vegan "
-                           "Diets') or id. Repeatable; added to the brief file's.")] = None,
-    strict_interests: Annotated[bool, typer.Option(
-        "--strict-interests", help="Only creators with one of the interests (or a topic under one).")] = False,
-    exclude_interest: Annotated[list[str] | None, typer.Option(
-        "--exclude-interest", help="IAB Content Taxonomy topic whose creators are never shown. Repeatable.")] = None,
-    exclude_category: Annotated[list[str] | None, typer.Option(
-        "--exclude-category", help="Brand safety: IAB Ad Product category ('Alcohol', 'Gambling') that must "
-                                   "not appear in a creator's content. Repeatable.")] = None,
-    like: Annotated[list[str] | None, typer.Option(
-        "--like", help="Handle of an example creator the brand likes ('@handle'): its profile joins the brief "
-                       "text as the query. Repeatable; added to the brief file's.")] = None,
+    interest: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--interest",
+            help="IAB Content Taxonomy topic the brand wants: name, path ('Food & Drink > Vegan "
+            "Diets') or id. Repeatable; added to the brief file's.",
+        ),
+    ] = None,
+    strict_interests: Annotated[
+        bool,
+        typer.Option(
+            "--strict-interests",
+            help="Only creators with one of the interests (or a topic under one).",
+        ),
+    ] = False,
+    exclude_interest: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude-interest",
+            help="IAB Content Taxonomy topic whose creators are never shown. Repeatable.",
+        ),
+    ] = None,
+    exclude_category: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude-category",
+            help="Brand safety: IAB Ad Product category ('Alcohol', 'Gambling') that must "
+            "not appear in a creator's content. Repeatable.",
+        ),
+    ] = None,
+    like: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--like",
+            help="Handle of an example creator the brand likes ('@handle'): its profile joins the brief "
+            "text as the query. Repeatable; added to the brief file's.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the matches as JSON.")] = False,
     verbose: Verbose = False,
 ) -> None:
@@ -220,8 +326,11 @@ def match(
     from matcher.data.io import DataValidationError, load_catalogue
 
     brief = read_brief(brief_file, text)
-    topics = {S.INTERESTS: interest or [], S.EXCLUDED_INTERESTS: exclude_interest or [],
-              S.EXCLUDED_CATEGORIES: exclude_category or []}
+    topics = {
+        S.INTERESTS: interest or [],
+        S.EXCLUDED_INTERESTS: exclude_interest or [],
+        S.EXCLUDED_CATEGORIES: exclude_category or [],
+    }
     try:
         if like:  # example creators add to the brief's
             brief = S.Brief.model_validate({**brief.model_dump(), S.LIKE: [*brief.like, *like]})
@@ -253,7 +362,9 @@ def match(
     if not rec.matches:
         console.print(f"no matches: {rec.reason}")
         return
-    _print_matches(rec.matches, f"Top {len(rec.matches)} of {rec.n_candidates:,} creators passing the filters")
+    _print_matches(
+        rec.matches, f"Top {len(rec.matches)} of {rec.n_candidates:,} creators passing the filters"
+    )
 
 
 # the command groups after the core commands (``matcher --help`` lists them in this order)

@@ -29,16 +29,24 @@ from matcher.cli.common import (
 
 def plan(
     model: ModelRef = CHAMPION,
-    brief_file: Annotated[Path | None, typer.Option(help="A brief as JSON (see README: Brief).")] = None,
+    brief_file: Annotated[
+        Path | None, typer.Option(help="A brief as JSON (see README: Brief).")
+    ] = None,
     text: Annotated[str | None, typer.Option(help="Brief text (targeting defaults apply).")] = None,
     budget: Annotated[float, typer.Option("--budget", help="Total campaign budget (USD).")] = ...,  # type: ignore[assignment]
     min_creators: Annotated[int, typer.Option(help="At least this many creators.")] = 1,
     max_creators: Annotated[int, typer.Option(help="At most this many creators.")] = 20,
     goal: Annotated[str, typer.Option(help="engagements | reach | accepts")] = "reach",
-    platform_mix: Annotated[str | None, typer.Option(
-        help="Most of the budget per platform, e.g. instagram=0.5,tiktok=0.5 (others get nothing).")] = None,
+    platform_mix: Annotated[
+        str | None,
+        typer.Option(
+            help="Most of the budget per platform, e.g. instagram=0.5,tiktok=0.5 (others get nothing)."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the uncertainty draws.")] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as one JSON object.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the plan as one JSON object.")
+    ] = False,
     verbose: Verbose = False,
 ) -> None:
     """Plan a campaign: which creators to hire for a total budget, net of audience overlap."""
@@ -48,8 +56,15 @@ def plan(
 
     brief = read_brief(brief_file, text)
     try:
-        constraints = constraints_from({"budget_usd": budget, "min_creators": min_creators,
-                                        "max_creators": max_creators, "goal": goal, "platform_mix": platform_mix})
+        constraints = constraints_from(
+            {
+                "budget_usd": budget,
+                "min_creators": min_creators,
+                "max_creators": max_creators,
+                "goal": goal,
+                "platform_mix": platform_mix,
+            }
+        )
     except ValueError as e:
         fail(e)
     pipe = load_model(model)
@@ -66,17 +81,29 @@ def plan(
 
 
 def _print(p) -> None:  # p: matcher.planning.plan.Plan
-    t = Table(title=f"Plan for goal {p.goal}: {len(p.creators)} creators, ${p.total_cost_usd:,.2f} of "
-                    f"${p.constraints.budget_usd:,.2f}")
+    t = Table(
+        title=f"Plan for goal {p.goal}: {len(p.creators)} creators, ${p.total_cost_usd:,.2f} of "
+        f"${p.constraints.budget_usd:,.2f}"
+    )
     for col in ("#", "handle", "platform", "followers", "cost $", "fit", "gain", "why"):
         t.add_column(col, overflow="fold")
     for i, c in enumerate(p.creators, start=1):
-        t.add_row(str(i), c.handle, c.platform, f"{c.followers:,}", f"{c.estimated_cost_usd:,.2f}",
-                  f"{c.fit_score:.2f}", f"{c.marginal_gain:,.1f}", c.why)
+        t.add_row(
+            str(i),
+            c.handle,
+            c.platform,
+            f"{c.followers:,}",
+            f"{c.estimated_cost_usd:,.2f}",
+            f"{c.fit_score:.2f}",
+            f"{c.marginal_gain:,.1f}",
+            c.why,
+        )
     out.print(t)
     for goal, iv in p.expected.items():
         b = p.baseline_expected[goal]
-        out.print(f"{goal}: {iv.value:,.1f} (80%: {iv.low:,.1f}-{iv.high:,.1f}); top-k until budget: {b.value:,.1f}")
+        out.print(
+            f"{goal}: {iv.value:,.1f} (80%: {iv.low:,.1f}-{iv.high:,.1f}); top-k until budget: {b.value:,.1f}"
+        )
     for ex in p.excluded:
         console.print(f"left out {ex.handle} (${ex.estimated_cost_usd:,.2f}): {ex.why_not}")
 

@@ -13,8 +13,15 @@ import pandas as pd
 from matcher import schemas as S
 from matcher.data.validation import is_missing
 
-LIST_FIELDS = (S.PLATFORMS_COL, S.TARGET_COUNTRIES, S.TARGET_AGES, S.EXCLUDED_HANDLES,
-               S.EXCLUDED_KEYWORDS, *S.TOPIC_FIELDS, S.LIKE)
+LIST_FIELDS = (
+    S.PLATFORMS_COL,
+    S.TARGET_COUNTRIES,
+    S.TARGET_AGES,
+    S.EXCLUDED_HANDLES,
+    S.EXCLUDED_KEYWORDS,
+    *S.TOPIC_FIELDS,
+    S.LIKE,
+)
 
 
 _INT_FIELDS = (S.MIN_FOLLOWERS, S.MAX_FOLLOWERS)
@@ -47,7 +54,9 @@ def brief_from_row(row: pd.Series | Mapping[str, Any]) -> S.Brief:
         elif isinstance(v, np.generic):
             v = v.item()
         if name in _INT_FIELDS and isinstance(v, float) and v.is_integer():
-            v = int(v)  # a column with gaps is read as floats; the model's counts are strict integers
+            v = int(
+                v
+            )  # a column with gaps is read as floats; the model's counts are strict integers
         if name in (S.BRIEF_ID, S.BRAND_ID, S.BRAND, S.TEXT):
             v = str(v)
         kwargs[name] = v

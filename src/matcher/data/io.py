@@ -37,9 +37,18 @@ from matcher.data.validation import (
 )
 
 __all__ = [
-    "MAX_PROBLEMS", "TABLES", "DataValidationError", "MarketTables", "Problem",
-    "load_catalogue", "load_market", "read_table",
-    "validate_briefs", "validate_influencers", "validate_outcomes", "validate_posts",
+    "MAX_PROBLEMS",
+    "TABLES",
+    "DataValidationError",
+    "MarketTables",
+    "Problem",
+    "load_catalogue",
+    "load_market",
+    "read_table",
+    "validate_briefs",
+    "validate_influencers",
+    "validate_outcomes",
+    "validate_posts",
     "write_table",
 ]
 
@@ -79,8 +88,9 @@ def validate_influencers(df: pd.DataFrame, source: str = "influencers.csv") -> p
     return t.result()
 
 
-def validate_posts(df: pd.DataFrame, influencers: pd.DataFrame | None = None,
-                   source: str = "posts.csv") -> pd.DataFrame:
+def validate_posts(
+    df: pd.DataFrame, influencers: pd.DataFrame | None = None, source: str = "posts.csv"
+) -> pd.DataFrame:
     """Clean and check posts; posts with empty text are dropped (counted, logged)."""
     t = TableChecker(df, source, S.POST_REQUIRED, S.POST_OPTIONAL)
     t.string(S.POST_ID, required=True)
@@ -104,8 +114,10 @@ def validate_posts(df: pd.DataFrame, influencers: pd.DataFrame | None = None,
 
 def _topic_resolver(kind: S.Kind) -> Callable[[str], str]:
     """Canonical id of a topic reference; the taxonomy is loaded when first used."""
+
     def resolve(ref: str) -> str:
         return S.taxonomy(kind).resolve(ref)
+
     return resolve
 
 
@@ -128,13 +140,20 @@ def validate_briefs(df: pd.DataFrame, source: str = "briefs.csv") -> pd.DataFram
     t.listcol(S.EXCLUDED_KEYWORDS, case="lower")
     t.category(S.BRIEF_LANGUAGE, S.LANGUAGES, "lower", "language")
     for column, kind in S.TOPIC_FIELDS.items():
-        t.listcol(column, what=f"{kind} topic", max_items=S.MAX_BRIEF_TOPICS,
-                  resolve=_topic_resolver(kind))
+        t.listcol(
+            column,
+            what=f"{kind} topic",
+            max_items=S.MAX_BRIEF_TOPICS,
+            resolve=_topic_resolver(kind),
+        )
     t.boolean(S.STRICT_INTERESTS, default=False)
     t.unique(S.BRIEF_ID)
     lo, hi = t.out[S.MIN_FOLLOWERS], t.out[S.MAX_FOLLOWERS]
-    t.flag((lo > hi).fillna(False), S.MAX_FOLLOWERS,
-           lambda i: f"must be >= min_followers ({lo[i]}), got {hi[i]}")
+    t.flag(
+        (lo > hi).fillna(False),
+        S.MAX_FOLLOWERS,
+        lambda i: f"must be >= min_followers ({lo[i]}), got {hi[i]}",
+    )
     out = t.result()
     categories: list[str | float] = []
     for pos, row in enumerate(out.to_dict("records")):  # safety net: the model has the last word
@@ -149,9 +168,12 @@ def validate_briefs(df: pd.DataFrame, source: str = "briefs.csv") -> pd.DataFram
     return t.result()
 
 
-def validate_outcomes(df: pd.DataFrame, briefs: pd.DataFrame | None = None,
-                      influencers: pd.DataFrame | None = None,
-                      source: str = "outcomes.csv") -> pd.DataFrame:
+def validate_outcomes(
+    df: pd.DataFrame,
+    briefs: pd.DataFrame | None = None,
+    influencers: pd.DataFrame | None = None,
+    source: str = "outcomes.csv",
+) -> pd.DataFrame:
     """Clean and check shown lists and what happened; duplicate (brief, influencer) rows keep
     the last one (counted, logged)."""
     t = TableChecker(df, source, S.OUTCOME_REQUIRED, S.OUTCOME_OPTIONAL)
@@ -166,8 +188,11 @@ def validate_outcomes(df: pd.DataFrame, briefs: pd.DataFrame | None = None,
     t.number(S.BRAND_RATING, low=1.0, high=5.0)
     accepted = t.out[S.ACCEPTED].fillna(False).astype(bool)
     contacted = t.out[S.CONTACTED].fillna(True).astype(bool)
-    t.flag(accepted & ~contacted, S.ACCEPTED,
-           lambda i: "is true but contacted is false (accepted implies contacted)")
+    t.flag(
+        accepted & ~contacted,
+        S.ACCEPTED,
+        lambda i: "is true but contacted is false (accepted implies contacted)",
+    )
     if briefs is not None:
         t.foreign_key(S.BRIEF_ID, briefs[S.BRIEF_ID], "briefs")
     if influencers is not None:
@@ -175,8 +200,13 @@ def validate_outcomes(df: pd.DataFrame, briefs: pd.DataFrame | None = None,
     out = t.result()
     dup = out.duplicated([S.BRIEF_ID, S.INFLUENCER_ID], keep="last")
     if dup.any():
-        logger.warning("%s: dropped %d outcome row(s) duplicated on (%s, %s), kept the last",
-                       source, int(dup.sum()), S.BRIEF_ID, S.INFLUENCER_ID)
+        logger.warning(
+            "%s: dropped %d outcome row(s) duplicated on (%s, %s), kept the last",
+            source,
+            int(dup.sum()),
+            S.BRIEF_ID,
+            S.INFLUENCER_ID,
+        )
         out = out[~dup].reset_index(drop=True)
     return out
 
@@ -191,8 +221,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if suffix != ".csv":
         raise ValueError(f"{path}: unsupported table format {suffix!r}; use .csv or .parquet")
     try:  # utf-8-sig: spreadsheets often prepend a BOM to the first header
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                           encoding="utf-8-sig")
+        return pd.read_csv(
+            path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"
+        )
     except (pd.errors.ParserError, UnicodeDecodeError) as e:
         raise DataValidationError(path.name, [Problem(None, None, f"cannot parse CSV: {e}")]) from e
 
@@ -214,8 +245,16 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
 def _find(data_dir: Path, name: str) -> Path | None:
     found = [p for p in (data_dir / f"{name}.csv", data_dir / f"{name}.parquet") if p.is_file()]
     if len(found) > 1:
-        raise DataValidationError(name, [Problem(None, None, f"both {name}.csv and {name}.parquet "
-                                                             f"exist in {data_dir}; keep only one")])
+        raise DataValidationError(
+            name,
+            [
+                Problem(
+                    None,
+                    None,
+                    f"both {name}.csv and {name}.parquet exist in {data_dir}; keep only one",
+                )
+            ],
+        )
     return found[0] if found else None
 
 
@@ -249,8 +288,9 @@ def load_catalogue(data_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return _catalogue(_data_dir(data_dir))
 
 
-def load_market(data_dir: str | Path, require_outcomes: bool = False,
-                require_briefs: bool = True) -> MarketTables:
+def load_market(
+    data_dir: str | Path, require_outcomes: bool = False, require_briefs: bool = True
+) -> MarketTables:
     """Load and validate ``<name>.csv`` or ``<name>.parquet`` for the four tables.
 
     Influencers are required; briefs unless ``require_briefs=False``; outcomes only with
@@ -274,7 +314,10 @@ def load_market(data_dir: str | Path, require_outcomes: bool = False,
         logger.warning("no outcomes.csv or outcomes.parquet in %s; outcomes table is empty", d)
         outcomes = validate_outcomes(_empty(S.OUTCOME_REQUIRED), source="outcomes.csv")
     else:
-        outcomes = validate_outcomes(read_table(outcomes_path),
-                                     briefs if briefs_path is not None else None, influencers,
-                                     source=outcomes_path.name)
+        outcomes = validate_outcomes(
+            read_table(outcomes_path),
+            briefs if briefs_path is not None else None,
+            influencers,
+            source=outcomes_path.name,
+        )
     return MarketTables(influencers=influencers, posts=posts, briefs=briefs, outcomes=outcomes)

@@ -22,8 +22,12 @@ def relevance_from_outcomes(outcomes: pd.DataFrame) -> NDArray[np.int64]:
     contacted = outcomes[S.CONTACTED].astype(bool).to_numpy()
     accepted = outcomes[S.ACCEPTED].astype(bool).to_numpy()
     rating = pd.to_numeric(outcomes.get(S.BRAND_RATING), errors="coerce")
-    good = (rating.fillna(0).to_numpy() >= 4) if rating is not None else np.zeros(len(outcomes), bool)
-    rel = contacted.astype(np.int64) + accepted.astype(np.int64) + (accepted & good).astype(np.int64)
+    good = (
+        (rating.fillna(0).to_numpy() >= 4) if rating is not None else np.zeros(len(outcomes), bool)
+    )
+    rel = (
+        contacted.astype(np.int64) + accepted.astype(np.int64) + (accepted & good).astype(np.int64)
+    )
     return rel
 
 
@@ -45,5 +49,8 @@ def time_split(briefs: pd.DataFrame, config: SplitConfig) -> Split:
     n_valid = max(1, int(round(n * config.valid_fraction)))
     if n - n_test - n_valid < 1:
         raise ValueError(f"{n} briefs are too few to split into train/valid/test")
-    return Split(train=ids[: n - n_test - n_valid], valid=ids[n - n_test - n_valid: n - n_test],
-                 test=ids[n - n_test:])
+    return Split(
+        train=ids[: n - n_test - n_valid],
+        valid=ids[n - n_test - n_valid : n - n_test],
+        test=ids[n - n_test :],
+    )

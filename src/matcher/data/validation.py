@@ -25,8 +25,16 @@ from matcher import schemas as S
 logger = logging.getLogger(__name__)
 
 MAX_PROBLEMS = 10
-_BOOLS = {"true": True, "1": True, "1.0": True, "yes": True,
-          "false": False, "0": False, "0.0": False, "no": False}
+_BOOLS = {
+    "true": True,
+    "1": True,
+    "1.0": True,
+    "yes": True,
+    "false": False,
+    "0": False,
+    "0.0": False,
+    "no": False,
+}
 _ISO2 = re.compile(r"^[A-Z]{2}$")
 _DATE_HINT = "an ISO 8601 date/time such as 2024-05-01 or 2024-05-01T12:00:00Z"
 
@@ -57,7 +65,9 @@ class DataValidationError(ValueError):
             text = lines[0]
         else:
             shown = "" if self.n_total == len(lines) else f", first {len(lines)} shown"
-            text = f"{source}: {self.n_total} problems{shown}\n" + "\n".join(f"  {x}" for x in lines)
+            text = f"{source}: {self.n_total} problems{shown}\n" + "\n".join(
+                f"  {x}" for x in lines
+            )
         super().__init__(text)
 
 
@@ -114,15 +124,24 @@ def _expected(vocab: tuple[str, ...]) -> str:
 class TableChecker:
     """Coerces and checks one raw table column by column, collecting problems."""
 
-    def __init__(self, df: pd.DataFrame, source: str, required: Iterable[str],
-                 optional: Iterable[str]) -> None:
+    def __init__(
+        self, df: pd.DataFrame, source: str, required: Iterable[str], optional: Iterable[str]
+    ) -> None:
         self.raw = df.reset_index(drop=True)
         self.source = source
         self.columns = list(required) + list(optional)
         missing = [c for c in required if c not in self.raw.columns]
         if missing:
-            raise DataValidationError(source, [Problem(
-                None, None, f"missing required column(s) {missing}; found {list(self.raw.columns)}")])
+            raise DataValidationError(
+                source,
+                [
+                    Problem(
+                        None,
+                        None,
+                        f"missing required column(s) {missing}; found {list(self.raw.columns)}",
+                    )
+                ],
+            )
         self.n = len(self.raw)
         self.out: dict[str, pd.Series] = {}
         self.problems: list[Problem] = []
@@ -134,8 +153,9 @@ class TableChecker:
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(Problem(None if pos is None else pos + 2, column, message))
 
-    def flag(self, mask: NDArray[np.bool_] | pd.Series, column: str | None,
-             message: Callable[[int], str]) -> None:
+    def flag(
+        self, mask: NDArray[np.bool_] | pd.Series, column: str | None, message: Callable[[int], str]
+    ) -> None:
         idx = np.flatnonzero(np.asarray(mask, dtype=bool))
         room = max(0, MAX_PROBLEMS - len(self.problems))
         for pos in idx[:room]:
@@ -147,7 +167,7 @@ class TableChecker:
 
     def result(self) -> pd.DataFrame:
         if self.n_problems:
-            shown = sorted(self.problems, key=lambda p: (p.line or 0))
+            shown = sorted(self.problems, key=lambda p: p.line or 0)
             raise DataValidationError(self.source, shown, self.n_problems)
         extra = [c for c in self.raw.columns if c not in self.out]
         data = {c: self.out[c] for c in self.columns} | {c: self.raw[c] for c in extra}
@@ -166,18 +186,33 @@ class TableChecker:
             self.flag(~present, column, lambda i: "is required but empty")
 
     # ----------------------------------------------------------------- column kinds
-    def string(self, column: str, required: bool = False, case: str | None = None,
-               max_len: int | None = None) -> None:
+    def string(
+        self,
+        column: str,
+        required: bool = False,
+        case: str | None = None,
+        max_len: int | None = None,
+    ) -> None:
         s = self.text(column)
         s = s.str.lower() if case == "lower" else s.str.upper() if case == "upper" else s
         self._required(s.notna(), column, required)
         if max_len is not None:
-            self.flag(s.str.len() > max_len, column,
-                      lambda i: f"must be at most {max_len} characters, got {len(s[i])}")
+            self.flag(
+                s.str.len() > max_len,
+                column,
+                lambda i: f"must be at most {max_len} characters, got {len(s[i])}",
+            )
         self.out[column] = s
 
-    def category(self, column: str, vocab: tuple[str, ...], case: str, what: str,
-                 required: bool = False, default: str | None = None) -> None:
+    def category(
+        self,
+        column: str,
+        vocab: tuple[str, ...],
+        case: str,
+        what: str,
+        required: bool = False,
+        default: str | None = None,
+    ) -> None:
         self.string(column, required, case)
         s = self.out[column]
         bad = s.notna() & ~s.isin(vocab)
@@ -187,16 +222,27 @@ class TableChecker:
     def _numbers(self, column: str) -> tuple[pd.Series, pd.Series]:
         """(float values, present mask); unparseable present cells are NaN."""
         raw = self.raw[column] if column in self.raw.columns else None
-        if raw is not None and pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        if (
+            raw is not None
+            and pd.api.types.is_numeric_dtype(raw)
+            and not pd.api.types.is_bool_dtype(raw)
+        ):
             vals = raw.astype("float64")
             return vals, vals.notna()
         s = self.text(column)
         return pd.to_numeric(s, errors="coerce").astype("float64"), s.notna()
 
-    def integer(self, column: str, min_value: int | None = None, required: bool = False,
-                default: int | None = None) -> None:
+    def integer(
+        self,
+        column: str,
+        min_value: int | None = None,
+        required: bool = False,
+        default: int | None = None,
+    ) -> None:
         vals, present = self._numbers(column)
-        desc = {0: "a non-negative integer", None: "an integer"}.get(min_value, f"an integer >= {min_value}")
+        desc = {0: "a non-negative integer", None: "an integer"}.get(
+            min_value, f"an integer >= {min_value}"
+        )
         ok = np.isfinite(vals) & (vals == np.round(vals))
         if min_value is not None:
             ok &= vals >= min_value
@@ -208,8 +254,14 @@ class TableChecker:
         always_set = (required or default is not None) and bool(vals.notna().all())
         self.out[column] = vals.astype("int64" if always_set else "Int64")
 
-    def number(self, column: str, low: float | None = None, high: float | None = None,
-               low_exclusive: bool = False, required: bool = False) -> None:
+    def number(
+        self,
+        column: str,
+        low: float | None = None,
+        high: float | None = None,
+        low_exclusive: bool = False,
+        required: bool = False,
+    ) -> None:
         vals, present = self._numbers(column)
         ok = np.isfinite(vals)
         if low is not None:
@@ -229,8 +281,11 @@ class TableChecker:
     def boolean(self, column: str, required: bool = False, default: bool | None = None) -> None:
         s = self.text(column)
         vals = s.str.lower().map(_BOOLS)
-        self.flag(s.notna() & vals.isna(), column,
-                  lambda i: f"must be true/false (also 1/0, yes/no), got {self.cell(column, i)}")
+        self.flag(
+            s.notna() & vals.isna(),
+            column,
+            lambda i: f"must be true/false (also 1/0, yes/no), got {self.cell(column, i)}",
+        )
         self._required(s.notna(), column, required)
         if default is not None:
             vals = vals.fillna(default)  # bad cells are flagged above
@@ -248,8 +303,11 @@ class TableChecker:
             # ISO 8601 only: "05/01/2024" is ambiguous, and a silent day/month swap would
             # corrupt time-based splits
             vals = pd.to_datetime(s, errors="coerce", utc=True, format="ISO8601")
-        self.flag(present & vals.isna(), column,
-                  lambda i: f"must be {_DATE_HINT}, got {self.cell(column, i)}")
+        self.flag(
+            present & vals.isna(),
+            column,
+            lambda i: f"must be {_DATE_HINT}, got {self.cell(column, i)}",
+        )
         self._required(present, column, required)
         self.out[column] = vals.dt.tz_convert(None).astype("datetime64[us]")
 
@@ -267,9 +325,16 @@ class TableChecker:
             out.append(json.dumps(parsed, sort_keys=True) if parsed else np.nan)
         self.out[column] = pd.Series(out, dtype="str")
 
-    def listcol(self, column: str, vocab: tuple[str, ...] | None = None, case: str | None = None,
-                what: str = "value", handles: bool = False, resolve: Callable[[str], str] | None = None,
-                max_items: int | None = None) -> None:
+    def listcol(
+        self,
+        column: str,
+        vocab: tuple[str, ...] | None = None,
+        case: str | None = None,
+        what: str = "value",
+        handles: bool = False,
+        resolve: Callable[[str], str] | None = None,
+        max_items: int | None = None,
+    ) -> None:
         """``LIST_SEP``-joined cells, without repeats. ``vocab``: the allowed values; ``resolve``:
         maps each item to its canonical form (a taxonomy id), its ValueError is the problem."""
         s = self.text(column)
@@ -279,13 +344,19 @@ class TableChecker:
                 out.append(np.nan)
                 continue
             items = [x.strip() for x in cell.split(S.LIST_SEP) if x.strip()]
-            items = [x.lower() if case == "lower" else x.upper() if case == "upper" else x for x in items]
+            items = [
+                x.lower() if case == "lower" else x.upper() if case == "upper" else x for x in items
+            ]
             if handles:
                 items = [x.lower().lstrip("@") for x in items]
             bad = [x for x in items if vocab is not None and x not in vocab]
             if bad:
-                self.add(pos, column, f"unknown {what} {bad[0]!r}; expected "
-                                      f"{_expected(vocab or ())}, separated by {S.LIST_SEP!r}")
+                self.add(
+                    pos,
+                    column,
+                    f"unknown {what} {bad[0]!r}; expected "
+                    f"{_expected(vocab or ())}, separated by {S.LIST_SEP!r}",
+                )
             if max_items is not None and len(items) > max_items:
                 self.add(pos, column, f"must list at most {max_items} {what}s, got {len(items)}")
             elif resolve is not None:
@@ -308,8 +379,11 @@ class TableChecker:
         dup = k.notna() & k.duplicated(keep="first")
         first = {v: i for i, v in reversed(list(enumerate(k.tolist())))}
         where = (lambda i: f" on {scope} {self.out[scope][i]!r}") if scope else (lambda i: "")
-        self.flag(dup, column,
-                  lambda i: f"duplicate {column} {s[i]!r}{where(i)} (first on line {first[k[i]] + 2})")
+        self.flag(
+            dup,
+            column,
+            lambda i: f"duplicate {column} {s[i]!r}{where(i)} (first on line {first[k[i]] + 2})",
+        )
 
     def foreign_key(self, column: str, valid: Iterable[Any], table: str) -> None:
         s = self.out[column]

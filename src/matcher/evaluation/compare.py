@@ -42,7 +42,16 @@ logger = logging.getLogger(__name__)
 OFFLINE_METRICS: tuple[str, ...] = ("ndcg@10", "recall@50", "map", "mrr")
 # the views two pipelines are compared in (the profile-only view is single-pipeline evaluation's)
 COMPARED_VIEWS: tuple[str, ...] = ("logged", "catalogue")
-PER_BRIEF_COLUMNS: tuple[str, ...] = ("view", "segment_type", "segment", "brief_id", "metric", "a", "b", "diff")
+PER_BRIEF_COLUMNS: tuple[str, ...] = (
+    "view",
+    "segment_type",
+    "segment",
+    "brief_id",
+    "metric",
+    "a",
+    "b",
+    "diff",
+)
 _GROUP = ["view", "segment_type", "segment", "metric"]
 _Mask = NDArray[np.bool_] | slice
 _ALL = slice(None)
@@ -71,7 +80,9 @@ class PairedRanking:
 class OfflineComparison:
     a: str
     b: str
-    comparisons: pd.DataFrame  # view, segment_type, segment, metric, mean_a ... n (paired_comparison)
+    comparisons: (
+        pd.DataFrame
+    )  # view, segment_type, segment, metric, mean_a ... n (paired_comparison)
     per_brief: pd.DataFrame  # view, segment_type, segment, brief_id, metric, a, b, diff
     info: dict[str, Any] = field(default_factory=dict)  # refs, versions, data, briefs
 
@@ -81,25 +92,41 @@ class OfflineComparison:
 
     def to_dict(self) -> dict[str, Any]:
         rows = self.comparisons.replace({np.nan: None}).to_dict("records")
-        out: dict[str, Any] = {"a": self.a, "b": self.b, **json_safe(self.info), "verdict": offline_verdict(self),
-                               "views": {}}
+        out: dict[str, Any] = {
+            "a": self.a,
+            "b": self.b,
+            **json_safe(self.info),
+            "verdict": offline_verdict(self),
+            "views": {},
+        }
         for r in rows:
             view = out["views"].setdefault(r.pop("view"), {})
             seg_type, seg, metric = r.pop("segment_type"), r.pop("segment"), r.pop("metric")
             if seg_type == "all":
                 view.setdefault("overall", {})[metric] = r
             else:
-                view.setdefault("segments", {}).setdefault(seg_type, {}).setdefault(seg, {})[metric] = r
+                view.setdefault("segments", {}).setdefault(seg_type, {}).setdefault(seg, {})[
+                    metric
+                ] = r
         return out
 
 
-def _ranking(pipe: MatchPipeline, v: RankedView, queries: dict[str, NDArray[np.float32]]) -> Ranking:
+def _ranking(
+    pipe: MatchPipeline, v: RankedView, queries: dict[str, NDArray[np.float32]]
+) -> Ranking:
     return Ranking(v.ids, v.y, model_scores(pipe, v, queries[v.brief_id]))
 
 
-def paired_rankings(pa: MatchPipeline, pb: MatchPipeline, tables: MarketTables, brief_ids: list[str],
-                    truth: TruthLike | None = None, views: Collection[str] = COMPARED_VIEWS, shared: bool = True,
-                    progress: bool = False) -> list[PairedRanking]:
+def paired_rankings(
+    pa: MatchPipeline,
+    pb: MatchPipeline,
+    tables: MarketTables,
+    brief_ids: list[str],
+    truth: TruthLike | None = None,
+    views: Collection[str] = COMPARED_VIEWS,
+    shared: bool = True,
+    progress: bool = False,
+) -> list[PairedRanking]:
     """Both pipelines' rankings of each brief's lists, in brief order.
 
     ``shared``: both rank the same list, built from A's catalogue and filters and kept to
@@ -109,7 +136,9 @@ def paired_rankings(pa: MatchPipeline, pb: MatchPipeline, tables: MarketTables, 
     """
     unknown = set(views) - set(COMPARED_VIEWS)
     if unknown:
-        raise ValueError(f"cannot compare in view(s) {sorted(unknown)}; compared views: {list(COMPARED_VIEWS)}")
+        raise ValueError(
+            f"cannot compare in view(s) {sorted(unknown)}; compared views: {list(COMPARED_VIEWS)}"
+        )
     briefs = held_out_briefs(tables, brief_ids)
     qa, qb = brief_queries(pa, briefs), brief_queries(pb, briefs)
 
@@ -118,20 +147,34 @@ def paired_rankings(pa: MatchPipeline, pb: MatchPipeline, tables: MarketTables, 
 
     if shared:
         both = set(pa.catalogue.index) & set(pb.catalogue.index)
-        return [PairedRanking(v.view, v.brief_id, _ranking(pa, v, qa), _ranking(pb, v, qb))
-                for v in ranked_views(pa, tables, shown(briefs), truth, views, among=both)]
+        return [
+            PairedRanking(v.view, v.brief_id, _ranking(pa, v, qa), _ranking(pb, v, qb))
+            for v in ranked_views(pa, tables, shown(briefs), truth, views, among=both)
+        ]
     own_a = {(v.view, v.brief_id): v for v in ranked_views(pa, tables, shown(briefs), truth, views)}
-    return [PairedRanking(v.view, v.brief_id, _ranking(pa, own_a[(v.view, v.brief_id)], qa), _ranking(pb, v, qb))
-            for v in ranked_views(pb, tables, shown(briefs), truth, views) if (v.view, v.brief_id) in own_a]
+    return [
+        PairedRanking(
+            v.view, v.brief_id, _ranking(pa, own_a[(v.view, v.brief_id)], qa), _ranking(pb, v, qb)
+        )
+        for v in ranked_views(pb, tables, shown(briefs), truth, views)
+        if (v.view, v.brief_id) in own_a
+    ]
 
 
-def paired_table(per_brief: pd.DataFrame, n_boot: int = 2000, alpha: float = 0.05, seed: int = 0,
-                 p_adjust: str = P_ADJUST_METHOD) -> pd.DataFrame:
+def paired_table(
+    per_brief: pd.DataFrame,
+    n_boot: int = 2000,
+    alpha: float = 0.05,
+    seed: int = 0,
+    p_adjust: str = P_ADJUST_METHOD,
+) -> pd.DataFrame:
     """One ``stats.paired_comparison`` row per view, segment and metric of a per-brief table,
     with ``p_adjusted`` after ``p_value`` (``adjust_segment_p_values``)."""
     rows = []
     for key, g in per_brief.groupby(_GROUP, sort=False):
-        res = paired_comparison(g["a"].to_numpy(), g["b"].to_numpy(), n_boot=n_boot, alpha=alpha, seed=seed)
+        res = paired_comparison(
+            g["a"].to_numpy(), g["b"].to_numpy(), n_boot=n_boot, alpha=alpha, seed=seed
+        )
         rows.append(dict(zip(_GROUP, key, strict=True)) | res)
     return adjust_segment_p_values(pd.DataFrame(rows), p_adjust)
 
@@ -153,11 +196,23 @@ def adjust_segment_p_values(table: pd.DataFrame, method: str = P_ADJUST_METHOD) 
     return out
 
 
-def compare_offline(pa: MatchPipeline, pb: MatchPipeline, tables: MarketTables, brief_ids: list[str],
-                    truth: TruthLike | None = None, metrics: Sequence[str] = OFFLINE_METRICS,
-                    labels: tuple[str, str] = ("a", "b"), n_boot: int = 2000, alpha: float = 0.05,
-                    seed: int = 0, *, views: Collection[str] = COMPARED_VIEWS, segments: bool = True,
-                    shared: bool = True, progress: bool = False) -> OfflineComparison:
+def compare_offline(
+    pa: MatchPipeline,
+    pb: MatchPipeline,
+    tables: MarketTables,
+    brief_ids: list[str],
+    truth: TruthLike | None = None,
+    metrics: Sequence[str] = OFFLINE_METRICS,
+    labels: tuple[str, str] = ("a", "b"),
+    n_boot: int = 2000,
+    alpha: float = 0.05,
+    seed: int = 0,
+    *,
+    views: Collection[str] = COMPARED_VIEWS,
+    segments: bool = True,
+    shared: bool = True,
+    progress: bool = False,
+) -> OfflineComparison:
     """Paired comparison of two pipelines on the same briefs, overall and (``segments``) per segment.
 
     Segments: ``niche`` groups briefs (the brief's dominant niche from ``truth``, else its
@@ -168,7 +223,11 @@ def compare_offline(pa: MatchPipeline, pb: MatchPipeline, tables: MarketTables, 
     lists = paired_rankings(pa, pb, tables, brief_ids, truth, views, shared, progress)
     fns = [metric_function(m) for m in metrics]
     niche = brief_groups(tables, brief_ids, truth) if segments else {}
-    split = creator_segmenter([pa.catalogue, pb.catalogue], set(pa.history.ids.astype(str))) if segments else None
+    split = (
+        creator_segmenter([pa.catalogue, pb.catalogue], set(pa.history.ids.astype(str)))
+        if segments
+        else None
+    )
     recs: list[tuple[Any, ...]] = []
     for p in lists:
         parts: list[tuple[str, str, _Mask, _Mask]] = [("all", "all", _ALL, _ALL)]
@@ -181,7 +240,9 @@ def compare_offline(pa: MatchPipeline, pb: MatchPipeline, tables: MarketTables, 
                 va, vb = fn(ya, sa), fn(yb, sb)
                 recs.append((p.view, seg_type, seg, p.brief_id, m, va, vb, vb - va))
     per_brief = pd.DataFrame(recs, columns=list(PER_BRIEF_COLUMNS))
-    return OfflineComparison(labels[0], labels[1], paired_table(per_brief, n_boot, alpha, seed), per_brief)
+    return OfflineComparison(
+        labels[0], labels[1], paired_table(per_brief, n_boot, alpha, seed), per_brief
+    )
 
 
 def _matched(sa: list[Segment], sb: list[Segment]) -> list[tuple[str, str, _Mask, _Mask]]:
@@ -190,8 +251,9 @@ def _matched(sa: list[Segment], sb: list[Segment]) -> list[tuple[str, str, _Mask
     return [(t, s, m, masks_b[(t, s)]) for t, s, m in sa if (t, s) in masks_b]
 
 
-def offline_verdict(comp: OfflineComparison, metric: str = "ndcg@10", view: str = "logged",
-                    alpha: float = 0.05) -> str:
+def offline_verdict(
+    comp: OfflineComparison, metric: str = "ndcg@10", view: str = "logged", alpha: float = 0.05
+) -> str:
     """``b better`` / ``a better`` when the bootstrap CI excludes 0 and Wilcoxon p < alpha."""
     o = comp.overall(view)
     if metric not in o.index:

@@ -28,12 +28,22 @@ from scipy.stats import rankdata
 
 logger = logging.getLogger(__name__)
 
-METRICS: tuple[str, ...] = ("ndcg@5", "ndcg@10", "recall@10", "recall@50", "map", "mrr", "auc",
-                            "medr")
+METRICS: tuple[str, ...] = (
+    "ndcg@5",
+    "ndcg@10",
+    "recall@10",
+    "recall@50",
+    "map",
+    "mrr",
+    "auc",
+    "medr",
+)
 _AT_K = re.compile(r"^(ndcg|recall)@(\d+)$")
 
 
-def _prepare(y_true: ArrayLike, y_score: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _prepare(
+    y_true: ArrayLike, y_score: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     t = np.asarray(y_true, dtype=np.float64).ravel()
     s = np.asarray(y_score, dtype=np.float64).ravel()
     if t.shape != s.shape:
@@ -58,7 +68,7 @@ def ranked_relevance(y_true: ArrayLike, y_score: ArrayLike) -> NDArray[np.float6
 
 def _dcg(rel: NDArray[np.float64]) -> float:
     discounts = 1.0 / np.log2(np.arange(2, rel.size + 2))
-    return float(((2.0 ** rel - 1.0) * discounts).sum())
+    return float(((2.0**rel - 1.0) * discounts).sum())
 
 
 def ndcg_at_k(y_true: ArrayLike, y_score: ArrayLike, k: int = 10) -> float:
@@ -69,7 +79,9 @@ def ndcg_at_k(y_true: ArrayLike, y_score: ArrayLike, k: int = 10) -> float:
     return float("nan") if ideal == 0.0 else _dcg(ranked[:k]) / ideal
 
 
-def recall_at_k(y_true: ArrayLike, y_score: ArrayLike, k: int = 10, min_relevance: int = 2) -> float:
+def recall_at_k(
+    y_true: ArrayLike, y_score: ArrayLike, k: int = 10, min_relevance: int = 2
+) -> float:
     """Share of the relevant items found in the top k; NaN when there are none."""
     _check_k(k)
     rel = ranked_relevance(y_true, y_score) >= min_relevance
@@ -117,7 +129,10 @@ def metric_function(name: str, min_relevance: int = 2) -> Callable[[ArrayLike, A
             return lambda t, s: ndcg_at_k(t, s, k)
         return lambda t, s: recall_at_k(t, s, k, min_relevance)
     simple: dict[str, Callable[[ArrayLike, ArrayLike, int], float]] = {
-        "map": average_precision, "mrr": reciprocal_rank, "auc": auc, "medr": first_relevant_rank,
+        "map": average_precision,
+        "mrr": reciprocal_rank,
+        "auc": auc,
+        "medr": first_relevant_rank,
     }
     if name not in simple:
         raise ValueError(f"unknown metric {name!r}; use ndcg@k, recall@k, map, mrr, auc or medr")
@@ -140,7 +155,9 @@ def evaluate_queries(
     for qid, (y_true, y_score) in items:
         index.append(qid)
         rows.append([fn(y_true, y_score) for fn in fns])
-    return pd.DataFrame(rows, columns=list(metrics), index=pd.Index(index, name="query"), dtype=float)
+    return pd.DataFrame(
+        rows, columns=list(metrics), index=pd.Index(index, name="query"), dtype=float
+    )
 
 
 def summarize(per_query: pd.DataFrame) -> dict[str, float]:

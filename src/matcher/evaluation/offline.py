@@ -47,8 +47,18 @@ from matcher.ranking.pipeline import MatchPipeline
 logger = logging.getLogger(__name__)
 
 SYSTEMS = ("model", "cosine", "engagement", "followers", "random", "oracle")
-SEGMENT_COLUMNS: tuple[str, ...] = ("view", "segment_type", "segment", "system", "metric", "value", "n_briefs")
-_Lists = dict[tuple[str, ...], tuple[list[str], list[tuple[NDArray[np.int64], NDArray[np.float64]]]]]
+SEGMENT_COLUMNS: tuple[str, ...] = (
+    "view",
+    "segment_type",
+    "segment",
+    "system",
+    "metric",
+    "value",
+    "n_briefs",
+)
+_Lists = dict[
+    tuple[str, ...], tuple[list[str], list[tuple[NDArray[np.int64], NDArray[np.float64]]]]
+]
 
 
 def _none_if_nan(v: float) -> float | None:
@@ -60,48 +70,74 @@ class EvaluationResult:
     per_query: pd.DataFrame  # view, system, brief_id, one column per metric
     summary: pd.DataFrame  # view, system, metric, value
     # view, segment_type, segment, system, metric, value, n_briefs (briefs with a defined value)
-    segments: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(SEGMENT_COLUMNS)))
+    segments: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(SEGMENT_COLUMNS))
+    )
 
     def metrics(self) -> dict[str, dict[str, dict[str, float]]]:
         """Nested ``{view: {system: {metric: value}}}`` (the ``evaluate --json`` layout)."""
         out: dict[str, dict[str, dict[str, Any]]] = {}
         for r in self.summary.itertuples(index=False):
-            out.setdefault(r.view, {}).setdefault(r.system, {})[r.metric] = _none_if_nan(float(r.value))
+            out.setdefault(r.view, {}).setdefault(r.system, {})[r.metric] = _none_if_nan(
+                float(r.value)
+            )
         return out
 
     def segment_metrics(self) -> dict[str, Any]:
         """Nested ``{view: {segment_type: {segment: {system: {metric: value}}}}}`` (``evaluate --json``)."""
         out: dict[str, Any] = {}
         for r in self.segments.itertuples(index=False):
-            seg = out.setdefault(r.view, {}).setdefault(r.segment_type, {}).setdefault(r.segment, {})
+            seg = (
+                out.setdefault(r.view, {}).setdefault(r.segment_type, {}).setdefault(r.segment, {})
+            )
             seg.setdefault(r.system, {})[r.metric] = _none_if_nan(float(r.value))
         return out
 
-    def table(self, view: str, metrics: tuple[str, ...] = ("ndcg@5", "ndcg@10", "recall@10", "recall@50",
-                                                           "map", "mrr", "auc", "medr")) -> pd.DataFrame:
+    def table(
+        self,
+        view: str,
+        metrics: tuple[str, ...] = (
+            "ndcg@5",
+            "ndcg@10",
+            "recall@10",
+            "recall@50",
+            "map",
+            "mrr",
+            "auc",
+            "medr",
+        ),
+    ) -> pd.DataFrame:
         s = self.summary[self.summary["view"] == view]
         t = s.pivot(index="system", columns="metric", values="value")
         t = t.reindex([x for x in SYSTEMS if x in t.index])
         return t[[m for m in metrics if m in t.columns]]
 
-    def segment_table(self, metric: str = "ndcg@10", systems: tuple[str, ...] = ("model", "cosine")) -> pd.DataFrame:
+    def segment_table(
+        self, metric: str = "ndcg@10", systems: tuple[str, ...] = ("model", "cosine")
+    ) -> pd.DataFrame:
         """One row per (segment_type, segment), columns (view, system) and (view, ``n_briefs``:
         briefs where the first system's metric is defined), views and segments in report order."""
-        s = self.segments[(self.segments["metric"] == metric) & self.segments["system"].isin(systems)]
+        s = self.segments[
+            (self.segments["metric"] == metric) & self.segments["system"].isin(systems)
+        ]
         if s.empty:
             return pd.DataFrame()
         key = ["segment_type", "segment"]
         values = s.pivot(index=key, columns=["view", "system"], values="value")
         n = s[s["system"] == systems[0]].pivot(index=key, columns="view", values="n_briefs")
         n.columns = pd.MultiIndex.from_tuples([(v, "n_briefs") for v in n.columns])
-        rows = pd.MultiIndex.from_tuples(list(dict.fromkeys(zip(s["segment_type"], s["segment"], strict=True))),
-                                         names=key)
-        cols = pd.MultiIndex.from_tuples([(v, c) for v in dict.fromkeys(s["view"]) for c in (*systems, "n_briefs")])
+        rows = pd.MultiIndex.from_tuples(
+            list(dict.fromkeys(zip(s["segment_type"], s["segment"], strict=True))), names=key
+        )
+        cols = pd.MultiIndex.from_tuples(
+            [(v, c) for v in dict.fromkeys(s["view"]) for c in (*systems, "n_briefs")]
+        )
         return values.join(n).reindex(index=rows, columns=cols)
 
 
-def _baselines(pipe: MatchPipeline, rows: NDArray[np.int64], q: NDArray[np.float32],
-               rng: np.random.Generator) -> dict[str, NDArray[np.float64]]:
+def _baselines(
+    pipe: MatchPipeline, rows: NDArray[np.int64], q: NDArray[np.float32], rng: np.random.Generator
+) -> dict[str, NDArray[np.float64]]:
     cat = pipe.catalogue
     return {
         "cosine": (cat.profile[rows] @ q).astype(float),
@@ -111,8 +147,14 @@ def _baselines(pipe: MatchPipeline, rows: NDArray[np.int64], q: NDArray[np.float
     }
 
 
-def _lists(pipe: MatchPipeline, tables: MarketTables, briefs: list[Any], truth: TruthLike | None,
-           views: tuple[str, ...], progress: bool) -> Iterator[tuple[MatchPipeline, CreatorSegmenter, RankedView]]:
+def _lists(
+    pipe: MatchPipeline,
+    tables: MarketTables,
+    briefs: list[Any],
+    truth: TruthLike | None,
+    views: tuple[str, ...],
+    progress: bool,
+) -> Iterator[tuple[MatchPipeline, CreatorSegmenter, RankedView]]:
     """Each view's lists with the pipeline that ranks them; the profile-only pipeline is built
     once, after the other views (so their numbers, random baseline included, do not move)."""
     split = profile_segmenter([pipe.catalogue])
@@ -150,10 +192,18 @@ def _summary(pq: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*by, "metric", "value", "n_briefs"])
 
 
-def _segment_rows(per_query: pd.DataFrame, language: dict[str, str], creators: pd.DataFrame) -> pd.DataFrame:
+def _segment_rows(
+    per_query: pd.DataFrame, language: dict[str, str], creators: pd.DataFrame
+) -> pd.DataFrame:
     """The segments table: briefs grouped by language, creator segments as re-scored sub-lists."""
-    by_brief = per_query.assign(segment_type=PROFILE_SEGMENTS[0], segment=per_query["brief_id"].map(language))
-    parts = [_summary(p, ["view", "segment_type", "segment", "system"]) for p in (by_brief, creators) if len(p)]
+    by_brief = per_query.assign(
+        segment_type=PROFILE_SEGMENTS[0], segment=per_query["brief_id"].map(language)
+    )
+    parts = [
+        _summary(p, ["view", "segment_type", "segment", "system"])
+        for p in (by_brief, creators)
+        if len(p)
+    ]
     if not parts:
         return pd.DataFrame(columns=list(SEGMENT_COLUMNS))
     out = pd.concat(parts, ignore_index=True)
@@ -162,14 +212,25 @@ def _segment_rows(per_query: pd.DataFrame, language: dict[str, str], creators: p
         "segment_type": {t: i for i, t in enumerate(PROFILE_SEGMENTS)},
         "system": {s: i for i, s in enumerate(SYSTEMS)},
     }
-    out = out.sort_values(["view", "segment_type", "segment", "system"], kind="stable",
-                          key=lambda c: c.map(order[c.name]) if c.name in order else c)
+    out = out.sort_values(
+        ["view", "segment_type", "segment", "system"],
+        kind="stable",
+        key=lambda c: c.map(order[c.name]) if c.name in order else c,
+    )
     return out[list(SEGMENT_COLUMNS)].reset_index(drop=True)
 
 
-def evaluate(pipe: MatchPipeline, tables: MarketTables, brief_ids: list[str], truth: TruthLike | None = None,
-             views: tuple[str, ...] = VIEWS, seed: int = 0, progress: bool = True,
-             min_relevance: int = 2, segments: bool = True) -> EvaluationResult:
+def evaluate(
+    pipe: MatchPipeline,
+    tables: MarketTables,
+    brief_ids: list[str],
+    truth: TruthLike | None = None,
+    views: tuple[str, ...] = VIEWS,
+    seed: int = 0,
+    progress: bool = True,
+    min_relevance: int = 2,
+    segments: bool = True,
+) -> EvaluationResult:
     """Every system's metrics per brief and view (the catalogue and profile-only views need
     ``truth``), and with ``segments`` the same per brief language, creator language and data
     completeness."""
@@ -179,14 +240,19 @@ def evaluate(pipe: MatchPipeline, tables: MarketTables, brief_ids: list[str], tr
     whole: _Lists = {}
     cut: _Lists = {}
 
-    def add(lists: _Lists, key: tuple[str, ...], bid: str, y: NDArray[np.int64], s: NDArray[np.float64]) -> None:
+    def add(
+        lists: _Lists, key: tuple[str, ...], bid: str, y: NDArray[np.int64], s: NDArray[np.float64]
+    ) -> None:
         bids, gs = lists.setdefault(key, ([], []))
         bids.append(bid)
         gs.append((y, s))
 
     for p, split, v in _lists(pipe, tables, briefs, truth, views, progress):
         q = queries[v.brief_id]
-        scores = {"model": model_scores(p, v, q), **_baselines(p, p.catalogue.rows_for(v.ids), q, rng)}
+        scores = {
+            "model": model_scores(p, v, q),
+            **_baselines(p, p.catalogue.rows_for(v.ids), q, rng),
+        }
         if truth is not None:
             scores["oracle"] = np.asarray(truth.expected_utility(v.brief_id, v.ids), dtype=float)
         parts = split(v.ids) if segments else []
@@ -196,8 +262,11 @@ def evaluate(pipe: MatchPipeline, tables: MarketTables, brief_ids: list[str], tr
                 add(cut, (v.view, seg_type, seg, system), v.brief_id, v.y[mask], s[mask])
 
     per_query = _per_query(whole, ("view", "system"), min_relevance)
-    summary = (_summary(per_query, ["view", "system"]).drop(columns="n_briefs") if len(per_query)
-               else pd.DataFrame(columns=["view", "system", "metric", "value"]))
+    summary = (
+        _summary(per_query, ["view", "system"]).drop(columns="n_briefs")
+        if len(per_query)
+        else pd.DataFrame(columns=["view", "system", "metric", "value"])
+    )
     result = EvaluationResult(per_query=per_query, summary=summary)
     if segments and len(per_query):
         language = {b: brief_language(brief) for b, brief in briefs}

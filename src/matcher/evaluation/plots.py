@@ -38,7 +38,9 @@ def _save(fig: Figure, path: str | Path) -> Path:
     return out
 
 
-def plot_system_comparison(summary: pd.DataFrame, path: str | Path, metric: str = "ndcg@10") -> Path:
+def plot_system_comparison(
+    summary: pd.DataFrame, path: str | Path, metric: str = "ndcg@10"
+) -> Path:
     """Grouped bars: one group per view (e.g. test split, cold-start), one bar per system.
     ``summary`` is long format with columns view, system, metric, value (optional ci_low,
     ci_high draw error bars)."""
@@ -47,7 +49,9 @@ def plot_system_comparison(summary: pd.DataFrame, path: str | Path, metric: str 
         raise ValueError(f"summary lacks column(s) {sorted(missing)}")
     rows = summary[summary["metric"] == metric]
     if rows.empty:
-        raise ValueError(f"no rows for metric {metric!r}; have {sorted(summary['metric'].unique())}")
+        raise ValueError(
+            f"no rows for metric {metric!r}; have {sorted(summary['metric'].unique())}"
+        )
     views = list(dict.fromkeys(rows["view"]))
     systems = list(dict.fromkeys(rows["system"]))
     width = 0.8 / len(systems)
@@ -61,9 +65,17 @@ def plot_system_comparison(summary: pd.DataFrame, path: str | Path, metric: str 
         values = sub["value"].to_numpy(dtype=float)
         yerr = None
         if has_ci:
-            yerr = np.vstack([values - sub["ci_low"].to_numpy(float), sub["ci_high"].to_numpy(float) - values])
-        ax.bar(x + (j - (len(systems) - 1) / 2) * width, values, width, yerr=yerr, capsize=3,
-               label=str(system))
+            yerr = np.vstack(
+                [values - sub["ci_low"].to_numpy(float), sub["ci_high"].to_numpy(float) - values]
+            )
+        ax.bar(
+            x + (j - (len(systems) - 1) / 2) * width,
+            values,
+            width,
+            yerr=yerr,
+            capsize=3,
+            label=str(system),
+        )
     ax.set_xticks(x, [str(v) for v in views])
     ax.set_ylabel(metric)
     ax.set_title(f"{metric} by system")
@@ -89,12 +101,15 @@ def plot_ndcg_at_k(curves: Mapping[str, Mapping[int, float]], path: str | Path) 
     return _save(fig, path)
 
 
-def plot_feature_importance(names: Sequence[str], values: ArrayLike, path: str | Path,
-                            top: int = 20) -> Path:
+def plot_feature_importance(
+    names: Sequence[str], values: ArrayLike, path: str | Path, top: int = 20
+) -> Path:
     """Horizontal bars of the ``top`` most important features, largest on top."""
     vals = np.asarray(values, dtype=float).ravel()
     if len(names) != vals.size or vals.size == 0:
-        raise ValueError(f"need one value per feature name, got {len(names)} names, {vals.size} values")
+        raise ValueError(
+            f"need one value per feature name, got {len(names)} names, {vals.size} values"
+        )
     order = np.argsort(-vals, kind="stable")[:top][::-1]
     fig = _figure(7.0, max(3.0, 0.3 * len(order) + 1.2))
     ax = fig.add_subplot()
@@ -105,8 +120,9 @@ def plot_feature_importance(names: Sequence[str], values: ArrayLike, path: str |
     return _save(fig, path)
 
 
-def plot_calibration(predicted: ArrayLike, observed: ArrayLike, path: str | Path,
-                     n_bins: int = 10) -> Path:
+def plot_calibration(
+    predicted: ArrayLike, observed: ArrayLike, path: str | Path, n_bins: int = 10
+) -> Path:
     """Mean observed vs mean predicted per equal-count bin of predictions, with the diagonal.
     Equal-count bins keep every point meaningful when predictions are skewed."""
     p = np.asarray(predicted, dtype=float).ravel()

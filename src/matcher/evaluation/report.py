@@ -22,9 +22,17 @@ logger = logging.getLogger(__name__)
 MLFLOW_FIELDS: tuple[str, ...] = ("mean_a", "mean_b", "mean_diff", "ci_low", "ci_high", "p_value")
 
 
-def compare_held_out(pa: MatchPipeline, pb: MatchPipeline, data_dir: str | Path | None = None, *,
-                     refs: tuple[str, str] = ("A", "B"), versions: tuple[str, str] | None = None,
-                     n_boot: int = 2000, alpha: float = 0.05, seed: int = 0) -> OfflineComparison:
+def compare_held_out(
+    pa: MatchPipeline,
+    pb: MatchPipeline,
+    data_dir: str | Path | None = None,
+    *,
+    refs: tuple[str, str] = ("A", "B"),
+    versions: tuple[str, str] | None = None,
+    n_boot: int = 2000,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> OfflineComparison:
     """Load A's market (or ``data_dir``) and compare both pipelines on A's held-out briefs.
 
     ``refs`` (what the user asked for) and ``versions`` (what they resolved to) are recorded
@@ -39,11 +47,26 @@ def compare_held_out(pa: MatchPipeline, pb: MatchPipeline, data_dir: str | Path 
     if not ids:
         logger.warning("A's held-out briefs are not in %s: using its latest briefs", data)
         ids = time_split(tables.briefs, pa.config.split).test
-    comp = compare_offline(pa, pb, tables, ids, load_truth(data), labels=("A", "B"), n_boot=n_boot,
-                           alpha=alpha, seed=seed)
+    comp = compare_offline(
+        pa,
+        pb,
+        tables,
+        ids,
+        load_truth(data),
+        labels=("A", "B"),
+        n_boot=n_boot,
+        alpha=alpha,
+        seed=seed,
+    )
     a_version, b_version = versions or refs
-    comp.info = {"a_ref": refs[0], "b_ref": refs[1], "a_version": a_version, "b_version": b_version,
-                 "data_dir": str(data), "n_briefs": len(ids)}
+    comp.info = {
+        "a_ref": refs[0],
+        "b_ref": refs[1],
+        "a_version": a_version,
+        "b_version": b_version,
+        "data_dir": str(data),
+        "n_briefs": len(ids),
+    }
     return comp
 
 
@@ -52,18 +75,34 @@ def offline_plots(comp: OfflineComparison, out_dir: str | Path, view: str = "log
     from matcher.evaluation.plots import plot_paired_differences, plot_system_comparison
 
     out = Path(out_dir)
-    pb = comp.per_brief[(comp.per_brief["view"] == view) & (comp.per_brief["segment_type"] == "all")]
+    pb = comp.per_brief[
+        (comp.per_brief["view"] == view) & (comp.per_brief["segment_type"] == "all")
+    ]
     if pb.empty:
         return []
-    files = [plot_paired_differences({m: g["diff"].to_numpy() for m, g in pb.groupby("metric", sort=False)},
-                                     out / f"paired_differences_{view}.png")]
+    files = [
+        plot_paired_differences(
+            {m: g["diff"].to_numpy() for m, g in pb.groupby("metric", sort=False)},
+            out / f"paired_differences_{view}.png",
+        )
+    ]
     c = comp.comparisons[comp.comparisons["view"] == view]
     for seg_type in ("niche", "tier", "cold_start"):
         s = c[(c["segment_type"] == seg_type) & (c["metric"] == c["metric"].iloc[0])]
         if len(s):
-            d = pd.DataFrame({"view": s["segment"], "system": f"{comp.b} - {comp.a}", "metric": "diff",
-                              "value": s["mean_diff"], "ci_low": s["ci_low"], "ci_high": s["ci_high"]})
-            files.append(plot_system_comparison(d, out / f"diff_by_{seg_type}_{view}.png", metric="diff"))
+            d = pd.DataFrame(
+                {
+                    "view": s["segment"],
+                    "system": f"{comp.b} - {comp.a}",
+                    "metric": "diff",
+                    "value": s["mean_diff"],
+                    "ci_low": s["ci_low"],
+                    "ci_high": s["ci_high"],
+                }
+            )
+            files.append(
+                plot_system_comparison(d, out / f"diff_by_{seg_type}_{view}.png", metric="diff")
+            )
     return files
 
 

@@ -38,14 +38,20 @@ def brief_niches(truth: Any, brief_ids: Sequence[str]) -> dict[str, str] | None:
         return {b: str(fn(b)) for b in brief_ids}
     briefs = getattr(truth, "briefs", None)
     names = getattr(truth, "niches", None)
-    if isinstance(briefs, pd.DataFrame) and names and all(f"w_{n}" in briefs.columns for n in names):
+    if (
+        isinstance(briefs, pd.DataFrame)
+        and names
+        and all(f"w_{n}" in briefs.columns for n in names)
+    ):
         w = briefs.set_index(briefs[S.BRIEF_ID].astype(str))[[f"w_{n}" for n in names]]  # simulator
         top = pd.Series(np.asarray(names, dtype=object)[w.to_numpy().argmax(axis=1)], index=w.index)
         return {b: str(top.get(b, "unknown")) for b in brief_ids}
     for attr in ("brief_niches", "briefs"):
         obj = getattr(truth, attr, None)
         if isinstance(obj, pd.DataFrame):
-            col = next((c for c in ("niche", "dominant_niche", "brief_niche") if c in obj.columns), None)
+            col = next(
+                (c for c in ("niche", "dominant_niche", "brief_niche") if c in obj.columns), None
+            )
             if col is None:
                 continue
             s = obj.set_index(S.BRIEF_ID)[col] if S.BRIEF_ID in obj.columns else obj[col]
@@ -55,7 +61,9 @@ def brief_niches(truth: Any, brief_ids: Sequence[str]) -> dict[str, str] | None:
     return None
 
 
-def brief_groups(tables: MarketTables, brief_ids: Sequence[str], truth: Any = None) -> dict[str, str]:
+def brief_groups(
+    tables: MarketTables, brief_ids: Sequence[str], truth: Any = None
+) -> dict[str, str]:
     """The ``niche`` segment of each brief: its dominant niche from ``truth``, else its brand."""
     niche = brief_niches(truth, brief_ids)
     if niche is not None:
@@ -76,7 +84,11 @@ def creator_segmenter(catalogues: Sequence[Catalogue], known: Collection[str]) -
         tiers = np.array([S.follower_tier(followers[i]) for i in ids])
         out: list[Segment] = [("tier", t, tiers == t) for t in S.TIERS if (tiers == t).any()]
         cold = np.array([i not in known for i in ids])
-        return out + [("cold_start", seg, mask) for seg, mask in (("new", cold), ("known", ~cold)) if mask.any()]
+        return out + [
+            ("cold_start", seg, mask)
+            for seg, mask in (("new", cold), ("known", ~cold))
+            if mask.any()
+        ]
 
     return segments
 
@@ -94,14 +106,25 @@ def profile_segmenter(catalogues: Sequence[Catalogue]) -> CreatorSegmenter:
     language: dict[str, str] = {}
     has_posts: dict[str, bool] = {}
     for cat in reversed(catalogues):
-        language.update(zip((str(i) for i in cat.ids), (str(x) or "unknown" for x in cat.languages), strict=True))
-        has_posts.update(zip((str(i) for i in cat.ids), (np.diff(cat.post_offsets) > 0).tolist(), strict=True))
+        language.update(
+            zip(
+                (str(i) for i in cat.ids), (str(x) or "unknown" for x in cat.languages), strict=True
+            )
+        )
+        has_posts.update(
+            zip((str(i) for i in cat.ids), (np.diff(cat.post_offsets) > 0).tolist(), strict=True)
+        )
 
     def segments(ids: Sequence[str]) -> list[Segment]:
         langs = np.array([language[i] for i in ids], dtype=object)
-        out: list[Segment] = [("creator_language", str(x), langs == x) for x in sorted(set(langs.tolist()))]
+        out: list[Segment] = [
+            ("creator_language", str(x), langs == x) for x in sorted(set(langs.tolist()))
+        ]
         posts = np.array([has_posts[i] for i in ids], dtype=bool)
-        return out + [("completeness", seg, mask) for seg, mask in ((BIO_ONLY, ~posts), (WITH_POSTS, posts))
-                      if mask.any()]
+        return out + [
+            ("completeness", seg, mask)
+            for seg, mask in ((BIO_ONLY, ~posts), (WITH_POSTS, posts))
+            if mask.any()
+        ]
 
     return segments

@@ -77,8 +77,14 @@ def bootstrap_ci(
     return (estimate, *_scipy_interval((x,), stat, n_boot, alpha, seed, "percentile"))
 
 
-def _scipy_bootstrap(data: tuple[NDArray[Any], ...], stat: Callable[..., Any], n_boot: int, alpha: float,
-                     seed: int, method: str) -> Any:
+def _scipy_bootstrap(
+    data: tuple[NDArray[Any], ...],
+    stat: Callable[..., Any],
+    n_boot: int,
+    alpha: float,
+    seed: int,
+    method: str,
+) -> Any:
     """``scipy.stats.bootstrap`` (two-sided, seeded), resamples batched to bound memory; the
     samples of ``data`` are resampled independently."""
     width = sum(len(d) for d in data)
@@ -86,12 +92,25 @@ def _scipy_bootstrap(data: tuple[NDArray[Any], ...], stat: Callable[..., Any], n
         # a degenerate BCa interval comes back as NaN and the caller falls back; no warning needed
         warnings.simplefilter("ignore", sps.DegenerateDataWarning)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return sps.bootstrap(data, stat, n_resamples=n_boot, batch=max(1, _CELLS_PER_CHUNK // width),
-                                 confidence_level=1 - alpha, method=method, rng=np.random.default_rng(seed))
+            return sps.bootstrap(
+                data,
+                stat,
+                n_resamples=n_boot,
+                batch=max(1, _CELLS_PER_CHUNK // width),
+                confidence_level=1 - alpha,
+                method=method,
+                rng=np.random.default_rng(seed),
+            )
 
 
-def _scipy_interval(data: tuple[NDArray[Any], ...], stat: Callable[..., Any], n_boot: int, alpha: float,
-                    seed: int, method: str) -> tuple[float, float]:
+def _scipy_interval(
+    data: tuple[NDArray[Any], ...],
+    stat: Callable[..., Any],
+    n_boot: int,
+    alpha: float,
+    seed: int,
+    method: str,
+) -> tuple[float, float]:
     res = _scipy_bootstrap(data, stat, n_boot, alpha, seed, method)
     return (float(res.confidence_interval.low), float(res.confidence_interval.high))
 
@@ -115,14 +134,17 @@ def adjust_p_values(p_values: ArrayLike, method: str = P_ADJUST_METHOD) -> NDArr
     out = np.full(p.shape, np.nan)
     ok = ~np.isnan(p)
     if ((p[ok] < 0) | (p[ok] > 1)).any():
-        raise ValueError(f"p-values must be in [0, 1], got {p[ok][(p[ok] < 0) | (p[ok] > 1)][:5].tolist()}")
+        raise ValueError(
+            f"p-values must be in [0, 1], got {p[ok][(p[ok] < 0) | (p[ok] > 1)][:5].tolist()}"
+        )
     if ok.any():
         out[ok] = multipletests(p[ok], method=method)[1]
     return out
 
 
-def paired_comparison(a: ArrayLike, b: ArrayLike, n_boot: int = 2000, alpha: float = 0.05,
-                      seed: int = 0) -> dict[str, float]:
+def paired_comparison(
+    a: ArrayLike, b: ArrayLike, n_boot: int = 2000, alpha: float = 0.05, seed: int = 0
+) -> dict[str, float]:
     """System b vs system a on the same queries (per-query metric values, aligned).
 
     Pairs where either value is NaN are dropped. Returns mean_a, mean_b, mean_diff (b - a),
@@ -137,20 +159,40 @@ def paired_comparison(a: ArrayLike, b: ArrayLike, n_boot: int = 2000, alpha: flo
     xa, xb = xa[keep], xb[keep]
     n = int(xa.size)
     if n == 0:
-        return {"mean_a": math.nan, "mean_b": math.nan, "mean_diff": math.nan, "ci_low": math.nan,
-                "ci_high": math.nan, "p_value": math.nan, "wins": 0, "ties": 0, "losses": 0, "n": 0}
+        return {
+            "mean_a": math.nan,
+            "mean_b": math.nan,
+            "mean_diff": math.nan,
+            "ci_low": math.nan,
+            "ci_high": math.nan,
+            "p_value": math.nan,
+            "wins": 0,
+            "ties": 0,
+            "losses": 0,
+            "n": 0,
+        }
     d = xb - xa
     d[np.abs(d) <= _TIE] = 0.0
     mean_diff, low, high = bootstrap_ci(d, np.mean, n_boot, alpha, seed)
     p = 1.0 if not d.any() else float(sps.wilcoxon(d, zero_method="zsplit").pvalue)
     wins, losses = int((d > 0).sum()), int((d < 0).sum())
-    return {"mean_a": float(xa.mean()), "mean_b": float(xb.mean()), "mean_diff": mean_diff,
-            "ci_low": low, "ci_high": high, "p_value": p, "wins": wins,
-            "ties": n - wins - losses, "losses": losses, "n": n}
+    return {
+        "mean_a": float(xa.mean()),
+        "mean_b": float(xb.mean()),
+        "mean_diff": mean_diff,
+        "ci_low": low,
+        "ci_high": high,
+        "p_value": p,
+        "wins": wins,
+        "ties": n - wins - losses,
+        "losses": losses,
+        "n": n,
+    }
 
 
-def _cluster_sums(numerators: ArrayLike, denominators: ArrayLike,
-                  clusters: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _cluster_sums(
+    numerators: ArrayLike, denominators: ArrayLike, clusters: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Per-cluster sums of numerator and denominator (a cluster resample only needs these)."""
     num = np.asarray(numerators, dtype=np.float64).ravel()
     den = np.asarray(denominators, dtype=np.float64).ravel()
@@ -164,15 +206,22 @@ def _cluster_sums(numerators: ArrayLike, denominators: ArrayLike,
     return cn, np.bincount(codes, weights=den, minlength=c).astype(np.float64)
 
 
-def _ratio(cn: NDArray[np.float64], cd: NDArray[np.float64], idx: NDArray[Any], axis: int = -1) -> Any:
+def _ratio(
+    cn: NDArray[np.float64], cd: NDArray[np.float64], idx: NDArray[Any], axis: int = -1
+) -> Any:
     """sum(num) / sum(den) over the clusters ``idx`` (NaN where the denominator sums to 0)."""
     bn, bd = cn[idx].sum(axis=axis), cd[idx].sum(axis=axis)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(bd != 0, bn / np.where(bd != 0, bd, 1.0), np.nan)
 
 
-def _cluster_interval(samples: tuple[NDArray[np.int64], ...], stat: Callable[..., Any], n_boot: int,
-                      alpha: float, seed: int) -> tuple[float, float]:
+def _cluster_interval(
+    samples: tuple[NDArray[np.int64], ...],
+    stat: Callable[..., Any],
+    n_boot: int,
+    alpha: float,
+    seed: int,
+) -> tuple[float, float]:
     """Cluster bootstrap by ``scipy.stats.bootstrap`` over cluster indices (each sample is one
     arm's clusters, resampled independently; ``stat`` maps resampled indices to the ratio).
 
@@ -201,9 +250,14 @@ def _interval(boots: NDArray[np.float64], alpha: float) -> tuple[float, float]:
     return (float(low), float(high))
 
 
-def cluster_bootstrap_ratio(numerators: ArrayLike, denominators: ArrayLike, clusters: ArrayLike,
-                            n_boot: int = 2000, alpha: float = 0.05,
-                            seed: int = 0) -> tuple[float, float, float]:
+def cluster_bootstrap_ratio(
+    numerators: ArrayLike,
+    denominators: ArrayLike,
+    clusters: ArrayLike,
+    n_boot: int = 2000,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> tuple[float, float, float]:
     """(sum(num) / sum(den), low, high), resampling clusters (brands) with replacement."""
     _check_alpha(alpha, n_boot)
     cn, cd = _cluster_sums(numerators, denominators, clusters)
@@ -215,9 +269,17 @@ def cluster_bootstrap_ratio(numerators: ArrayLike, denominators: ArrayLike, clus
     return (estimate, *_cluster_interval((np.arange(cn.size),), stat, n_boot, alpha, seed))
 
 
-def cluster_bootstrap_lift(num_a: ArrayLike, den_a: ArrayLike, clusters_a: ArrayLike,
-                           num_b: ArrayLike, den_b: ArrayLike, clusters_b: ArrayLike,
-                           n_boot: int = 2000, alpha: float = 0.05, seed: int = 0) -> dict[str, float]:
+def cluster_bootstrap_lift(
+    num_a: ArrayLike,
+    den_a: ArrayLike,
+    clusters_a: ArrayLike,
+    num_b: ArrayLike,
+    den_b: ArrayLike,
+    clusters_b: ArrayLike,
+    n_boot: int = 2000,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> dict[str, float]:
     """Relative lift ratio_b / ratio_a - 1 with a cluster-bootstrap CI.
 
     Arms are resampled independently (assignment is sticky per brand, so arms share no
@@ -231,16 +293,28 @@ def cluster_bootstrap_lift(num_a: ArrayLike, den_a: ArrayLike, clusters_a: Array
     def stat(ia: NDArray[np.int64], ib: NDArray[np.int64], axis: int = -1) -> Any:
         r_a = _ratio(an, ad, ia, axis)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(r_a != 0, _ratio(bn, bd, ib, axis) / np.where(r_a != 0, r_a, 1.0) - 1.0, np.nan)
+            return np.where(
+                r_a != 0, _ratio(bn, bd, ib, axis) / np.where(r_a != 0, r_a, 1.0) - 1.0, np.nan
+            )
 
     lift = rb / ra - 1.0 if ra != 0 and not math.isnan(ra) else math.nan
-    low, high = _cluster_interval((np.arange(an.size), np.arange(bn.size)), stat, n_boot, alpha, seed)
-    return {"ratio_a": ra, "ratio_b": rb, "lift": lift, "ci_low": low, "ci_high": high,
-            "n_clusters_a": int(an.size), "n_clusters_b": int(bn.size)}
+    low, high = _cluster_interval(
+        (np.arange(an.size), np.arange(bn.size)), stat, n_boot, alpha, seed
+    )
+    return {
+        "ratio_a": ra,
+        "ratio_b": rb,
+        "lift": lift,
+        "ci_low": low,
+        "ci_high": high,
+        "n_clusters_a": int(an.size),
+        "n_clusters_b": int(bn.size),
+    }
 
 
-def srm_test(observed_counts: Mapping[str, int],
-             expected_shares: Mapping[str, float]) -> tuple[float, float]:
+def srm_test(
+    observed_counts: Mapping[str, int], expected_shares: Mapping[str, float]
+) -> tuple[float, float]:
     """Sample-ratio mismatch: chi-square goodness of fit of arm counts to the planned split.
 
     Shares are normalised to sum to 1; an arm missing from ``observed_counts`` counts 0.
@@ -272,26 +346,32 @@ def _z(alpha: float, power: float) -> tuple[float, float]:
     return float(sps.norm.ppf(1 - alpha / 2)), float(sps.norm.ppf(power))
 
 
-def required_sample_size_proportion(p_baseline: float, relative_lift: float, alpha: float = 0.05,
-                                    power: float = 0.8) -> int:
+def required_sample_size_proportion(
+    p_baseline: float, relative_lift: float, alpha: float = 0.05, power: float = 0.8
+) -> int:
     """Units per arm to detect p -> p * (1 + lift) with a two-sided two-proportion z-test
     (pooled variance under H0, unpooled under H1; no continuity correction)."""
     p1 = p_baseline
     p2 = p_baseline * (1 + relative_lift)
     if not 0 < p1 < 1 or not 0 < p2 < 1 or relative_lift == 0:
-        raise ValueError(f"need 0 < p < 1 and a non-zero lift keeping p in (0, 1); got p={p1}, "
-                         f"lift={relative_lift}")
+        raise ValueError(
+            f"need 0 < p < 1 and a non-zero lift keeping p in (0, 1); got p={p1}, "
+            f"lift={relative_lift}"
+        )
     za, zb = _z(alpha, power)
     p_bar = (p1 + p2) / 2
     num = za * math.sqrt(2 * p_bar * (1 - p_bar)) + zb * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
     return math.ceil(num**2 / (p2 - p1) ** 2)
 
 
-def required_sample_size_mean(std: float, min_detectable_diff: float, alpha: float = 0.05,
-                              power: float = 0.8) -> int:
+def required_sample_size_mean(
+    std: float, min_detectable_diff: float, alpha: float = 0.05, power: float = 0.8
+) -> int:
     """Units per arm to detect a difference in means (two-sided z-test, equal variances):
     n = 2 (z_{1-alpha/2} + z_power)^2 std^2 / diff^2."""
     if std <= 0 or min_detectable_diff == 0:
-        raise ValueError(f"need std > 0 and a non-zero difference, got {std}, {min_detectable_diff}")
+        raise ValueError(
+            f"need std > 0 and a non-zero difference, got {std}, {min_detectable_diff}"
+        )
     za, zb = _z(alpha, power)
     return math.ceil(2 * (za + zb) ** 2 * std**2 / min_detectable_diff**2)

@@ -41,9 +41,18 @@ logger = logging.getLogger(__name__)
 PROFILE_ONLY = "profile-only"
 VIEWS: tuple[str, ...] = ("logged", "catalogue", PROFILE_ONLY)
 # what a catalogue of bios only still has: everything else of a creator is stripped
-PROFILE_COLUMNS: tuple[str, ...] = (S.INFLUENCER_ID, S.HANDLE, S.PLATFORM, S.FOLLOWERS, S.BIO, S.COUNTRY,
-                                    S.LANGUAGE)
-NOT_RETRIEVED = -1e6  # base score of catalogue creators retrieval did not return (plus their cosine)
+PROFILE_COLUMNS: tuple[str, ...] = (
+    S.INFLUENCER_ID,
+    S.HANDLE,
+    S.PLATFORM,
+    S.FOLLOWERS,
+    S.BIO,
+    S.COUNTRY,
+    S.LANGUAGE,
+)
+NOT_RETRIEVED = (
+    -1e6
+)  # base score of catalogue creators retrieval did not return (plus their cosine)
 
 
 class TruthLike(Protocol):
@@ -70,9 +79,13 @@ def held_out_briefs(tables: MarketTables, brief_ids: Sequence[str]) -> list[tupl
     return [(b, briefs[b]) for b in brief_ids if b in briefs]
 
 
-def brief_queries(pipe: MatchPipeline, briefs: Sequence[tuple[str, Brief]]) -> dict[str, NDArray[np.float32]]:
+def brief_queries(
+    pipe: MatchPipeline, briefs: Sequence[tuple[str, Brief]]
+) -> dict[str, NDArray[np.float32]]:
     """The pipeline's query embedding of each brief, embedded in one batch."""
-    return dict(zip([b for b, _ in briefs], pipe.embed_briefs([brief for _, brief in briefs]), strict=True))
+    return dict(
+        zip([b for b, _ in briefs], pipe.embed_briefs([brief for _, brief in briefs]), strict=True)
+    )
 
 
 def profile_only(pipe: MatchPipeline, tables: MarketTables) -> MatchPipeline:
@@ -83,9 +96,14 @@ def profile_only(pipe: MatchPipeline, tables: MarketTables) -> MatchPipeline:
     return pipe.with_catalogue(stripped, posts=None, history=History.empty())
 
 
-def ranked_views(pipe: MatchPipeline, tables: MarketTables, briefs: Iterable[tuple[str, Brief]],
-                 truth: TruthLike | None = None, views: Collection[str] = VIEWS,
-                 among: Collection[str] | None = None) -> Iterator[RankedView]:
+def ranked_views(
+    pipe: MatchPipeline,
+    tables: MarketTables,
+    briefs: Iterable[tuple[str, Brief]],
+    truth: TruthLike | None = None,
+    views: Collection[str] = VIEWS,
+    among: Collection[str] | None = None,
+) -> Iterator[RankedView]:
     """Per brief in order, its logged list then its catalogue list (empty lists are skipped).
 
     Creators come from ``pipe``'s catalogue (the catalogue view also from its filters);
@@ -100,19 +118,31 @@ def ranked_views(pipe: MatchPipeline, tables: MarketTables, briefs: Iterable[tup
             g = outcomes[bid]
             g = g[g[S.INFLUENCER_ID].astype(str).isin(cat.index if among is None else among)]
             if len(g):
-                yield RankedView("logged", bid, brief, g[S.INFLUENCER_ID].astype(str).tolist(),
-                                 relevance_from_outcomes(g))
+                yield RankedView(
+                    "logged",
+                    bid,
+                    brief,
+                    g[S.INFLUENCER_ID].astype(str).tolist(),
+                    relevance_from_outcomes(g),
+                )
         if "catalogue" in views and truth is not None:
-            rows = exclude_keywords(brief, cat, np.flatnonzero(hard_filter(brief, cat, pipe.costs,
-                                                                           pipe.config.retrieval)))
+            rows = exclude_keywords(
+                brief,
+                cat,
+                np.flatnonzero(hard_filter(brief, cat, pipe.costs, pipe.config.retrieval)),
+            )
             ids = [str(cat.ids[r]) for r in rows]
             if among is not None:
                 ids = [i for i in ids if i in among]
             if ids:
-                yield RankedView("catalogue", bid, brief, ids, np.asarray(truth.relevance_grades(bid, ids)))
+                yield RankedView(
+                    "catalogue", bid, brief, ids, np.asarray(truth.relevance_grades(bid, ids))
+                )
 
 
-def model_scores(pipe: MatchPipeline, v: RankedView, query: NDArray[np.float32]) -> NDArray[np.float64]:
+def model_scores(
+    pipe: MatchPipeline, v: RankedView, query: NDArray[np.float32]
+) -> NDArray[np.float64]:
     """The pipeline's score for each creator of the view (any pipeline whose catalogue has them).
 
     Logged view: the final score of every listed creator. Catalogue view: only what the

@@ -20,18 +20,32 @@ from typing import Literal
 logger = logging.getLogger(__name__)
 
 Kind = Literal["content", "ad_product"]
-_FILES = {"content": ("content_taxonomy_3.1.tsv", 2, 4),  # file, header lines, tier columns
-          "ad_product": ("ad_product_taxonomy_2.0.tsv", 1, 3)}
+_FILES = {
+    "content": ("content_taxonomy_3.1.tsv", 2, 4),  # file, header lines, tier columns
+    "ad_product": ("ad_product_taxonomy_2.0.tsv", 1, 3),
+}
 DESCRIPTIONS_FILE = "descriptions.tsv"
 PATH_SEP = " > "
 
 # Ad product categories brand-safety rules are commonly written in (names as in the taxonomy;
 # ``Taxonomy.load("ad_product").validate(SENSITIVE_AD_CATEGORIES)`` gives their ids).
 SENSITIVE_AD_CATEGORIES: tuple[str, ...] = (
-    "Adult Products and Services", "Alcohol", "Cannabis", "Dating", "Debated Sensitive Social Issue",
-    "Dieting and Weightloss", "Gambling", "HFSS Products [High Fat, Sugar, Salt]", "Non-Fiat Currency",
-    "Payday and Emergency Loans", "Pharmaceuticals", "Politics", "Religion and Spirituality",
-    "Sexual Health", "Tobacco", "Weapons and Ammunition",
+    "Adult Products and Services",
+    "Alcohol",
+    "Cannabis",
+    "Dating",
+    "Debated Sensitive Social Issue",
+    "Dieting and Weightloss",
+    "Gambling",
+    "HFSS Products [High Fat, Sugar, Salt]",
+    "Non-Fiat Currency",
+    "Payday and Emergency Loans",
+    "Pharmaceuticals",
+    "Politics",
+    "Religion and Spirituality",
+    "Sexual Health",
+    "Tobacco",
+    "Weapons and Ammunition",
 )
 
 
@@ -97,16 +111,23 @@ class Taxonomy:
             rows = list(csv.reader(f, delimiter="\t"))[skip:]
         with _open_text(folder.joinpath(DESCRIPTIONS_FILE)) as f:
             desc = [r for r in csv.reader(f, delimiter="\t") if r and not r[0].startswith("#")][1:]
-        return cls.from_rows(kind, rows, n_tiers, {r[1]: (r[2], r[3]) for r in desc if r[0] == kind})
+        return cls.from_rows(
+            kind, rows, n_tiers, {r[1]: (r[2], r[3]) for r in desc if r[0] == kind}
+        )
 
     @classmethod
-    def from_rows(cls, kind: str, rows: Iterable[Sequence[str]], n_tiers: int,
-                  descriptions: dict[str, tuple[str, str]] | None = None) -> Taxonomy:
+    def from_rows(
+        cls,
+        kind: str,
+        rows: Iterable[Sequence[str]],
+        n_tiers: int,
+        descriptions: dict[str, tuple[str, str]] | None = None,
+    ) -> Taxonomy:
         """Rows of ``id, parent id, name, tier 1..n[, extension]``; ``descriptions``: id -> (name, as a
         check, description). Parents follow the tier paths: the file's parent column has
         self-references and links against the tiers (Horse Racing under Sports, not Equine Sports)."""
         cells = [[c.strip() for c in r] for r in rows if any(c.strip() for c in r)]
-        by_path = {tuple(c for c in r[3:3 + n_tiers] if c): r[0] for r in cells}
+        by_path = {tuple(c for c in r[3 : 3 + n_tiers] if c): r[0] for r in cells}
         if len(by_path) != len(cells):
             raise ValueError(f"{kind} taxonomy has two topics at the same tier path")
         todo = dict(descriptions or {})
@@ -119,8 +140,12 @@ class Taxonomy:
                 logger.debug("%s %s: parent %s from the tier path, not %s", kind, tid, parent, r[1])
             name, desc = todo.pop(tid, (r[2], ""))
             if name != r[2]:
-                raise ValueError(f"description of {kind} topic {tid} is for {name!r}, the topic is {r[2]!r}")
-            topics.append(Topic(tid, r[2], parent, path, desc, r[3 + n_tiers] if len(r) > 3 + n_tiers else ""))
+                raise ValueError(
+                    f"description of {kind} topic {tid} is for {name!r}, the topic is {r[2]!r}"
+                )
+            topics.append(
+                Topic(tid, r[2], parent, path, desc, r[3 + n_tiers] if len(r) > 3 + n_tiers else "")
+            )
         if todo:
             raise ValueError(f"descriptions for unknown {kind} topics: {sorted(todo)}")
         return cls(kind, topics)
@@ -165,10 +190,13 @@ class Taxonomy:
             return found[0]
         if found:
             options = "; ".join(f"{t} = {self[t].path_text!r}" for t in found)
-            raise ValueError(f"{ref!r} names several {self.kind} topics ({options}): give the path or id")
+            raise ValueError(
+                f"{ref!r} names several {self.kind} topics ({options}): give the path or id"
+            )
         near = [t.path_text for t in self.topics if _norm(ref) in _norm(t.name)][:3] or [
             self[min(self._by_ref[c], key=self.index)].path_text
-            for c in difflib.get_close_matches(_norm(ref), list(self._by_ref), n=3, cutoff=0.75)]
+            for c in difflib.get_close_matches(_norm(ref), list(self._by_ref), n=3, cutoff=0.75)
+        ]
         hint = f"; did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
         raise ValueError(f"unknown {self.kind} topic {ref!r}{hint}")
 

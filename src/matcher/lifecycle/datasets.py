@@ -67,9 +67,7 @@ def market_datasets(
         if split is not None:
             for part, context in SPLIT_CONTEXTS.items():
                 df = split_frame(split, part)
-                ds = from_pandas(
-                    df, source=table_source(data_dir, "briefs"), name=f"split.{part}"
-                )
+                ds = from_pandas(df, source=table_source(data_dir, "briefs"), name=f"split.{part}")
                 out.append((ds, context, {"rows": str(len(df))}))
     return out
 

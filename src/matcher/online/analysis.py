@@ -86,34 +86,54 @@ def _available_metrics(req: pd.DataFrame, metrics: Iterable[str]) -> list[str]:
     return [m for m in metrics if all(c in req.columns for c in RATE_METRICS[m])]
 
 
-def _variant_block(r: pd.DataFrame, metrics: list[str], alpha: float, n_boot: int, seed: int) -> dict[str, Any]:
+def _variant_block(
+    r: pd.DataFrame, metrics: list[str], alpha: float, n_boot: int, seed: int
+) -> dict[str, Any]:
     ok = r[r["status"] == "ok"]
     lat = pd.to_numeric(r["latency_ms"], errors="coerce").dropna()
     block: dict[str, Any] = {
-        "requests": len(r), "brands": int(r["cluster"].nunique()), "impressions": int(r["impressions"].sum()),
-        "metrics": {}, "guardrails": {
+        "requests": len(r),
+        "brands": int(r["cluster"].nunique()),
+        "impressions": int(r["impressions"].sum()),
+        "metrics": {},
+        "guardrails": {
             "latency_p95_ms": float(np.percentile(lat, 95)) if len(lat) else math.nan,
             "error_rate": float((r["status"] == "error").mean()) if len(r) else math.nan,
             "empty_rate": float((r["status"] == "empty").mean()) if len(r) else math.nan,
-        }}
+        },
+    }
     for m in metrics:
         num, den = RATE_METRICS[m]
         if len(ok) and ok[den].sum() > 0:
-            block["metrics"][m] = _est(cluster_bootstrap_ratio(ok[num], ok[den], ok["cluster"], n_boot, alpha, seed))
+            block["metrics"][m] = _est(
+                cluster_bootstrap_ratio(ok[num], ok[den], ok["cluster"], n_boot, alpha, seed)
+            )
         else:
             block["metrics"][m] = _est((math.nan, math.nan, math.nan))
     return block
 
 
-def brand_permutation_test(num_a: Any, den_a: Any, clusters_a: Any, num_b: Any, den_b: Any, clusters_b: Any,
-                           n_perm: int = 2000, seed: int = 0) -> float:
+def brand_permutation_test(
+    num_a: Any,
+    den_a: Any,
+    clusters_a: Any,
+    num_b: Any,
+    den_b: Any,
+    clusters_b: Any,
+    n_perm: int = 2000,
+    seed: int = 0,
+) -> float:
     """Two-sided randomization p-value of log(ratio_b / ratio_a), re-drawing which brands were
     in which arm (arm sizes fixed). Exact for brand-randomized experiments whatever the number
     of brands, where the percentile cluster bootstrap is too narrow with few or very unequal brands."""
+
     def sums(num: Any, den: Any, cl: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        g = pd.DataFrame({"n": np.asarray(num, float), "d": np.asarray(den, float), "c": np.asarray(cl)})
+        g = pd.DataFrame(
+            {"n": np.asarray(num, float), "d": np.asarray(den, float), "c": np.asarray(cl)}
+        )
         t = g.groupby("c", sort=False)[["n", "d"]].sum()
         return t["n"].to_numpy(), t["d"].to_numpy()
+
     na, da = sums(num_a, den_a, clusters_a)
     nb, db = sums(num_b, den_b, clusters_b)
     n_all, d_all = np.concatenate([na, nb]), np.concatenate([da, db])
@@ -124,19 +144,25 @@ def brand_permutation_test(num_a: Any, den_a: Any, clusters_a: Any, num_b: Any, 
             rb = (mask * n_all).sum(-1) / (mask * d_all).sum(-1)
             ra = (~mask * n_all).sum(-1) / (~mask * d_all).sum(-1)
             return np.log(rb) - np.log(ra)
+
     obs = float(stat(is_b))
     if not np.isfinite(obs):
         return math.nan
     rng = np.random.default_rng(seed)
     step = max(1, 2_000_000 // len(is_b))  # bound the (permutations x brands) matrices
-    t = np.concatenate([stat(is_b[np.argsort(rng.random((min(step, n_perm - i), len(is_b))), axis=1)])
-                        for i in range(0, n_perm, step)])
+    t = np.concatenate(
+        [
+            stat(is_b[np.argsort(rng.random((min(step, n_perm - i), len(is_b))), axis=1)])
+            for i in range(0, n_perm, step)
+        ]
+    )
     t = t[np.isfinite(t)]
     return float((1 + np.sum(np.abs(t) >= abs(obs) - 1e-12)) / (1 + t.size))
 
 
-def _sample_size(ctrl: pd.DataFrame, block: dict[str, Any], primary: str, mde: float, alpha: float,
-                 power: float) -> dict[str, Any] | None:
+def _sample_size(
+    ctrl: pd.DataFrame, block: dict[str, Any], primary: str, mde: float, alpha: float, power: float
+) -> dict[str, Any] | None:
     """Per-arm sample size to detect a ``mde`` relative lift on the primary rate, inflated by
     the design effect the brand clustering causes (cluster-bootstrap variance / binomial variance)."""
     ok = ctrl[ctrl["status"] == "ok"]
@@ -153,18 +179,38 @@ def _sample_size(ctrl: pd.DataFrame, block: dict[str, Any], primary: str, mde: f
     per_req = n_den / max(len(ok), 1)
     per_brand = len(ok) / max(ok["cluster"].nunique(), 1)
     n_imp = math.ceil(n_iid * deff)
-    return {"metric": primary, "baseline": p, "relative_mde": mde, "alpha": alpha, "power": power,
-            "impressions_per_arm_iid": n_iid, "design_effect": deff, "impressions_per_arm": n_imp,
-            "requests_per_arm": math.ceil(n_imp / per_req), "brands_per_arm": math.ceil(n_imp / per_req / per_brand)}
+    return {
+        "metric": primary,
+        "baseline": p,
+        "relative_mde": mde,
+        "alpha": alpha,
+        "power": power,
+        "impressions_per_arm_iid": n_iid,
+        "design_effect": deff,
+        "impressions_per_arm": n_imp,
+        "requests_per_arm": math.ceil(n_imp / per_req),
+        "brands_per_arm": math.ceil(n_imp / per_req / per_brand),
+    }
 
 
-def analyze_experiment(frames: RequestLogFrames, *, experiment: str | None = None,
-                       expected_shares: Mapping[str, float] | None = None, control: str | None = None,
-                       mode: str | None = None, primary: str = PRIMARY_METRIC,
-                       metrics: Sequence[str] | None = None, alpha: float = 0.05, mde: float = 0.10,
-                       power: float = 0.8, guardrails: Guardrails | None = None,
-                       exclude_brands: Iterable[str] = (), interleave_event: str = "accepted",
-                       n_boot: int = 2000, seed: int = 0) -> ExperimentReport:
+def analyze_experiment(
+    frames: RequestLogFrames,
+    *,
+    experiment: str | None = None,
+    expected_shares: Mapping[str, float] | None = None,
+    control: str | None = None,
+    mode: str | None = None,
+    primary: str = PRIMARY_METRIC,
+    metrics: Sequence[str] | None = None,
+    alpha: float = 0.05,
+    mde: float = 0.10,
+    power: float = 0.8,
+    guardrails: Guardrails | None = None,
+    exclude_brands: Iterable[str] = (),
+    interleave_event: str = "accepted",
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> ExperimentReport:
     """Read one experiment's log: per-variant rates with brand-clustered CIs, lifts over the
     control, SRM, guardrails, the verdict on ``primary`` and the sample size for ``mde``.
 
@@ -178,15 +224,20 @@ def analyze_experiment(frames: RequestLogFrames, *, experiment: str | None = Non
     excluded = set(exclude_brands)
     if excluded:
         req = req[~req["cluster"].isin(excluded)]
-    mode = mode or ("interleave" if len(req) and (req["variant"] == INTERLEAVED).mean() > 0.5 else "ab")
+    mode = mode or (
+        "interleave" if len(req) and (req["variant"] == INTERLEAVED).mean() > 0.5 else "ab"
+    )
     wanted = list(metrics) if metrics is not None else list(RATE_METRICS)
     if primary not in wanted:
         wanted.insert(0, primary)
     mets = _available_metrics(req, wanted)
     if not any(m.endswith("_per_dollar") for m in mets) and metrics is None:
-        notes.append(f"per-dollar metrics need an impressions.{COST_COLUMN} column (not in this log)")
-    report = ExperimentReport(experiment, mode, None, primary, alpha, {}, None, None, None, NO_DIFFERENCE,
-                              warnings, notes)
+        notes.append(
+            f"per-dollar metrics need an impressions.{COST_COLUMN} column (not in this log)"
+        )
+    report = ExperimentReport(
+        experiment, mode, None, primary, alpha, {}, None, None, None, NO_DIFFERENCE, warnings, notes
+    )
     if mode == "interleave":
         ir = req[req["variant"] == INTERLEAVED]
         sub = RequestLogFrames(ir, frames.impressions, frames.feedback)
@@ -200,8 +251,9 @@ def analyze_experiment(frames: RequestLogFrames, *, experiment: str | None = Non
             report.verdict = f"{pref['team'] if pref['estimate'] > 0.5 else block['teams'][0]} wins"
         return report
 
-    names = [v for v in (expected_shares or {})] or sorted(v for v in req["variant"].dropna().unique()
-                                                            if v != INTERLEAVED)
+    names = [v for v in (expected_shares or {})] or sorted(
+        v for v in req["variant"].dropna().unique() if v != INTERLEAVED
+    )
     if len(names) < 2:
         report.warnings.append(f"need two variants to compare, the log has {names}")
         return report
@@ -212,12 +264,20 @@ def analyze_experiment(frames: RequestLogFrames, *, experiment: str | None = Non
         report.variants[v] = _variant_block(r, mets, alpha, n_boot, seed)
     multi = req.groupby("cluster")["variant"].nunique()
     if (multi > 1).any():
-        warnings.append(f"{int((multi > 1).sum())} brands appear in several variants (assignment changed?)")
+        warnings.append(
+            f"{int((multi > 1).sum())} brands appear in several variants (assignment changed?)"
+        )
     if expected_shares:
         brands = {v: int(r["cluster"].nunique()) for v, r in arms.items()}
         stat, p = srm_test(brands, expected_shares)
-        report.srm = {"unit": "brands", "observed": brands, "expected_shares": dict(expected_shares),
-                      "statistic": stat, "p_value": p, "mismatch": bool(p < SRM_ALPHA)}
+        report.srm = {
+            "unit": "brands",
+            "observed": brands,
+            "expected_shares": dict(expected_shares),
+            "statistic": stat,
+            "p_value": p,
+            "mismatch": bool(p < SRM_ALPHA),
+        }
     ctrl = arms[control]
     cblock = report.variants[control]
     ok_c = ctrl[ctrl["status"] == "ok"]
@@ -231,22 +291,53 @@ def analyze_experiment(frames: RequestLogFrames, *, experiment: str | None = Non
         for m in mets:
             num, den = RATE_METRICS[m]
             if len(ok_c) and len(ok_v) and ok_c[den].sum() > 0 and ok_v[den].sum() > 0:
-                res = cluster_bootstrap_lift(ok_c[num], ok_c[den], ok_c["cluster"], ok_v[num], ok_v[den],
-                                             ok_v["cluster"], n_boot, alpha, seed)
-                lifts[m] = {"estimate": res["lift"], "ci_low": res["ci_low"], "ci_high": res["ci_high"]}
+                res = cluster_bootstrap_lift(
+                    ok_c[num],
+                    ok_c[den],
+                    ok_c["cluster"],
+                    ok_v[num],
+                    ok_v[den],
+                    ok_v["cluster"],
+                    n_boot,
+                    alpha,
+                    seed,
+                )
+                lifts[m] = {
+                    "estimate": res["lift"],
+                    "ci_low": res["ci_low"],
+                    "ci_high": res["ci_high"],
+                }
                 if m == primary:
-                    lifts[m]["p_value"] = brand_permutation_test(ok_c[num], ok_c[den], ok_c["cluster"], ok_v[num],
-                                                                 ok_v[den], ok_v["cluster"], n_boot, seed)
+                    lifts[m]["p_value"] = brand_permutation_test(
+                        ok_c[num],
+                        ok_c[den],
+                        ok_c["cluster"],
+                        ok_v[num],
+                        ok_v[den],
+                        ok_v["cluster"],
+                        n_boot,
+                        seed,
+                    )
             else:
                 lifts[m] = _est((math.nan, math.nan, math.nan))
         report.variants[v]["lift_vs_control"] = lifts
         gv, gc = report.variants[v]["guardrails"], cblock["guardrails"]
-        if gc["latency_p95_ms"] > 0 and gv["latency_p95_ms"] > g.latency_p95_ratio * gc["latency_p95_ms"]:
-            warnings.append(f"guardrail: {v} p95 latency {gv['latency_p95_ms']:.0f} ms > "
-                            f"{g.latency_p95_ratio:.2f} x {control}'s {gc['latency_p95_ms']:.0f} ms")
-        for key, tol in (("error_rate", g.error_rate_increase), ("empty_rate", g.empty_rate_increase)):
+        if (
+            gc["latency_p95_ms"] > 0
+            and gv["latency_p95_ms"] > g.latency_p95_ratio * gc["latency_p95_ms"]
+        ):
+            warnings.append(
+                f"guardrail: {v} p95 latency {gv['latency_p95_ms']:.0f} ms > "
+                f"{g.latency_p95_ratio:.2f} x {control}'s {gc['latency_p95_ms']:.0f} ms"
+            )
+        for key, tol in (
+            ("error_rate", g.error_rate_increase),
+            ("empty_rate", g.empty_rate_increase),
+        ):
             if gv[key] - gc[key] > tol:
-                warnings.append(f"guardrail: {v} {key} {gv[key]:.3f} exceeds {control}'s {gc[key]:.3f} by > {tol}")
+                warnings.append(
+                    f"guardrail: {v} {key} {gv[key]:.3f} exceeds {control}'s {gc[key]:.3f} by > {tol}"
+                )
         lift = lifts[primary]
         significant = lift.get("p_value", math.nan) < alpha
         if significant and lift["ci_low"] > 0:
@@ -258,8 +349,10 @@ def analyze_experiment(frames: RequestLogFrames, *, experiment: str | None = Non
     report.sample_size = _sample_size(ctrl, cblock, primary, mde, alpha, power)
     if report.srm and report.srm["mismatch"]:
         report.verdict = "invalid: sample ratio mismatch"
-        warnings.append(f"sample ratio mismatch (p={report.srm['p_value']:.2g} < {SRM_ALPHA}): assignment or "
-                        "logging is broken; do not read the metrics")
+        warnings.append(
+            f"sample ratio mismatch (p={report.srm['p_value']:.2g} < {SRM_ALPHA}): assignment or "
+            "logging is broken; do not read the metrics"
+        )
     elif len(verdicts) == 1:
         report.verdict = verdicts[0][1]
     else:

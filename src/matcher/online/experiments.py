@@ -52,11 +52,15 @@ class ExperimentConfig(BaseModel):
 
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")
     mode: Literal["ab", "interleave"] = "ab"
-    variants: dict[str, str] = Field(description="Variant name -> model ref (alias, version or model dir). "
-                                                 "The first variant is the control.")
-    traffic: dict[str, float] = Field(default_factory=dict,
-                                      description="Variant -> share of brands; sums to 1. Default: equal. "
-                                                  "Unused in interleave mode (every request is interleaved).")
+    variants: dict[str, str] = Field(
+        description="Variant name -> model ref (alias, version or model dir). "
+        "The first variant is the control."
+    )
+    traffic: dict[str, float] = Field(
+        default_factory=dict,
+        description="Variant -> share of brands; sums to 1. Default: equal. "
+        "Unused in interleave mode (every request is interleaved).",
+    )
     start: datetime | None = None
     stop: datetime | None = None
     forced: dict[str, str] = Field(default_factory=dict, description="brand_id -> variant (QA).")
@@ -80,7 +84,9 @@ class ExperimentConfig(BaseModel):
         if not self.traffic:
             self.traffic = {v: 1.0 / len(self.variants) for v in self.variants}
         if set(self.traffic) != set(self.variants):
-            raise ValueError(f"traffic names {sorted(self.traffic)} must match variants {sorted(self.variants)}")
+            raise ValueError(
+                f"traffic names {sorted(self.traffic)} must match variants {sorted(self.variants)}"
+            )
         if any(not (0.0 <= s <= 1.0) for s in self.traffic.values()):
             raise ValueError(f"traffic shares must be in [0, 1], got {self.traffic}")
         if abs(sum(self.traffic.values()) - 1.0) > _SHARE_TOL:
@@ -145,9 +151,13 @@ def assign(config: ExperimentConfig, unit: str) -> str:
 
 
 # --------------------------------------------------------------------------- interleaving
-def team_draft_interleave(ranking_a: Sequence[str], ranking_b: Sequence[str], k: int,
-                          rng: np.random.Generator, teams: tuple[str, str] = ("A", "B")
-                          ) -> tuple[list[str], list[str]]:
+def team_draft_interleave(
+    ranking_a: Sequence[str],
+    ranking_b: Sequence[str],
+    k: int,
+    rng: np.random.Generator,
+    teams: tuple[str, str] = ("A", "B"),
+) -> tuple[list[str], list[str]]:
     """Team-draft interleaving of two rankings into at most ``k`` distinct items.
 
     Each round, the team with fewer picks (a coin flip on ties) adds its highest-ranked item
@@ -197,10 +207,21 @@ class Routed(Recommendation):
     sources: list[str] | None = None  # team per position when interleaving
 
     @classmethod
-    def of(cls, rec: Recommendation, model_version: str, experiment: str | None = None,
-           variant: str | None = None) -> Routed:
-        return cls(rec.matches, rec.n_candidates, rec.reason, model_version=model_version,
-                   experiment=experiment, variant=variant)
+    def of(
+        cls,
+        rec: Recommendation,
+        model_version: str,
+        experiment: str | None = None,
+        variant: str | None = None,
+    ) -> Routed:
+        return cls(
+            rec.matches,
+            rec.n_candidates,
+            rec.reason,
+            model_version=model_version,
+            experiment=experiment,
+            variant=variant,
+        )
 
 
 Loader = Callable[[str], "LoadedModel"]
@@ -214,7 +235,9 @@ class ExperimentRouter:
     Raises ``ValueError`` in ``route`` for a ``force_variant`` the experiment does not have.
     """
 
-    def __init__(self, config: ExperimentConfig | None, load: Loader, seed: int | None = None) -> None:
+    def __init__(
+        self, config: ExperimentConfig | None, load: Loader, seed: int | None = None
+    ) -> None:
         self.config = config
         self._models: dict[str, LoadedModel] = {}
         self._rng = np.random.default_rng(seed if seed is not None else secrets.randbits(64))
@@ -222,8 +245,11 @@ class ExperimentRouter:
         if config is None:
             return
         if config.is_over():
-            logger.warning("experiment %s stopped at %s: serving the default model only",
-                           config.name, config.stop)
+            logger.warning(
+                "experiment %s stopped at %s: serving the default model only",
+                config.name,
+                config.stop,
+            )
             return
         by_ref: dict[str, LoadedModel] = {}
         for name, ref in config.variants.items():
@@ -246,8 +272,15 @@ class ExperimentRouter:
             return cfg.forced.get(unit, INTERLEAVED)
         return assign(cfg, assignment_unit(brief))
 
-    def route(self, brief: Brief, k: int, default: LoadedModel, force_variant: str | None = None, *,
-              deadline: float | None = None) -> Routed:
+    def route(
+        self,
+        brief: Brief,
+        k: int,
+        default: LoadedModel,
+        force_variant: str | None = None,
+        *,
+        deadline: float | None = None,
+    ) -> Routed:
         """The answer for one brief. ``deadline`` (``time.monotonic()``) is passed to the pipeline(s):
         past it ``matcher.ranking.budget.DeadlineExceeded`` is raised naming the stage reached."""
         cfg = self.config
@@ -255,10 +288,14 @@ class ExperimentRouter:
             logger.info("experiment %s is over: releasing its models", cfg.name)
             self._models = {}
         if force_variant is not None:
-            allowed = set(self._models) | ({INTERLEAVED} if cfg and cfg.mode == "interleave" else set())
+            allowed = set(self._models) | (
+                {INTERLEAVED} if cfg and cfg.mode == "interleave" else set()
+            )
             if force_variant not in allowed or not self._models:
-                raise ValueError(f"variant {force_variant!r} is not part of a running experiment "
-                                 f"(have {sorted(allowed) if self._models else []})")
+                raise ValueError(
+                    f"variant {force_variant!r} is not part of a running experiment "
+                    f"(have {sorted(allowed) if self._models else []})"
+                )
             variant: str | None = force_variant
         else:
             variant = self.variant_for(brief)
@@ -267,13 +304,16 @@ class ExperimentRouter:
         if variant == INTERLEAVED:
             return self._interleave(brief, k, deadline)
         model = self._models[variant]
-        return Routed.of(_recommend(model.pipeline, brief, k, deadline), model.info.version, cfg.name, variant)
+        return Routed.of(
+            _recommend(model.pipeline, brief, k, deadline), model.info.version, cfg.name, variant
+        )
 
     # the agreed name for the service (same call as ``route``)
     recommend = route
 
-    def route_batch(self, briefs: list[Brief], k: int, default: LoadedModel, *,
-                    deadline: float | None = None) -> list[Routed]:
+    def route_batch(
+        self, briefs: list[Brief], k: int, default: LoadedModel, *, deadline: float | None = None
+    ) -> list[Routed]:
         """``route`` for each brief in order, under one ``deadline`` for the whole batch."""
         out = []
         for b in briefs:
@@ -286,20 +326,37 @@ class ExperimentRouter:
     def _interleave(self, brief: Brief, k: int, deadline: float | None = None) -> Routed:
         assert self.config is not None
         (name_a, a), (name_b, b) = list(self._models.items())
-        ra, rb = _recommend(a.pipeline, brief, k, deadline), _recommend(b.pipeline, brief, k, deadline)
-        by_team = {name_a: {m.influencer_id: m for m in ra.matches},
-                   name_b: {m.influencer_id: m for m in rb.matches}}
+        ra, rb = (
+            _recommend(a.pipeline, brief, k, deadline),
+            _recommend(b.pipeline, brief, k, deadline),
+        )
+        by_team = {
+            name_a: {m.influencer_id: m for m in ra.matches},
+            name_b: {m.influencer_id: m for m in rb.matches},
+        }
         with self._lock:  # numpy Generators are not thread-safe
             rng = np.random.default_rng(self._rng.integers(2**63))
-        items, sources = team_draft_interleave([m.influencer_id for m in ra.matches],
-                                               [m.influencer_id for m in rb.matches], k, rng,
-                                               (name_a, name_b))
-        matches = [by_team[t][i].model_copy(update={"rank": pos})
-                   for pos, (i, t) in enumerate(zip(items, sources, strict=True), start=1)]
+        items, sources = team_draft_interleave(
+            [m.influencer_id for m in ra.matches],
+            [m.influencer_id for m in rb.matches],
+            k,
+            rng,
+            (name_a, name_b),
+        )
+        matches = [
+            by_team[t][i].model_copy(update={"rank": pos})
+            for pos, (i, t) in enumerate(zip(items, sources, strict=True), start=1)
+        ]
         reason = None if matches else (ra.reason or rb.reason)
-        return Routed(matches, max(ra.n_candidates, rb.n_candidates), reason,
-                      model_version=f"{a.info.version}+{b.info.version}", experiment=self.config.name,
-                      variant=INTERLEAVED, sources=sources)
+        return Routed(
+            matches,
+            max(ra.n_candidates, rb.n_candidates),
+            reason,
+            model_version=f"{a.info.version}+{b.info.version}",
+            experiment=self.config.name,
+            variant=INTERLEAVED,
+            sources=sources,
+        )
 
 
 def _recommend(pipeline: Any, brief: Brief, k: int, deadline: float | None) -> Recommendation:

@@ -108,7 +108,8 @@ class KeyStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._con: sqlite3.Connection | None = sqlite3.connect(
-            self.path, check_same_thread=False, isolation_level=None, timeout=busy_timeout_ms / 1000)
+            self.path, check_same_thread=False, isolation_level=None, timeout=busy_timeout_ms / 1000
+        )
         con = self._con
         try:
             con.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
@@ -142,20 +143,31 @@ class KeyStore:
 
     def add(self, brand_id: str, admin: bool = False) -> str:
         """Create a key for ``brand_id`` and return the whole token (the only time it is shown)."""
-        if not isinstance(brand_id, str) or not brand_id or len(brand_id) > MAX_BRAND_CHARS \
-                or not _BRAND_RE.fullmatch(brand_id):
-            raise ValueError(f"brand_id must be 1-{MAX_BRAND_CHARS} characters of letters, digits and . _ : - "
-                             f"(starting with a letter or digit), got {brand_id!r}")
+        if (
+            not isinstance(brand_id, str)
+            or not brand_id
+            or len(brand_id) > MAX_BRAND_CHARS
+            or not _BRAND_RE.fullmatch(brand_id)
+        ):
+            raise ValueError(
+                f"brand_id must be 1-{MAX_BRAND_CHARS} characters of letters, digits and . _ : - "
+                f"(starting with a letter or digit), got {brand_id!r}"
+            )
         secret = secrets.token_urlsafe(SECRET_BYTES)
         for _ in range(10):  # key ids are random; retry on the (unlikely) collision
             key_id = secrets.token_urlsafe(KEY_ID_BYTES).replace("_", "-")
             try:
                 with self._tx() as c:
-                    c.execute("INSERT INTO api_keys(key_id, secret_sha256, brand_id, admin, created_at, revoked_at) "
-                              "VALUES (?, ?, ?, ?, ?, NULL)", (key_id, _digest(secret), brand_id, int(admin), now_iso()))
+                    c.execute(
+                        "INSERT INTO api_keys(key_id, secret_sha256, brand_id, admin, created_at, revoked_at) "
+                        "VALUES (?, ?, ?, ?, ?, NULL)",
+                        (key_id, _digest(secret), brand_id, int(admin), now_iso()),
+                    )
             except sqlite3.IntegrityError:
                 continue
-            logger.info("added %s key %s for brand %s", "admin" if admin else "brand", key_id, brand_id)
+            logger.info(
+                "added %s key %s for brand %s", "admin" if admin else "brand", key_id, brand_id
+            )
             return f"{TOKEN_PREFIX}_{key_id}_{secret}"
         raise RuntimeError("could not allocate a unique key id")  # pragma: no cover
 
@@ -166,9 +178,14 @@ class KeyStore:
             return None
         key_id, secret = parsed
         with self._lock:
-            row = self._conn().execute(
-                "SELECT secret_sha256, brand_id, admin, revoked_at FROM api_keys WHERE key_id = ?",
-                (key_id,)).fetchone()
+            row = (
+                self._conn()
+                .execute(
+                    "SELECT secret_sha256, brand_id, admin, revoked_at FROM api_keys WHERE key_id = ?",
+                    (key_id,),
+                )
+                .fetchone()
+            )
         stored = row[0] if row is not None else _DUMMY_DIGEST
         ok = hmac.compare_digest(stored.encode("ascii"), _digest(secret).encode("ascii"))
         if row is None or not ok or row[3] is not None:
@@ -178,17 +195,26 @@ class KeyStore:
     def list(self) -> list[KeyInfo]:  # noqa: A003 (the agreed interface name)
         """Every key (revoked ones too), oldest first; never the secrets."""
         with self._lock:
-            rows = self._conn().execute(
-                "SELECT key_id, brand_id, admin, created_at, revoked_at FROM api_keys "
-                "ORDER BY created_at, key_id").fetchall()
-        return [KeyInfo(key_id=r[0], brand_id=r[1], admin=bool(r[2]), created_at=r[3], revoked_at=r[4])
-                for r in rows]
+            rows = (
+                self._conn()
+                .execute(
+                    "SELECT key_id, brand_id, admin, created_at, revoked_at FROM api_keys "
+                    "ORDER BY created_at, key_id"
+                )
+                .fetchall()
+            )
+        return [
+            KeyInfo(key_id=r[0], brand_id=r[1], admin=bool(r[2]), created_at=r[3], revoked_at=r[4])
+            for r in rows
+        ]
 
     def revoke(self, key_id: str) -> bool:
         """Revoke a key (effective at once everywhere). False when no active key has that id."""
         with self._tx() as c:
-            cur = c.execute("UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
-                            (now_iso(), key_id))
+            cur = c.execute(
+                "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
+                (now_iso(), key_id),
+            )
             done = cur.rowcount == 1
         if done:
             logger.info("revoked key %s", key_id)

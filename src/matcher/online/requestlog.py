@@ -54,15 +54,40 @@ COST_COLUMN = "estimated_cost_usd"  # per impression; logs of older versions lac
 EXTRA_IMPRESSION_COLUMNS = {COST_COLUMN: "REAL", "expected_engagements": "REAL"}
 # table columns in order (what the writers insert and frames carry)
 REQUEST_COLUMNS: tuple[str, ...] = (
-    "request_id", "created_at", "brand_id", "brief_id", "brief_json", "k", "model_name", "model_version",
-    "experiment", "variant", "latency_ms", "n_candidates", "n_results", "status", "error")
-IMPRESSION_COLUMNS: tuple[str, ...] = ("request_id", "position", "influencer_id", "score", "fit_score", "variant",
-                                       *EXTRA_IMPRESSION_COLUMNS)
+    "request_id",
+    "created_at",
+    "brand_id",
+    "brief_id",
+    "brief_json",
+    "k",
+    "model_name",
+    "model_version",
+    "experiment",
+    "variant",
+    "latency_ms",
+    "n_candidates",
+    "n_results",
+    "status",
+    "error",
+)
+IMPRESSION_COLUMNS: tuple[str, ...] = (
+    "request_id",
+    "position",
+    "influencer_id",
+    "score",
+    "fit_score",
+    "variant",
+    *EXTRA_IMPRESSION_COLUMNS,
+)
 FEEDBACK_COLUMNS: tuple[str, ...] = ("request_id", "influencer_id", "event", "value", "created_at")
 _INSERT_REQUEST, _INSERT_IMPRESSION, _INSERT_FEEDBACK = (
     f"{verb} INTO {table}({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-    for verb, table, cols in (("INSERT", "requests", REQUEST_COLUMNS), ("INSERT", "impressions", IMPRESSION_COLUMNS),
-                              ("INSERT OR IGNORE", "feedback", FEEDBACK_COLUMNS)))
+    for verb, table, cols in (
+        ("INSERT", "requests", REQUEST_COLUMNS),
+        ("INSERT", "impressions", IMPRESSION_COLUMNS),
+        ("INSERT OR IGNORE", "feedback", FEEDBACK_COLUMNS),
+    )
+)
 
 
 def now_iso() -> str:
@@ -95,9 +120,23 @@ class RequestRecord:
 
     def request_row(self) -> tuple[Any, ...]:
         b = self.brief
-        return (self.request_id, self.created_at, b.brand_id, b.brief_id, b.model_dump_json(), self.k,
-                self.model_name, self.model_version, self.experiment, self.variant, self.latency_ms,
-                self.n_candidates, len(self.matches), self.status, self.error)
+        return (
+            self.request_id,
+            self.created_at,
+            b.brand_id,
+            b.brief_id,
+            b.model_dump_json(),
+            self.k,
+            self.model_name,
+            self.model_version,
+            self.experiment,
+            self.variant,
+            self.latency_ms,
+            self.n_candidates,
+            len(self.matches),
+            self.status,
+            self.error,
+        )
 
     def impression_rows(self) -> list[tuple[Any, ...]]:
         if self.sources is not None and len(self.sources) != len(self.matches):
@@ -105,16 +144,30 @@ class RequestRecord:
         rows = []
         for i, m in enumerate(self.matches):
             variant = self.sources[i] if self.sources is not None else self.variant
-            rows.append((self.request_id, i + 1, m.influencer_id, m.score, m.fit_score, variant,
-                         m.estimated_cost_usd, m.expected_engagement.engagements))
+            rows.append(
+                (
+                    self.request_id,
+                    i + 1,
+                    m.influencer_id,
+                    m.score,
+                    m.fit_score,
+                    variant,
+                    m.estimated_cost_usd,
+                    m.expected_engagement.engagements,
+                )
+            )
         return rows
 
 
 class RequestLog:
     """Thread-safe append-only log (one connection, one lock: writes are serialised anyway)."""
 
-    def __init__(self, path: str | Path | None = None, synchronous: str = "FULL",
-                 busy_timeout_ms: int = 10_000) -> None:
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        synchronous: str = "FULL",
+        busy_timeout_ms: int = 10_000,
+    ) -> None:
         if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
             raise ValueError(f"synchronous must be FULL, NORMAL or EXTRA, got {synchronous!r}")
         self.path = Path(path) if path is not None else default_path()
@@ -122,7 +175,8 @@ class RequestLog:
         self._lock = threading.Lock()
         # autocommit mode: transactions are explicit (BEGIN IMMEDIATE ... COMMIT)
         self._con: sqlite3.Connection | None = sqlite3.connect(
-            self.path, check_same_thread=False, isolation_level=None, timeout=busy_timeout_ms / 1000)
+            self.path, check_same_thread=False, isolation_level=None, timeout=busy_timeout_ms / 1000
+        )
         con = self._con
         con.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         mode = con.execute("PRAGMA journal_mode=WAL").fetchone()[0]
@@ -170,13 +224,21 @@ class RequestLog:
             if imp_rows:
                 c.executemany(_INSERT_IMPRESSION, imp_rows)
 
-    def log_feedback(self, request_id: str, influencer_id: str, event: str, value: float = 1.0,
-                     created_at: str | None = None) -> bool:
+    def log_feedback(
+        self,
+        request_id: str,
+        influencer_id: str,
+        event: str,
+        value: float = 1.0,
+        created_at: str | None = None,
+    ) -> bool:
         """Store one event; ``False`` when (request, influencer, event) was already stored (the
         first value is kept: feedback is idempotent)."""
         with self._tx() as c:
-            cur = c.execute(_INSERT_FEEDBACK,
-                            (request_id, influencer_id, event, float(value), created_at or now_iso()))
+            cur = c.execute(
+                _INSERT_FEEDBACK,
+                (request_id, influencer_id, event, float(value), created_at or now_iso()),
+            )
             return cur.rowcount == 1
 
     # ------------------------------------------------------------------ reads
@@ -188,12 +250,19 @@ class RequestLog:
         return self._one("SELECT 1 FROM requests WHERE request_id = ?", (request_id,)) is not None
 
     def was_shown(self, request_id: str, influencer_id: str) -> bool:
-        return self._one("SELECT 1 FROM impressions WHERE request_id = ? AND influencer_id = ?",
-                         (request_id, influencer_id)) is not None
+        return (
+            self._one(
+                "SELECT 1 FROM impressions WHERE request_id = ? AND influencer_id = ?",
+                (request_id, influencer_id),
+            )
+            is not None
+        )
 
     def feedback_value(self, request_id: str, influencer_id: str, event: str) -> float | None:
-        row = self._one("SELECT value FROM feedback WHERE request_id = ? AND influencer_id = ? AND event = ?",
-                        (request_id, influencer_id, event))
+        row = self._one(
+            "SELECT value FROM feedback WHERE request_id = ? AND influencer_id = ? AND event = ?",
+            (request_id, influencer_id, event),
+        )
         return None if row is None else float(row[0])
 
     def request(self, request_id: str) -> dict[str, Any] | None:
@@ -202,13 +271,18 @@ class RequestLog:
             con = self._conn()
             con.row_factory = sqlite3.Row
             try:
-                req = con.execute("SELECT * FROM requests WHERE request_id = ?", (request_id,)).fetchone()
+                req = con.execute(
+                    "SELECT * FROM requests WHERE request_id = ?", (request_id,)
+                ).fetchone()
                 if req is None:
                     return None
-                imps = con.execute("SELECT * FROM impressions WHERE request_id = ? ORDER BY position",
-                                   (request_id,)).fetchall()
-                fb = con.execute("SELECT * FROM feedback WHERE request_id = ? ORDER BY created_at",
-                                 (request_id,)).fetchall()
+                imps = con.execute(
+                    "SELECT * FROM impressions WHERE request_id = ? ORDER BY position",
+                    (request_id,),
+                ).fetchall()
+                fb = con.execute(
+                    "SELECT * FROM feedback WHERE request_id = ? ORDER BY created_at", (request_id,)
+                ).fetchall()
             finally:
                 con.row_factory = None
         out = dict(req)
@@ -220,8 +294,10 @@ class RequestLog:
     def counts(self) -> dict[str, int]:
         with self._lock:
             con = self._conn()
-            return {t: int(con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0])
-                    for t in ("requests", "impressions", "feedback")}
+            return {
+                t: int(con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0])
+                for t in ("requests", "impressions", "feedback")
+            }
 
     # ------------------------------------------------------------------ web app (serving/webapp)
     def retract_feedback(self, request_id: str, influencer_id: str, event: str) -> float | None:
@@ -231,12 +307,20 @@ class RequestLog:
         retracted value, ``None`` when there was nothing to undo."""
         key = (request_id, influencer_id, event)
         with self._tx() as c:
-            row = c.execute("SELECT value, created_at FROM feedback WHERE request_id = ? AND influencer_id = ? "
-                            "AND event = ?", key).fetchone()
+            row = c.execute(
+                "SELECT value, created_at FROM feedback WHERE request_id = ? AND influencer_id = ? "
+                "AND event = ?",
+                key,
+            ).fetchone()
             if row is None:
                 return None
-            c.execute("INSERT INTO feedback_retractions VALUES (?, ?, ?, ?, ?, ?)", (*key, row[0], row[1], now_iso()))
-            c.execute("DELETE FROM feedback WHERE request_id = ? AND influencer_id = ? AND event = ?", key)
+            c.execute(
+                "INSERT INTO feedback_retractions VALUES (?, ?, ?, ?, ?, ?)",
+                (*key, row[0], row[1], now_iso()),
+            )
+            c.execute(
+                "DELETE FROM feedback WHERE request_id = ? AND influencer_id = ? AND event = ?", key
+            )
             return float(row[0])
 
     def _rows(self, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
@@ -256,9 +340,12 @@ class RequestLog:
     def brand_requests(self, brand_id: str, limit: int = 50) -> list[dict[str, Any]]:
         """This brand's answered briefs, newest first: ``request_id``, ``created_at``, ``brief``
         (the logged JSON, parsed), ``n_results``, ``n_candidates``, ``model_version``, ``status``."""
-        rows = self._rows("SELECT request_id, created_at, brief_json, n_results, n_candidates, model_version, status "
-                          "FROM requests WHERE brand_id = ? AND status != 'error' ORDER BY created_at DESC, "
-                          "rowid DESC LIMIT ?", (brand_id, int(limit)))
+        rows = self._rows(
+            "SELECT request_id, created_at, brief_json, n_results, n_candidates, model_version, status "
+            "FROM requests WHERE brand_id = ? AND status != 'error' ORDER BY created_at DESC, "
+            "rowid DESC LIMIT ?",
+            (brand_id, int(limit)),
+        )
         for r in rows:
             r["brief"] = json.loads(r.pop("brief_json"))
         return rows
@@ -266,7 +353,9 @@ class RequestLog:
     def request_feedback(self, request_id: str) -> dict[str, dict[str, float]]:
         """Current (not retracted) feedback of one request: ``{influencer_id: {event: value}}``."""
         out: dict[str, dict[str, float]] = {}
-        for r in self._rows("SELECT influencer_id, event, value FROM feedback WHERE request_id = ?", (request_id,)):
+        for r in self._rows(
+            "SELECT influencer_id, event, value FROM feedback WHERE request_id = ?", (request_id,)
+        ):
             out.setdefault(r["influencer_id"], {})[r["event"]] = float(r["value"])
         return out
 
@@ -280,7 +369,9 @@ class RequestLog:
             "i.estimated_cost_usd, i.expected_engagements, r.brief_json FROM feedback f "
             "JOIN requests r ON r.request_id = f.request_id "
             "LEFT JOIN impressions i ON i.request_id = f.request_id AND i.influencer_id = f.influencer_id "
-            "WHERE r.brand_id = ? AND f.event = ? ORDER BY f.created_at DESC", (brand_id, event))
+            "WHERE r.brand_id = ? AND f.event = ? ORDER BY f.created_at DESC",
+            (brand_id, event),
+        )
         seen: set[str] = set()
         out = []
         for r in rows:
@@ -323,21 +414,31 @@ class RequestLogFrames:
     feedback: pd.DataFrame
 
     @classmethod
-    def from_records(cls, records: Sequence[RequestRecord],
-                     feedback: Sequence[tuple[str, str, str, float, str]] = ()) -> RequestLogFrames:
+    def from_records(
+        cls,
+        records: Sequence[RequestRecord],
+        feedback: Sequence[tuple[str, str, str, float, str]] = (),
+    ) -> RequestLogFrames:
         """The frames a ``RequestLog`` holding these records and ``feedback`` rows (in
         ``FEEDBACK_COLUMNS`` order) would read back, without a file."""
-        return cls(pd.DataFrame([r.request_row() for r in records], columns=list(REQUEST_COLUMNS)),
-                   pd.DataFrame([row for r in records for row in r.impression_rows()],
-                                columns=list(IMPRESSION_COLUMNS)),
-                   pd.DataFrame(list(feedback), columns=list(FEEDBACK_COLUMNS)))
+        return cls(
+            pd.DataFrame([r.request_row() for r in records], columns=list(REQUEST_COLUMNS)),
+            pd.DataFrame(
+                [row for r in records for row in r.impression_rows()],
+                columns=list(IMPRESSION_COLUMNS),
+            ),
+            pd.DataFrame(list(feedback), columns=list(FEEDBACK_COLUMNS)),
+        )
 
     def head(self, n_requests: int) -> RequestLogFrames:
         """The first ``n_requests`` requests (log order) and their impressions and feedback."""
         keep = self.requests.iloc[:n_requests]
         ids = set(keep["request_id"])
-        return RequestLogFrames(keep, self.impressions[self.impressions["request_id"].isin(ids)],
-                                self.feedback[self.feedback["request_id"].isin(ids)])
+        return RequestLogFrames(
+            keep,
+            self.impressions[self.impressions["request_id"].isin(ids)],
+            self.feedback[self.feedback["request_id"].isin(ids)],
+        )
 
 
 def read_request_log(path: str | Path, experiment: str | None = None) -> RequestLogFrames:
@@ -349,9 +450,15 @@ def read_request_log(path: str | Path, experiment: str | None = None) -> Request
     where, params = ("WHERE experiment = ?", (experiment,)) if experiment else ("", ())
     sub = f"SELECT request_id FROM requests {where}"
     with contextlib.closing(sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True)) as con:
-        req = pd.read_sql_query(f"SELECT * FROM requests {where} ORDER BY created_at, rowid", con, params=params)
-        imp = pd.read_sql_query(f"SELECT * FROM impressions WHERE request_id IN ({sub})", con, params=params)
-        fb = pd.read_sql_query(f"SELECT * FROM feedback WHERE request_id IN ({sub})", con, params=params)
+        req = pd.read_sql_query(
+            f"SELECT * FROM requests {where} ORDER BY created_at, rowid", con, params=params
+        )
+        imp = pd.read_sql_query(
+            f"SELECT * FROM impressions WHERE request_id IN ({sub})", con, params=params
+        )
+        fb = pd.read_sql_query(
+            f"SELECT * FROM feedback WHERE request_id IN ({sub})", con, params=params
+        )
     return RequestLogFrames(req, imp, fb)
 
 
@@ -363,9 +470,11 @@ def write_request_log(frames: RequestLogFrames, path: str | Path) -> Path:
     with contextlib.closing(sqlite3.connect(p)) as con, con:
         con.executescript(SCHEMA)
         _add_missing_columns(con)
-        for table, df, cols in (("requests", frames.requests, REQUEST_COLUMNS),
-                                ("impressions", frames.impressions, IMPRESSION_COLUMNS),
-                                ("feedback", frames.feedback, FEEDBACK_COLUMNS)):
+        for table, df, cols in (
+            ("requests", frames.requests, REQUEST_COLUMNS),
+            ("impressions", frames.impressions, IMPRESSION_COLUMNS),
+            ("feedback", frames.feedback, FEEDBACK_COLUMNS),
+        ):
             if len(df):
                 df.reindex(columns=list(cols)).to_sql(table, con, if_exists="append", index=False)
     return p

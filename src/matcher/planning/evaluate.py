@@ -35,12 +35,19 @@ from matcher.planning.plan import Candidates, objective_for, topk_until_budget
 from matcher.ranking.pipeline import MatchPipeline
 from matcher.simulator.audience import GOALS, AudienceTruth
 
-SYSTEMS = ("planner", "no_overlap", "topk", "oracle")  # no_overlap: the planner with overlap ignored (ablation)
+SYSTEMS = (
+    "planner",
+    "no_overlap",
+    "topk",
+    "oracle",
+)  # no_overlap: the planner with overlap ignored (ablation)
 
 
 @dataclass
 class PlanEvaluation:
-    per_brief: pd.DataFrame  # brief_id, goal, system, true_value, n_creators, cost, true_cost, budget
+    per_brief: (
+        pd.DataFrame
+    )  # brief_id, goal, system, true_value, n_creators, cost, true_cost, budget
     summary: pd.DataFrame  # per goal and system
 
     def table(self) -> str:
@@ -58,9 +65,17 @@ def held_out_briefs(pipeline: MatchPipeline, briefs: pd.DataFrame) -> list[str]:
     return ids or list(time_split(briefs, pipeline.config.split).test)
 
 
-def evaluate_plans(pipeline: MatchPipeline, data_dir: str | Path, *, brief_ids: list[str] | None = None,
-                   goals: tuple[str, ...] = GOALS, budget_creators: float = 5.0, max_creators: int = 20,
-                   kappa: float = KAPPA, progress: bool = True) -> PlanEvaluation:
+def evaluate_plans(
+    pipeline: MatchPipeline,
+    data_dir: str | Path,
+    *,
+    brief_ids: list[str] | None = None,
+    goals: tuple[str, ...] = GOALS,
+    budget_creators: float = 5.0,
+    max_creators: int = 20,
+    kappa: float = KAPPA,
+    progress: bool = True,
+) -> PlanEvaluation:
     tables = load_market(data_dir)
     audience = AudienceTruth.from_dir(data_dir)
     ids = brief_ids if brief_ids is not None else held_out_briefs(pipeline, tables.briefs)
@@ -81,20 +96,31 @@ def evaluate_plans(pipeline: MatchPipeline, data_dir: str | Path, *, brief_ids: 
             chosen: dict[str, list[int]] = {"topk": base}
             est = objective_for(model, pool, brief, goal)
             blind = Modular(est.gains(est.start()))  # ablation: the same values, overlap ignored
-            for name, obj, costs, also in (("planner", est, pool.costs, [base]),
-                                           ("no_overlap", blind, pool.costs, [base]),
-                                           ("oracle", true_objective(audience, bid, cids, goal), true_costs, [])):
+            for name, obj, costs, also in (
+                ("planner", est, pool.costs, [base]),
+                ("no_overlap", blind, pool.costs, [base]),
+                ("oracle", true_objective(audience, bid, cids, goal), true_costs, []),
+            ):
                 try:
-                    chosen[name] = maximise(obj, costs, pool.platforms, budget, max_items=max_creators,
-                                            also=also).items
+                    chosen[name] = maximise(
+                        obj, costs, pool.platforms, budget, max_items=max_creators, also=also
+                    ).items
                 except Infeasible:
                     chosen[name] = []
             for name in SYSTEMS:
                 items = chosen[name]
-                records.append({"brief_id": bid, "goal": goal, "system": name, "budget": budget,
-                                "true_value": audience.value(bid, [cids[i] for i in items], goal),
-                                "n_creators": len(items), "cost": float(pool.costs[items].sum()),
-                                "true_cost": float(true_costs[items].sum())})
+                records.append(
+                    {
+                        "brief_id": bid,
+                        "goal": goal,
+                        "system": name,
+                        "budget": budget,
+                        "true_value": audience.value(bid, [cids[i] for i in items], goal),
+                        "n_creators": len(items),
+                        "cost": float(pool.costs[items].sum()),
+                        "true_cost": float(true_costs[items].sum()),
+                    }
+                )
     per = pd.DataFrame(records)
     return PlanEvaluation(per, summarise(per))
 
@@ -103,28 +129,38 @@ def summarise(per: pd.DataFrame) -> pd.DataFrame:
     if per.empty:
         return pd.DataFrame()
     oracle = per[per.system == "oracle"].set_index(["brief_id", "goal"])["true_value"]
-    per = per.assign(oracle=oracle.reindex(pd.MultiIndex.from_frame(per[["brief_id", "goal"]])).to_numpy())
+    per = per.assign(
+        oracle=oracle.reindex(pd.MultiIndex.from_frame(per[["brief_id", "goal"]])).to_numpy()
+    )
     out = []
     for (goal, system), g in per.groupby(["goal", "system"], sort=False):
         base = per[(per.goal == goal) & (per.system == "topk")].set_index("brief_id")["true_value"]
         topk = base.mean()
         mine = g.set_index("brief_id")["true_value"].reindex(base.index).to_numpy()
         lo, hi = _paired_gain_ci(mine, base.to_numpy())
-        out.append({"goal": goal, "system": system, "n_briefs": len(g),
-                    "mean_true_value": g.true_value.mean(),
-                    "ratio_to_oracle": g.true_value.sum() / max(g.oracle.sum(), 1e-12),
-                    "vs_topk": g.true_value.mean() / max(topk, 1e-12) - 1,
-                    "vs_topk_ci95": f"{lo:+.2f}..{hi:+.2f}",
-                    "beats_topk": float(np.mean(mine >= base.to_numpy() - 1e-9)),
-                    "mean_creators": g.n_creators.mean(),
-                    "budget_use": (g.cost / g.budget).mean(),
-                    "over_budget": int((g.cost > g.budget * (1 + 1e-9)).sum()),
-                    "over_budget_true_price": int((g.true_cost > g.budget * (1 + 1e-9)).sum()),
-                    "true_budget_use": (g.true_cost / g.budget).mean()})
+        out.append(
+            {
+                "goal": goal,
+                "system": system,
+                "n_briefs": len(g),
+                "mean_true_value": g.true_value.mean(),
+                "ratio_to_oracle": g.true_value.sum() / max(g.oracle.sum(), 1e-12),
+                "vs_topk": g.true_value.mean() / max(topk, 1e-12) - 1,
+                "vs_topk_ci95": f"{lo:+.2f}..{hi:+.2f}",
+                "beats_topk": float(np.mean(mine >= base.to_numpy() - 1e-9)),
+                "mean_creators": g.n_creators.mean(),
+                "budget_use": (g.cost / g.budget).mean(),
+                "over_budget": int((g.cost > g.budget * (1 + 1e-9)).sum()),
+                "over_budget_true_price": int((g.true_cost > g.budget * (1 + 1e-9)).sum()),
+                "true_budget_use": (g.true_cost / g.budget).mean(),
+            }
+        )
     return pd.DataFrame(out)
 
 
-def _paired_gain_ci(mine: np.ndarray, base: np.ndarray, n_boot: int = 2000, seed: int = 0) -> tuple[float, float]:
+def _paired_gain_ci(
+    mine: np.ndarray, base: np.ndarray, n_boot: int = 2000, seed: int = 0
+) -> tuple[float, float]:
     """95% paired bootstrap interval (over briefs) of mean(mine) / mean(base) - 1."""
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, len(base), (n_boot, len(base)))

@@ -20,8 +20,19 @@ def why_in(goal: str, gain: float, standalone: float, cost: float) -> str:
     return text
 
 
-def why_not(goal: str, gain: float, standalone: float, cost: float, *, left: float, n_chosen: int,
-            max_creators: int, platform_left: float | None, platform: str, worst_ratio: float) -> str:
+def why_not(
+    goal: str,
+    gain: float,
+    standalone: float,
+    cost: float,
+    *,
+    left: float,
+    n_chosen: int,
+    max_creators: int,
+    platform_left: float | None,
+    platform: str,
+    worst_ratio: float,
+) -> str:
     """The first constraint or reason that keeps the creator out of the final plan."""
     unit = UNITS[goal]
     if cost > left + 1e-9:
@@ -31,10 +42,14 @@ def why_not(goal: str, gain: float, standalone: float, cost: float, *, left: flo
     if n_chosen >= max_creators:
         return f"the plan already has max_creators ({max_creators})"
     if standalone > 0 and gain < 0.7 * standalone:
-        return (f"overlaps the plan: would add only {_num(gain)} of its {_num(standalone)} {unit} "
-                f"({1 - gain / standalone:.0%} overlap)")
-    return (f"lower value per dollar: {_num(gain / cost)} {unit} per $ vs {_num(worst_ratio)} for the "
-            "plan's least efficient creator")
+        return (
+            f"overlaps the plan: would add only {_num(gain)} of its {_num(standalone)} {unit} "
+            f"({1 - gain / standalone:.0%} overlap)"
+        )
+    return (
+        f"lower value per dollar: {_num(gain / cost)} {unit} per $ vs {_num(worst_ratio)} for the "
+        "plan's least efficient creator"
+    )
 
 
 def best_excluded(standalone: NDArray[np.float64], chosen: list[int], n: int = 5) -> list[int]:

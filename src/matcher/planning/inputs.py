@@ -14,13 +14,23 @@ from matcher.schemas import error_text
 
 # pyfunc input columns of plan mode (``mode`` = "plan"); ``plan_budget_usd`` is the total
 # campaign budget (the Brief's ``budget_usd`` stays the most one creator may cost)
-PLAN_INPUT_COLUMNS: tuple[str, ...] = ("mode", "plan_budget_usd", "min_creators", "max_creators", "goal",
-                                       "platform_mix")
+PLAN_INPUT_COLUMNS: tuple[str, ...] = (
+    "mode",
+    "plan_budget_usd",
+    "min_creators",
+    "max_creators",
+    "goal",
+    "platform_mix",
+)
 MODES: tuple[str, ...] = ("match", "plan")
 
 
 def _missing(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
+    return (
+        v is None
+        or (isinstance(v, float) and math.isnan(v))
+        or (isinstance(v, str) and not v.strip())
+    )
 
 
 def parse_platform_mix(value: Any) -> dict[str, float] | None:
@@ -42,7 +52,9 @@ def parse_platform_mix(value: Any) -> dict[str, float] | None:
             for part in s.split(","):
                 name, sep, share = part.partition("=")
                 if not sep or not name.strip():
-                    raise ValueError(f"platform_mix: expected platform=share pairs separated by commas, got {part!r}")
+                    raise ValueError(
+                        f"platform_mix: expected platform=share pairs separated by commas, got {part!r}"
+                    )
                 items[name.strip()] = share.strip()
     out = {}
     for k, v in items.items():
@@ -68,5 +80,8 @@ def constraints_from(values: Mapping[str, Any]) -> PlanConstraints:
     try:
         return PlanConstraints.model_validate(data)
     except ValidationError as e:
-        raise ValueError(error_text(e).replace("budget_usd", "plan_budget_usd")
-                         if "plan_budget_usd" in values else error_text(e)) from None
+        raise ValueError(
+            error_text(e).replace("budget_usd", "plan_budget_usd")
+            if "plan_budget_usd" in values
+            else error_text(e)
+        ) from None

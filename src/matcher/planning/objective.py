@@ -24,7 +24,9 @@ class Objective(Protocol):
 
     def start(self) -> NDArray[np.float64]: ...
 
-    def gains(self, state: NDArray[np.float64], items: NDArray[np.int64] | None = None) -> NDArray[np.float64]: ...
+    def gains(
+        self, state: NDArray[np.float64], items: NDArray[np.int64] | None = None
+    ) -> NDArray[np.float64]: ...
 
     def add(self, state: NDArray[np.float64], i: int) -> NDArray[np.float64]: ...
 
@@ -38,7 +40,9 @@ class Coverage:
         sizes = np.asarray(sizes, dtype=np.float64)
         probs = np.asarray(probs, dtype=np.float64)
         if probs.ndim != 2 or sizes.shape != (probs.shape[1],):
-            raise ValueError(f"probs must be (n, m) and sizes (m,), got {probs.shape} and {sizes.shape}")
+            raise ValueError(
+                f"probs must be (n, m) and sizes (m,), got {probs.shape} and {sizes.shape}"
+            )
         if (sizes < 0).any() or (probs < 0).any() or (probs > 1).any():
             raise ValueError("sizes must be >= 0 and probs in [0, 1]")
         self.sizes, self.probs, self.n = sizes, probs, probs.shape[0]
@@ -47,7 +51,9 @@ class Coverage:
         """The state: the probability that each cell's member is not yet covered."""
         return np.ones(self.probs.shape[1])
 
-    def gains(self, state: NDArray[np.float64], items: NDArray[np.int64] | None = None) -> NDArray[np.float64]:
+    def gains(
+        self, state: NDArray[np.float64], items: NDArray[np.int64] | None = None
+    ) -> NDArray[np.float64]:
         p = self.probs if items is None else self.probs[items]
         return p @ (self.sizes * state)
 
@@ -73,11 +79,15 @@ class Modular:
     def start(self) -> NDArray[np.float64]:
         return np.zeros(0)
 
-    def gains(self, state: NDArray[np.float64], items: NDArray[np.int64] | None = None) -> NDArray[np.float64]:
+    def gains(
+        self, state: NDArray[np.float64], items: NDArray[np.int64] | None = None
+    ) -> NDArray[np.float64]:
         return self.values.copy() if items is None else self.values[items]
 
     def add(self, state: NDArray[np.float64], i: int) -> NDArray[np.float64]:
         return state
 
     def value(self, items: Sequence[int]) -> float:
-        return float(self.values[np.asarray(list(items), dtype=np.int64)].sum()) if len(items) else 0.0
+        return (
+            float(self.values[np.asarray(list(items), dtype=np.int64)].sum()) if len(items) else 0.0
+        )

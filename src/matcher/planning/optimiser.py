@@ -30,8 +30,10 @@ from numpy.typing import NDArray
 
 from matcher.planning.objective import Objective
 
-METHOD = ("cost-benefit lazy greedy + best single item (CELF; (1-1/e)/2 guarantee under the budget alone), "
-          "best of it, the greedy by gain and the greedy from the top-k baseline")
+METHOD = (
+    "cost-benefit lazy greedy + best single item (CELF; (1-1/e)/2 guarantee under the budget alone), "
+    "best of it, the greedy by gain and the greedy from the top-k baseline"
+)
 
 
 class Infeasible(ValueError):
@@ -51,7 +53,9 @@ class Selection:
     cost: float
     used_single: bool = False  # the best single item beat the greedy set
     evaluations: int = 0
-    stop_reason: dict[int, str] = field(default_factory=dict)  # candidate -> why the greedy passed it over
+    stop_reason: dict[int, str] = field(
+        default_factory=dict
+    )  # candidate -> why the greedy passed it over
 
 
 def _min_reserve(costs: NDArray[np.float64], taken: set[int], count: int) -> float:
@@ -62,9 +66,17 @@ def _min_reserve(costs: NDArray[np.float64], taken: set[int], count: int) -> flo
     return float(rest[:count].sum()) if len(rest) >= count else float("inf")
 
 
-def maximise(objective: Objective, costs: NDArray[np.float64], platforms: NDArray[np.object_], budget: float, *,
-             max_items: int, min_items: int = 1, caps: Mapping[str, float] | None = None,
-             also: list[list[int]] | None = None) -> Selection:
+def maximise(
+    objective: Objective,
+    costs: NDArray[np.float64],
+    platforms: NDArray[np.object_],
+    budget: float,
+    *,
+    max_items: int,
+    min_items: int = 1,
+    caps: Mapping[str, float] | None = None,
+    also: list[list[int]] | None = None,
+) -> Selection:
     """The set to hire: see the module docstring. ``caps`` maps platform -> the most that may be
     spent on it (None: no platform constraint; a platform not named gets nothing)."""
     costs = np.asarray(costs, dtype=np.float64)
@@ -73,8 +85,13 @@ def maximise(objective: Objective, costs: NDArray[np.float64], platforms: NDArra
         raise ValueError("objective, costs and platforms must describe the same candidates")
     if not np.isfinite(costs).all() or (costs <= 0).any():
         raise ValueError("every candidate needs a positive, finite cost")
-    cap = {str(p): float(caps.get(str(p), 0.0)) if caps is not None else float("inf") for p in set(platforms)}
-    allowed = np.array([costs[i] <= min(budget, cap[str(platforms[i])]) + 1e-9 for i in range(n)], dtype=bool)
+    cap = {
+        str(p): float(caps.get(str(p), 0.0)) if caps is not None else float("inf")
+        for p in set(platforms)
+    }
+    allowed = np.array(
+        [costs[i] <= min(budget, cap[str(platforms[i])]) + 1e-9 for i in range(n)], dtype=bool
+    )
     _check_feasible(costs, platforms, allowed, budget, min_items, cap)
 
     def run(start: list[int], per_dollar: bool = True) -> Selection:
@@ -107,7 +124,9 @@ def maximise(objective: Objective, costs: NDArray[np.float64], platforms: NDArra
         evals = 0
         g0 = objective.gains(state)
         evals += n
-        heap = [(-g0[i] / unit[i], i) for i in range(n) if allowed[i] and i not in chosen and g0[i] > 0]
+        heap = [
+            (-g0[i] / unit[i], i) for i in range(n) if allowed[i] and i not in chosen and g0[i] > 0
+        ]
         heapq.heapify(heap)
         fresh = {i: len(chosen) for _, i in heap}  # when each bound was computed
         while heap and len(chosen) < max_items:
@@ -133,7 +152,9 @@ def maximise(objective: Objective, costs: NDArray[np.float64], platforms: NDArra
         while len(chosen) < min_items:
             cands = [i for i in range(n) if allowed[i] and i not in chosen and fits(i) is None]
             if not cands:
-                raise Infeasible("min_creators", f"only {len(chosen)} creators fit the budget and platform mix")
+                raise Infeasible(
+                    "min_creators", f"only {len(chosen)} creators fit the budget and platform mix"
+                )
             g_cands = objective.gains(state, np.array(cands))
             evals += len(cands)
             k = int(np.argmax(g_cands / costs[cands]))
@@ -143,13 +164,19 @@ def maximise(objective: Objective, costs: NDArray[np.float64], platforms: NDArra
             chosen.append(i)
             spent += costs[i]
             by_platform[str(platforms[i])] += costs[i]
-        return Selection(chosen, gains, objective.value(chosen), float(costs[chosen].sum()), False, evals, why)
+        return Selection(
+            chosen, gains, objective.value(chosen), float(costs[chosen].sum()), False, evals, why
+        )
 
     greedy = run([])
-    by_gain = run([], per_dollar=False)  # with max_creators binding, gain alone can beat gain per dollar
+    by_gain = run(
+        [], per_dollar=False
+    )  # with max_creators binding, gain alone can beat gain per dollar
     if by_gain.value > greedy.value + 1e-9:
         greedy = by_gain
-    for start in also or []:  # other feasible sets (e.g. the baseline): the plan is never worse than them
+    for start in (
+        also or []
+    ):  # other feasible sets (e.g. the baseline): the plan is never worse than them
         if start and _feasible(start, costs, platforms, budget, min_items, max_items, cap):
             other = run(list(start))
             if other.value > greedy.value + 1e-9:
@@ -159,34 +186,74 @@ def maximise(objective: Objective, costs: NDArray[np.float64], platforms: NDArra
         g = objective.gains(objective.start(), singles)
         best = int(singles[int(np.argmax(g))])
         if float(g.max()) > greedy.value + 1e-9:
-            return Selection([best], [float(g.max())], float(g.max()), float(costs[best]), True,
-                             greedy.evaluations + len(singles), greedy.stop_reason)
+            return Selection(
+                [best],
+                [float(g.max())],
+                float(g.max()),
+                float(costs[best]),
+                True,
+                greedy.evaluations + len(singles),
+                greedy.stop_reason,
+            )
     return greedy
 
 
-def _feasible(items: list[int], costs: NDArray[np.float64], platforms: NDArray[np.object_], budget: float,
-              min_items: int, max_items: int, cap: Mapping[str, float]) -> bool:
+def _feasible(
+    items: list[int],
+    costs: NDArray[np.float64],
+    platforms: NDArray[np.object_],
+    budget: float,
+    min_items: int,
+    max_items: int,
+    cap: Mapping[str, float],
+) -> bool:
     spent: dict[str, float] = {}
     for i in items:
         spent[str(platforms[i])] = spent.get(str(platforms[i]), 0.0) + float(costs[i])
-    return (min_items <= len(items) <= max_items and len(set(items)) == len(items)
-            and float(costs[items].sum()) <= budget + 1e-9
-            and all(v <= cap[p] + 1e-9 for p, v in spent.items()))
+    return (
+        min_items <= len(items) <= max_items
+        and len(set(items)) == len(items)
+        and float(costs[items].sum()) <= budget + 1e-9
+        and all(v <= cap[p] + 1e-9 for p, v in spent.items())
+    )
 
 
-def _check_feasible(costs: NDArray[np.float64], platforms: NDArray[np.object_], allowed: NDArray[np.bool_],
-                    budget: float, min_items: int, cap: Mapping[str, float]) -> None:
+def _check_feasible(
+    costs: NDArray[np.float64],
+    platforms: NDArray[np.object_],
+    allowed: NDArray[np.bool_],
+    budget: float,
+    min_items: int,
+    cap: Mapping[str, float],
+) -> None:
     if not allowed.any():
         cheapest = float(costs.min()) if len(costs) else float("nan")
-        if len(costs) and all(np.isinf(v) or v >= budget for v in cap.values()) and cheapest > budget:
-            raise Infeasible("budget_usd", f"the cheapest candidate costs ${cheapest:,.2f}, "
-                             f"more than the budget of ${budget:,.2f}")
-        raise Infeasible("platform_mix" if len(costs) and not all(np.isinf(v) for v in cap.values()) else "budget_usd",
-                         "no candidate fits the budget on the platforms the mix allows")
+        if (
+            len(costs)
+            and all(np.isinf(v) or v >= budget for v in cap.values())
+            and cheapest > budget
+        ):
+            raise Infeasible(
+                "budget_usd",
+                f"the cheapest candidate costs ${cheapest:,.2f}, "
+                f"more than the budget of ${budget:,.2f}",
+            )
+        raise Infeasible(
+            "platform_mix"
+            if len(costs) and not all(np.isinf(v) for v in cap.values())
+            else "budget_usd",
+            "no candidate fits the budget on the platforms the mix allows",
+        )
     ok = np.sort(costs[allowed])
     if len(ok) < min_items:
-        raise Infeasible("min_creators", f"{min_items} creators asked for, only {len(ok)} candidates fit the "
-                         "budget and platform mix")
+        raise Infeasible(
+            "min_creators",
+            f"{min_items} creators asked for, only {len(ok)} candidates fit the "
+            "budget and platform mix",
+        )
     if ok[:min_items].sum() > budget + 1e-9:
-        raise Infeasible("min_creators", f"the {min_items} cheapest candidates cost ${ok[:min_items].sum():,.2f}, "
-                         f"more than the budget of ${budget:,.2f}")
+        raise Infeasible(
+            "min_creators",
+            f"the {min_items} cheapest candidates cost ${ok[:min_items].sum():,.2f}, "
+            f"more than the budget of ${budget:,.2f}",
+        )

@@ -33,11 +33,15 @@ from numpy.typing import NDArray
 from matcher import schemas as S
 from matcher.ranking.catalogue import Catalogue
 
-KAPPA = 2.0  # tuned on the seed-3 market (benchmarks/plan_eval.py --seed 3), never on the report seed
+KAPPA = (
+    2.0  # tuned on the seed-3 market (benchmarks/plan_eval.py --seed 3), never on the report seed
+)
 TOPIC_FLOOR = 0.2
 P_MAX = 0.9
 _N_COUNTRY = len(S.COUNTRIES) + 1  # + unknown
-_CACHE: dict[int, tuple[weakref.ref[Catalogue], AudienceModel]] = {}  # id(catalogue) -> (its ref, model)
+_CACHE: dict[
+    int, tuple[weakref.ref[Catalogue], AudienceModel]
+] = {}  # id(catalogue) -> (its ref, model)
 
 
 @dataclass
@@ -51,7 +55,9 @@ class Cells:
 class AudienceModel:
     def __init__(self, cat: Catalogue, kappa: float = KAPPA) -> None:
         if cat.topic_idx is None or cat.topic_score is None:
-            raise ValueError("the catalogue has no interest topics (build it through MatchPipeline)")
+            raise ValueError(
+                "the catalogue has no interest topics (build it through MatchPipeline)"
+            )
         if not kappa > 0:
             raise ValueError(f"kappa must be positive, got {kappa}")
         self.cat, self.kappa = cat, float(kappa)
@@ -64,8 +70,11 @@ class AudienceModel:
         self.keys = keys
         self.size = np.maximum(total / self.kappa, biggest / P_MAX)
         ages, female = cat.aud_ages, cat.aud_female
-        self.mean_ages = np.nan_to_num(np.nanmean(ages, axis=0), nan=1.0 / len(S.AGE_BUCKETS)) \
-            if np.isfinite(ages).any() else np.full(len(S.AGE_BUCKETS), 1.0 / len(S.AGE_BUCKETS))
+        self.mean_ages = (
+            np.nan_to_num(np.nanmean(ages, axis=0), nan=1.0 / len(S.AGE_BUCKETS))
+            if np.isfinite(ages).any()
+            else np.full(len(S.AGE_BUCKETS), 1.0 / len(S.AGE_BUCKETS))
+        )
         self.mean_female = float(np.nanmean(female)) if np.isfinite(female).any() else 0.5
 
     @classmethod
@@ -98,7 +107,9 @@ class AudienceModel:
         plat = {p: i for i, p in enumerate(S.PLATFORMS)}
         pi = np.array([plat.get(str(p), 0) for p in cat.platforms[rows]], dtype=np.int64)
         # key = ((platform * n_topics) + topic) * n_country + country, for every (topic, country) pair
-        base = (pi[:, None] * max(n_topics, 1) + ti)[:, :, None] * _N_COUNTRY + np.arange(_N_COUNTRY)[None, None, :]
+        base = (pi[:, None] * max(n_topics, 1) + ti)[:, :, None] * _N_COUNTRY + np.arange(
+            _N_COUNTRY
+        )[None, None, :]
         mass = cat.followers[rows][:, None, None] * tw[:, :, None] * cs[:, None, :]
         keys = np.where(mass > 0, base, -1).reshape(len(rows), -1)
         return Cells(keys, mass.reshape(len(rows), -1))
@@ -116,14 +127,24 @@ class AudienceModel:
             share *= f if brief.target_gender == "female" else 1.0 - f
         return np.clip(share, 0.0, 1.0)
 
-    def coverage(self, rows: NDArray[np.int64], brief: S.Brief, goal: str,
-                 engagement_rate: NDArray[np.float64] | None = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def coverage(
+        self,
+        rows: NDArray[np.int64],
+        brief: S.Brief,
+        goal: str,
+        engagement_rate: NDArray[np.float64] | None = None,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """``(sizes, probs)`` for ``planning.objective.Coverage`` over the cells these creators touch."""
         parts = self.parts(rows, brief, goal, engagement_rate)
         return parts.sizes, parts.probs()
 
-    def parts(self, rows: NDArray[np.int64], brief: S.Brief, goal: str,
-              engagement_rate: NDArray[np.float64] | None = None) -> CoverageParts:
+    def parts(
+        self,
+        rows: NDArray[np.int64],
+        brief: S.Brief,
+        goal: str,
+        engagement_rate: NDArray[np.float64] | None = None,
+    ) -> CoverageParts:
         """The pieces of the coverage, so uncertainty draws can perturb them cheaply."""
         c = self._cells(np.asarray(rows, dtype=np.int64))
         keys, mass = c.keys, c.mass
@@ -131,7 +152,9 @@ class AudienceModel:
             weight = self.target_share(rows, brief)
             if brief.target_countries:
                 allowed = np.zeros(_N_COUNTRY, dtype=bool)
-                allowed[[S.COUNTRIES.index(x) for x in brief.target_countries if x in S.COUNTRIES]] = True
+                allowed[
+                    [S.COUNTRIES.index(x) for x in brief.target_countries if x in S.COUNTRIES]
+                ] = True
                 allowed[-1] = True
                 keys = np.where(allowed[np.maximum(keys, 0) % _N_COUNTRY], keys, -1)
         elif goal == "engagements":
@@ -147,7 +170,9 @@ class AudienceModel:
         m = np.zeros((len(rows), len(used)))
         np.add.at(m, (np.nonzero(ok)[0], col), mass[ok])
         # a creator outside the catalogue the sizes came from: its cell is as big as its mass
-        sizes = np.where(found, self.size[pos] if len(self.keys) else 0.0, np.maximum(m.max(0) / P_MAX, 1.0))
+        sizes = np.where(
+            found, self.size[pos] if len(self.keys) else 0.0, np.maximum(m.max(0) / P_MAX, 1.0)
+        )
         return CoverageParts(sizes, m / np.maximum(sizes, 1e-9), weight)
 
 
@@ -157,8 +182,12 @@ class CoverageParts:
     ratio: NDArray[np.float64]  # (n, m) mass / size, before the cap
     weight: NDArray[np.float64]  # (n,) what a reached member is worth for the goal
 
-    def probs(self, kappa_scale: float = 1.0, mass_scale: NDArray[np.float64] | None = None,
-              weight: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
+    def probs(
+        self,
+        kappa_scale: float = 1.0,
+        mass_scale: NDArray[np.float64] | None = None,
+        weight: NDArray[np.float64] | None = None,
+    ) -> NDArray[np.float64]:
         """``p = min(mass x mass_scale x kappa_scale / size, 0.9) x weight``. ``kappa_scale`` scales
         the community density kappa, so the sizes to use with it are ``sizes / kappa_scale``."""
         r = self.ratio if mass_scale is None else self.ratio * np.asarray(mass_scale)[:, None]

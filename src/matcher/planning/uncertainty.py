@@ -26,12 +26,19 @@ Z90 = 1.2815515655446004
 
 def _interval(value: float, draws: NDArray[np.float64]) -> Interval:
     lo, hi = (float(x) for x in np.percentile(draws, [10, 90])) if len(draws) else (value, value)
-    return Interval(value=round(value, 3), low=round(min(lo, value), 3), high=round(max(hi, value), 3))
+    return Interval(
+        value=round(value, 3), low=round(min(lo, value), 3), high=round(max(hi, value), 3)
+    )
 
 
-def coverage_interval(parts: CoverageParts, rng: np.random.Generator, n_draws: int,
-                      rate: NDArray[np.float64] | None = None, rate_low: NDArray[np.float64] | None = None,
-                      rate_high: NDArray[np.float64] | None = None) -> Interval:
+def coverage_interval(
+    parts: CoverageParts,
+    rng: np.random.Generator,
+    n_draws: int,
+    rate: NDArray[np.float64] | None = None,
+    rate_low: NDArray[np.float64] | None = None,
+    rate_high: NDArray[np.float64] | None = None,
+) -> Interval:
     """Reach (``rate`` None) or engagements (per-creator rate with its 80% interval)."""
     n = len(parts.weight)
     value = float(parts.sizes @ (1.0 - np.prod(1.0 - parts.probs(), axis=0))) if n else 0.0

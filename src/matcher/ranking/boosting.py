@@ -21,20 +21,31 @@ from matcher.config import LGBMParams, LGBMThreads
 
 logger = logging.getLogger(__name__)
 
-LABEL_GAIN = [0, 1, 3, 7]  # gains of relevance 0..3 (shown, contacted, accepted, accepted + rated >= 4)
+LABEL_GAIN = [
+    0,
+    1,
+    3,
+    7,
+]  # gains of relevance 0..3 (shown, contacted, accepted, accepted + rated >= 4)
 LAMBDARANK_TRUNCATION = 20
 
 
-def booster_params(params: LGBMParams, random_state: int, threads: int | None, *,
-                   row_wise: bool = True) -> dict[str, Any]:
+def booster_params(
+    params: LGBMParams, random_state: int, threads: int | None, *, row_wise: bool = True
+) -> dict[str, Any]:
     """``params`` in LightGBM's vocabulary with the shared settings. The number of rounds and
     early stopping are passed to the fit call, not here. ``threads=None`` leaves the thread
     count to the runtime (a Dask worker uses its own ``nthreads``)."""
     out: dict[str, Any] = {
-        "seed": random_state, "verbose": -1, "deterministic": True,
-        "learning_rate": params.learning_rate, "num_leaves": params.num_leaves,
-        "min_data_in_leaf": params.min_child_samples, "bagging_fraction": params.subsample,
-        "bagging_freq": params.subsample_freq, "feature_fraction": params.colsample_bytree,
+        "seed": random_state,
+        "verbose": -1,
+        "deterministic": True,
+        "learning_rate": params.learning_rate,
+        "num_leaves": params.num_leaves,
+        "min_data_in_leaf": params.min_child_samples,
+        "bagging_fraction": params.subsample,
+        "bagging_freq": params.subsample_freq,
+        "feature_fraction": params.colsample_bytree,
         "lambda_l2": params.reg_lambda,
     }
     if row_wise:
@@ -47,9 +58,12 @@ def booster_params(params: LGBMParams, random_state: int, threads: int | None, *
 def ranker_params(params: LGBMParams, random_state: int, threads: int | None) -> dict[str, Any]:
     """The fit ranker's LightGBM parameters: LambdaRank on relevance 0..3 with ``LABEL_GAIN``,
     truncated at ``LAMBDARANK_TRUNCATION``; the same for a local and a distributed fit."""
-    return {"objective": "lambdarank", "label_gain": LABEL_GAIN,
-            "lambdarank_truncation_level": LAMBDARANK_TRUNCATION,
-            **booster_params(params, random_state, threads)}
+    return {
+        "objective": "lambdarank",
+        "label_gain": LABEL_GAIN,
+        "lambdarank_truncation_level": LAMBDARANK_TRUNCATION,
+        **booster_params(params, random_state, threads),
+    }
 
 
 def monotone_constraints(names: list[str], increasing: tuple[str, ...]) -> list[int]:
@@ -58,8 +72,9 @@ def monotone_constraints(names: list[str], increasing: tuple[str, ...]) -> list[
     return [1 if n in increasing else 0 for n in names]
 
 
-def booster_predict(booster: lgb.Booster, X: NDArray[Any], threads: LGBMThreads,
-                    **kw: Any) -> NDArray[np.float64]:
+def booster_predict(
+    booster: lgb.Booster, X: NDArray[Any], threads: LGBMThreads, **kw: Any
+) -> NDArray[np.float64]:
     """``Booster.predict`` on ``threads.predict`` threads for request-sized inputs (fewer than
     ``threads.parallel_predict_rows`` rows), LightGBM's default for bulk scoring."""
     if len(X) < threads.parallel_predict_rows:

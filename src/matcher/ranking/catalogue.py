@@ -37,7 +37,14 @@ from matcher.vectors import unit_rows
 
 logger = logging.getLogger(__name__)
 
-_OPTIONAL_ARRAYS = ("topic_idx", "topic_score", "post_ad_idx", "post_ad_score", "bio_ad_idx", "bio_ad_score")
+_OPTIONAL_ARRAYS = (
+    "topic_idx",
+    "topic_score",
+    "post_ad_idx",
+    "post_ad_score",
+    "bio_ad_idx",
+    "bio_ad_score",
+)
 
 
 def _json_shares(cell: Any, index: dict[str, int]) -> NDArray[np.float32] | None:
@@ -102,7 +109,9 @@ class Catalogue:
     search_text: NDArray[np.object_]  # lower-cased bio + posts, for keyword exclusions
     stats: dict[str, NDArray[np.float64]]
     snapshot_at: pd.Timestamp
-    bio_texts: NDArray[np.object_] | None = None  # what the encoder saw of each bio (handle words + content)
+    bio_texts: NDArray[np.object_] | None = (
+        None  # what the encoder saw of each bio (handle words + content)
+    )
     # brief-independent taxonomy lookups (``ranking.topic_index``); None until the pipeline adds them
     topic_idx: NDArray[np.int16] | None = None  # (n, k) best content topics
     topic_score: NDArray[np.float32] | None = None
@@ -139,13 +148,20 @@ class Catalogue:
     def rows_for(self, influencer_ids: list[str] | NDArray[Any]) -> NDArray[np.int64]:
         missing = [i for i in influencer_ids if str(i) not in self.index]
         if missing:
-            raise KeyError(f"{len(missing)} influencer ids not in the catalogue, e.g. {missing[:3]}")
+            raise KeyError(
+                f"{len(missing)} influencer ids not in the catalogue, e.g. {missing[:3]}"
+            )
         return np.array([self.index[str(i)] for i in influencer_ids], dtype=np.int64)
 
     @classmethod
-    def build(cls, influencers: pd.DataFrame, posts: pd.DataFrame | None, encoder: TextEncoder,
-              config: CatalogueConfig | None = None,
-              embed: Callable[[list[str], str], NDArray[np.float32]] | None = None) -> Catalogue:
+    def build(
+        cls,
+        influencers: pd.DataFrame,
+        posts: pd.DataFrame | None,
+        encoder: TextEncoder,
+        config: CatalogueConfig | None = None,
+        embed: Callable[[list[str], str], NDArray[np.float32]] | None = None,
+    ) -> Catalogue:
         """Embed and summarise a validated catalogue (see ``matcher.data.io``).
 
         ``embed(texts, desc)`` replaces ``encoder.encode`` for the two big embedding calls (e.g.
@@ -160,10 +176,16 @@ class Catalogue:
         followers = _num(inf, S.FOLLOWERS)
 
         if posts is None or len(posts) == 0:
-            posts = pd.DataFrame(columns=[S.POST_ID, S.INFLUENCER_ID, S.POSTED_AT, S.TEXT, S.LIKES,
-                                          S.COMMENTS])
-        p = posts[[c for c in posts.columns if c in (S.INFLUENCER_ID, S.POSTED_AT, S.TEXT, S.LIKES,
-                                                     S.COMMENTS, S.IS_SPONSORED)]].copy()
+            posts = pd.DataFrame(
+                columns=[S.POST_ID, S.INFLUENCER_ID, S.POSTED_AT, S.TEXT, S.LIKES, S.COMMENTS]
+            )
+        p = posts[
+            [
+                c
+                for c in posts.columns
+                if c in (S.INFLUENCER_ID, S.POSTED_AT, S.TEXT, S.LIKES, S.COMMENTS, S.IS_SPONSORED)
+            ]
+        ].copy()
         p["_row"] = p[S.INFLUENCER_ID].astype(str).map(index)
         p = p[p["_row"].notna()]
         p["_row"] = p["_row"].astype(np.int64)
@@ -179,7 +201,10 @@ class Catalogue:
         post_texts = np.array([caption(t) for t in recent[S.TEXT].tolist()], dtype=object)
         raw_bios = _str(inf, S.BIO)
         profiles = [profile_text(b, h) for b, h in zip(raw_bios, _str(inf, S.HANDLE), strict=True)]
-        bios = [pt.encoder_text if config.profile_text else clean(b) for pt, b in zip(profiles, raw_bios, strict=True)]
+        bios = [
+            pt.encoder_text if config.profile_text else clean(b)
+            for pt, b in zip(profiles, raw_bios, strict=True)
+        ]
 
         bio_emb = embed(bios, "embedding bios")
         post_emb = embed(list(post_texts), "embedding posts")
@@ -188,7 +213,7 @@ class Catalogue:
         search = np.empty(n, dtype=object)
         languages = np.array([str(x).lower() for x in _str(inf, S.LANGUAGE)], dtype=object)
         for i in range(n):
-            captions = " ".join(post_texts[offsets[i]:offsets[i + 1]])
+            captions = " ".join(post_texts[offsets[i] : offsets[i + 1]])
             search[i] = (profiles[i].decoded + " " + captions).lower()
             if not languages[i]:
                 languages[i] = profiles[i].language or detect_language(captions[:500]) or ""
@@ -220,10 +245,28 @@ class Catalogue:
     # ------------------------------------------------------------------ persistence
     def to_arrays(self) -> dict[str, NDArray[Any]]:
         out: dict[str, NDArray[Any]] = {}
-        for name in ("ids", "handles", "platforms", "countries", "languages", "post_texts", "search_text"):
+        for name in (
+            "ids",
+            "handles",
+            "platforms",
+            "countries",
+            "languages",
+            "post_texts",
+            "search_text",
+        ):
             out[name] = np.asarray(getattr(self, name)).astype(str)
-        for name in ("followers", "following", "aud_countries", "aud_ages", "aud_female", "price_usd",
-                     "bio_emb", "profile", "post_emb", "post_offsets"):
+        for name in (
+            "followers",
+            "following",
+            "aud_countries",
+            "aud_ages",
+            "aud_female",
+            "price_usd",
+            "bio_emb",
+            "profile",
+            "post_emb",
+            "post_offsets",
+        ):
             out[name] = getattr(self, name)
         for k, v in self.stats.items():
             out[f"stat__{k}"] = v
@@ -238,12 +281,32 @@ class Catalogue:
     @classmethod
     def from_arrays(cls, arrs: dict[str, NDArray[Any]]) -> Catalogue:
         kw: dict[str, Any] = {}
-        for name in ("ids", "handles", "platforms", "countries", "languages", "post_texts", "search_text"):
+        for name in (
+            "ids",
+            "handles",
+            "platforms",
+            "countries",
+            "languages",
+            "post_texts",
+            "search_text",
+        ):
             kw[name] = np.asarray(arrs[name]).astype(object)
-        for name in ("followers", "following", "aud_countries", "aud_ages", "aud_female", "price_usd",
-                     "bio_emb", "profile", "post_emb", "post_offsets"):
+        for name in (
+            "followers",
+            "following",
+            "aud_countries",
+            "aud_ages",
+            "aud_female",
+            "price_usd",
+            "bio_emb",
+            "profile",
+            "post_emb",
+            "post_offsets",
+        ):
             kw[name] = np.asarray(arrs[name])
-        kw["stats"] = {k[len("stat__"):]: np.asarray(v) for k, v in arrs.items() if k.startswith("stat__")}
+        kw["stats"] = {
+            k[len("stat__") :]: np.asarray(v) for k, v in arrs.items() if k.startswith("stat__")
+        }
         kw["snapshot_at"] = pd.Timestamp(str(np.asarray(arrs["snapshot_at"])[0]))
         if "bio_texts" in arrs:  # absent in catalogues saved before real-profile text handling
             kw["bio_texts"] = np.asarray(arrs["bio_texts"]).astype(object)
@@ -255,12 +318,18 @@ class Catalogue:
     def lexical_documents(self) -> list[str]:
         """One document per creator for lexical search: handle words + bio content + captions."""
         bios = self.bio_texts if self.bio_texts is not None else self.search_text
-        return [f"{b} {' '.join(self.post_texts[self.post_offsets[i]:self.post_offsets[i + 1]])}"
-                for i, b in enumerate(bios)]
+        return [
+            f"{b} {' '.join(self.post_texts[self.post_offsets[i] : self.post_offsets[i + 1]])}"
+            for i, b in enumerate(bios)
+        ]
 
 
-def _profile(bio: NDArray[np.float32], posts: NDArray[np.float32], offsets: NDArray[np.int64],
-             has_bio: NDArray[np.bool_]) -> NDArray[np.float32]:
+def _profile(
+    bio: NDArray[np.float32],
+    posts: NDArray[np.float32],
+    offsets: NDArray[np.int64],
+    has_bio: NDArray[np.bool_],
+) -> NDArray[np.float32]:
     n, d = bio.shape
     counts = np.diff(offsets)
     post_mean = np.zeros((n, d), dtype=np.float32)

@@ -60,18 +60,28 @@ class _CachedEncoder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         uniq: dict[str, int] = {}
-        inverse = np.fromiter((uniq.setdefault(t, len(uniq)) for t in texts), dtype=np.int64,
-                              count=len(texts))
+        inverse = np.fromiter(
+            (uniq.setdefault(t, len(uniq)) for t in texts), dtype=np.int64, count=len(texts)
+        )
         utexts = list(uniq)
         keys = [text_key(t) for t in utexts]
         if self.cache is not None:
             vecs, hit = self.cache.get(keys)
         else:
-            vecs, hit = np.zeros((len(utexts), self.dim), dtype=np.float32), np.zeros(len(utexts), bool)
+            vecs, hit = (
+                np.zeros((len(utexts), self.dim), dtype=np.float32),
+                np.zeros(len(utexts), bool),
+            )
         miss = np.flatnonzero(~hit)
         if len(miss):
-            logger.info("%s: %d texts, %d unique, %d to encode (%d cached)", desc, len(texts),
-                        len(utexts), len(miss), int(hit.sum()))
+            logger.info(
+                "%s: %d texts, %d unique, %d to encode (%d cached)",
+                desc,
+                len(texts),
+                len(utexts),
+                len(miss),
+                int(hit.sum()),
+            )
             new = self._encode_many([utexts[i] for i in miss], desc)
             vecs[miss] = new
             if self.cache is not None:
@@ -85,10 +95,15 @@ class _CachedEncoder:
         order = np.argsort([len(t) for t in texts], kind="stable")
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         bs = self.batch_size
-        with tqdm(total=len(texts), desc=desc, unit="text", mininterval=1.0,
-                  disable=not self.show_progress or len(texts) < PROGRESS_MIN_TEXTS) as bar:
+        with tqdm(
+            total=len(texts),
+            desc=desc,
+            unit="text",
+            mininterval=1.0,
+            disable=not self.show_progress or len(texts) < PROGRESS_MIN_TEXTS,
+        ) as bar:
             for start in range(0, len(texts), bs):
-                idx = order[start:start + bs]
+                idx = order[start : start + bs]
                 out[idx] = self._encode_batch([texts[i] for i in idx])
                 bar.update(len(idx))
         return out
@@ -106,8 +121,12 @@ class SentenceEncoder(_CachedEncoder):
         self._lock = threading.Lock()
         self.name = _model_id(self.model_path)
         self.dim = _model_dim(self.model_path)
-        self.cache = EmbeddingCache(self.config.resolved_cache_dir(), self.name, self.dim,
-                                    max_entries=self.config.cache_max_entries)
+        self.cache = EmbeddingCache(
+            self.config.resolved_cache_dir(),
+            self.name,
+            self.dim,
+            max_entries=self.config.cache_max_entries,
+        )
 
     def _load(self) -> Any:
         with self._lock:
@@ -129,16 +148,25 @@ class SentenceEncoder(_CachedEncoder):
 
     def _encode_batch(self, texts: list[str]) -> NDArray[np.float32]:
         model = self._load()
-        vecs = model.encode(texts, batch_size=len(texts), convert_to_numpy=True,
-                            normalize_embeddings=True, show_progress_bar=False)
+        vecs = model.encode(
+            texts,
+            batch_size=len(texts),
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
         return np.asarray(vecs, dtype=np.float32)
 
     def warm_up(self) -> None:
         self._load()
 
     def spec(self) -> dict[str, Any]:
-        return {"kind": "sentence-transformers", "name": self.name, "dim": self.dim,
-                "model_path": self.model_path}
+        return {
+            "kind": "sentence-transformers",
+            "name": self.name,
+            "dim": self.dim,
+            "model_path": self.model_path,
+        }
 
 
 class HashingEncoder(_CachedEncoder):
@@ -213,6 +241,8 @@ def encoder_from_spec(spec: dict[str, Any], config: EncoderConfig | None = None)
                 f"with {spec['name']} ({spec['dim']}-d)"
             )
         if enc.name != spec.get("name"):
-            logger.warning("pipeline was trained with encoder %s, now using %s", spec.get("name"), enc.name)
+            logger.warning(
+                "pipeline was trained with encoder %s, now using %s", spec.get("name"), enc.name
+            )
         return enc
     raise ValueError(f"unknown encoder kind {kind!r}")

@@ -29,8 +29,10 @@ class UnknownExampleError(ValueError):
 
     def __init__(self, handles: Sequence[str]) -> None:
         self.handles = list(handles)
-        super().__init__(f"like: unknown creator handle(s) {['@' + h for h in self.handles]}; "
-                         "name creators of the catalogue (as shown in the matches)")
+        super().__init__(
+            f"like: unknown creator handle(s) {['@' + h for h in self.handles]}; "
+            "name creators of the catalogue (as shown in the matches)"
+        )
 
 
 def example_rows(catalogue: Catalogue, handles: Sequence[str]) -> list[int]:
@@ -53,7 +55,7 @@ def example_text(catalogue: Catalogue, row: int, n_posts: int = EXAMPLE_POSTS) -
     """One creator's profile as query text: the encoder's bio text and its recent captions."""
     bio = catalogue.bio_texts[row] if catalogue.bio_texts is not None else catalogue.handles[row]
     lo, hi = int(catalogue.post_offsets[row]), int(catalogue.post_offsets[row + 1])
-    posts = [str(t) for t in catalogue.post_texts[lo:min(hi, lo + n_posts)]]
+    posts = [str(t) for t in catalogue.post_texts[lo : min(hi, lo + n_posts)]]
     return clean(" ".join([str(bio), *posts]))[:EXAMPLE_CHARS]
 
 

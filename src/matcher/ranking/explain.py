@@ -36,6 +36,7 @@ def _fmt(x: float, nd: int = 1) -> str:
 
 def phrase(group: str, v: dict[str, float], brief: Brief, platform: str, tier: str) -> str | None:
     """One sentence for a reason group given the creator's feature values (NaN = unknown)."""
+
     def ok(name: str) -> bool:
         return name in v and np.isfinite(v[name])
 
@@ -54,7 +55,11 @@ def phrase(group: str, v: dict[str, float], brief: Brief, platform: str, tier: s
     if group == "language" and brief.language and v.get("language_match") == 1.0:
         return f"Posts in the brief's language ({brief.language})"
     if group == "engagement" and ok("engagement_rate"):
-        rel = f", {_fmt(v['er_vs_typical'])}x typical for {platform} {tier} creators" if ok("er_vs_typical") else ""
+        rel = (
+            f", {_fmt(v['er_vs_typical'])}x typical for {platform} {tier} creators"
+            if ok("er_vs_typical")
+            else ""
+        )
         return f"Engagement rate {_fmt(100 * v['engagement_rate'], 2)}% per follower{rel}"
     if group == "authenticity":
         bits = []
@@ -67,7 +72,9 @@ def phrase(group: str, v: dict[str, float], brief: Brief, platform: str, tier: s
         last = ""
         if ok("days_since_last_post"):
             days = round(v["days_since_last_post"])
-            when = {0: "on the snapshot day", 1: "1 day before the snapshot"}.get(days, f"{days} days before the snapshot")
+            when = {0: "on the snapshot day", 1: "1 day before the snapshot"}.get(
+                days, f"{days} days before the snapshot"
+            )
             last = f", last post {when}"
         return f"Active: {_fmt(v['posts_per_week'])} posts per week{last}"
     if group == "price" and ok("log_cost"):
@@ -87,13 +94,22 @@ def phrase(group: str, v: dict[str, float], brief: Brief, platform: str, tier: s
     return None
 
 
-def reasons(contrib: NDArray[np.float64], values: NDArray[np.float32], names: list[str], brief: Brief,
-            platform: str, tier: str, top_n: int = 3) -> list[str]:
+def reasons(
+    contrib: NDArray[np.float64],
+    values: NDArray[np.float32],
+    names: list[str],
+    brief: Brief,
+    platform: str,
+    tier: str,
+    top_n: int = 3,
+) -> list[str]:
     """Top reasons for one creator: groups ordered by their summed positive contribution."""
     pos = {n: i for i, n in enumerate(names)}
     score = {g: float(sum(contrib[pos[f]] for f in fs if f in pos)) for g, fs in GROUPS.items()}
     vals = {n: float(values[i]) for n, i in pos.items()}
-    ordered = sorted((g for g in score if any(f in pos for f in GROUPS[g])), key=lambda g: -score[g])
+    ordered = sorted(
+        (g for g in score if any(f in pos for f in GROUPS[g])), key=lambda g: -score[g]
+    )
     out: list[str] = []
     for g in ordered:
         if score[g] <= 0 and out:

@@ -24,29 +24,62 @@ logger = logging.getLogger(__name__)
 
 FEATURES: tuple[str, ...] = (
     # semantic fit
-    "sim_profile", "sim_bio", "sim_post_max", "sim_post_mean", "sim_post_topk",
+    "sim_profile",
+    "sim_bio",
+    "sim_post_max",
+    "sim_post_mean",
+    "sim_post_topk",
     # audience and targeting
-    "aud_country_match", "aud_age_match", "aud_gender_match", "country_match", "language_match",
+    "aud_country_match",
+    "aud_age_match",
+    "aud_gender_match",
+    "country_match",
+    "language_match",
     "has_audience_data",
     # size and engagement
-    "log_followers", "platform", "engagement_rate", "er_vs_typical", "er_cv", "comment_like_ratio",
+    "log_followers",
+    "platform",
+    "engagement_rate",
+    "er_vs_typical",
+    "er_cv",
+    "comment_like_ratio",
     # authenticity and activity
-    "log_follower_following", "posts_per_week", "days_since_last_post", "sponsored_share",
+    "log_follower_following",
+    "posts_per_week",
+    "days_since_last_post",
+    "sponsored_share",
     "sponsored_er_ratio",
     # price
-    "log_cost", "cost_to_budget", "price_known",
+    "log_cost",
+    "cost_to_budget",
+    "price_known",
     # history (outcomes of earlier briefs only)
-    "hist_shown", "hist_contact_rate", "hist_accept_rate", "hist_mean_rating",
+    "hist_shown",
+    "hist_contact_rate",
+    "hist_accept_rate",
+    "hist_mean_rating",
     # what the brief asks beyond its filters (ranking.signals): exact words, IAB interests
-    "lexical_score", "topic_overlap", "interest_sim",
+    "lexical_score",
+    "topic_overlap",
+    "interest_sim",
 )
 CATEGORICAL: tuple[str, ...] = ("platform",)
 # what a real catalogue may lack as a whole, per creator: the features that need it (feature
 # dropout in training masks a group at once; evaluation's profile-only view has none of them)
 FEATURE_GROUPS: dict[str, tuple[str, ...]] = {
-    "posts": ("sim_post_max", "sim_post_mean", "sim_post_topk", "engagement_rate", "er_vs_typical", "er_cv",
-              "comment_like_ratio", "posts_per_week", "days_since_last_post", "sponsored_share",
-              "sponsored_er_ratio"),
+    "posts": (
+        "sim_post_max",
+        "sim_post_mean",
+        "sim_post_topk",
+        "engagement_rate",
+        "er_vs_typical",
+        "er_cv",
+        "comment_like_ratio",
+        "posts_per_week",
+        "days_since_last_post",
+        "sponsored_share",
+        "sponsored_er_ratio",
+    ),
     "audience": ("aud_country_match", "aud_age_match", "aud_gender_match"),
     "price": ("price_known",),
     "history": ("hist_shown", "hist_contact_rate", "hist_accept_rate", "hist_mean_rating"),
@@ -72,7 +105,9 @@ class PairFeaturizer:
         tiers = np.array([S.follower_tier(f) for f in cat.followers], dtype=object)
         er = cat.stats["engagement_rate"]
         df = pd.DataFrame({"p": cat.platforms, "t": tiers, "er": er}).dropna()
-        self.typical_er_ = {f"{p}/{t}": float(v) for (p, t), v in df.groupby(["p", "t"])["er"].median().items()}
+        self.typical_er_ = {
+            f"{p}/{t}": float(v) for (p, t), v in df.groupby(["p", "t"])["er"].median().items()
+        }
         self.global_er_ = float(np.nanmedian(er)) if np.isfinite(er).any() else 0.01
         self.feature_names_ = names
         return self
@@ -80,8 +115,12 @@ class PairFeaturizer:
     def state(self) -> dict[str, Any]:
         """Parameters and fitted state, as saved in ``pipeline.json`` under ``featurizer``."""
         check_fitted(self, "typical_er_")
-        return {"top_posts": self.top_posts, "features": list(self.feature_names_),
-                "typical_er": dict(self.typical_er_), "global_er": self.global_er_}
+        return {
+            "top_posts": self.top_posts,
+            "features": list(self.feature_names_),
+            "typical_er": dict(self.typical_er_),
+            "global_er": self.global_er_,
+        }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> PairFeaturizer:
@@ -93,13 +132,28 @@ class PairFeaturizer:
 
     def typical_er(self, cat: Catalogue, rows: NDArray[np.int64]) -> NDArray[np.float64]:
         check_fitted(self, "typical_er_")
-        return np.array([self.typical_er_.get(f"{cat.platforms[r]}/{S.follower_tier(cat.followers[r])}",
-                                              self.global_er_) for r in rows], dtype=float)
+        return np.array(
+            [
+                self.typical_er_.get(
+                    f"{cat.platforms[r]}/{S.follower_tier(cat.followers[r])}", self.global_er_
+                )
+                for r in rows
+            ],
+            dtype=float,
+        )
 
-    def transform(self, brief: Brief, query: NDArray[np.float32], rows: NDArray[np.int64],
-                  cat: Catalogue, costs: NDArray[np.float64], price_known: NDArray[np.bool_],
-                  history: AlignedHistory | None, day: float,
-                  context: dict[str, NDArray[np.float64]] | None = None) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+    def transform(
+        self,
+        brief: Brief,
+        query: NDArray[np.float32],
+        rows: NDArray[np.int64],
+        cat: Catalogue,
+        costs: NDArray[np.float64],
+        price_known: NDArray[np.bool_],
+        history: AlignedHistory | None,
+        day: float,
+        context: dict[str, NDArray[np.float64]] | None = None,
+    ) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
         """Feature matrix (len(rows), n_features) and, per row, the index of its post most
         similar to the brief (-1 when the creator has no posts). ``context``: features computed
         per brief elsewhere (``ranking.signals``); a feature nobody computed is NaN."""
@@ -128,16 +182,21 @@ class PairFeaturizer:
             f["aud_age_match"] = np.where(~np.isnan(cat.aud_ages[rows, 0]), 1.0, np.nan)
         fem = cat.aud_female[rows]
         f["aud_gender_match"] = {"female": fem, "male": 1.0 - fem}.get(
-            brief.target_gender, np.where(np.isnan(fem), np.nan, 1.0))
+            brief.target_gender, np.where(np.isnan(fem), np.nan, 1.0)
+        )
         if brief.language:
             langs = cat.languages[rows]
-            f["language_match"] = np.where(langs == "", np.nan, (langs == brief.language).astype(float))
+            f["language_match"] = np.where(
+                langs == "", np.nan, (langs == brief.language).astype(float)
+            )
         else:
             f["language_match"] = np.full(n, np.nan)
 
         fol = cat.followers[rows]
         f["log_followers"] = np.log10(np.maximum(fol, 1.0))
-        f["platform"] = np.array([PLATFORM_INDEX.get(p, -1) for p in cat.platforms[rows]], dtype=float)
+        f["platform"] = np.array(
+            [PLATFORM_INDEX.get(p, -1) for p in cat.platforms[rows]], dtype=float
+        )
         er = cat.stats["engagement_rate"][rows]
         f["engagement_rate"] = er
         f["er_vs_typical"] = er / self.typical_er(cat, rows)
@@ -164,13 +223,19 @@ class PairFeaturizer:
 
         f.update(context or {})
         missing = np.full(n, np.nan)
-        X = np.column_stack([np.asarray(f.get(name, missing), dtype=np.float64) for name in self.feature_names_]) \
-            if n else np.zeros((0, len(self.feature_names_)))
+        X = (
+            np.column_stack(
+                [np.asarray(f.get(name, missing), dtype=np.float64) for name in self.feature_names_]
+            )
+            if n
+            else np.zeros((0, len(self.feature_names_)))
+        )
         return X.astype(np.float32), best
 
 
-def _post_sims(cat: Catalogue, rows: NDArray[np.int64], q: NDArray[np.float32],
-               top: int) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+def _post_sims(
+    cat: Catalogue, rows: NDArray[np.int64], q: NDArray[np.float32], top: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
     n = len(rows)
     starts, ends = cat.post_offsets[rows], cat.post_offsets[rows + 1]
     counts = ends - starts
@@ -182,7 +247,9 @@ def _post_sims(cat: Catalogue, rows: NDArray[np.int64], q: NDArray[np.float32],
     if total == 0:
         return out_max, out_mean, out_top, best
     # gather the posts of all requested rows into one block, then one mat-vec
-    idx = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) + np.arange(total)
+    idx = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) + np.arange(
+        total
+    )
     sims = cat.post_emb[idx] @ q
     owner = np.repeat(np.arange(n), counts)
     order = np.lexsort((-sims, owner))  # per owner, best first
@@ -192,7 +259,9 @@ def _post_sims(cat: Catalogue, rows: NDArray[np.int64], q: NDArray[np.float32],
     firsts = seg[:-1][has]
     out_max[has] = sims_sorted[firsts]
     best[has] = idx_sorted[firsts]
-    out_mean[has] = np.add.reduceat(sims, np.concatenate([[0], np.cumsum(counts)[:-1]])[has]) / counts[has]
+    out_mean[has] = (
+        np.add.reduceat(sims, np.concatenate([[0], np.cumsum(counts)[:-1]])[has]) / counts[has]
+    )
     rank_in_owner = np.arange(total) - np.repeat(seg[:-1], counts)
     keep = rank_in_owner < top
     topsum = np.bincount(owner[order][keep], weights=sims_sorted[keep], minlength=n)

@@ -42,8 +42,11 @@ class History:
             return cls.empty()
         t = pd.to_datetime(briefs.set_index(S.BRIEF_ID)[S.CREATED_AT])
         created = outcomes[S.BRIEF_ID].map(t)
-        rating = (pd.to_numeric(outcomes[S.BRAND_RATING], errors="coerce")
-                  if S.BRAND_RATING in outcomes.columns else pd.Series(np.nan, index=outcomes.index))
+        rating = (
+            pd.to_numeric(outcomes[S.BRAND_RATING], errors="coerce")
+            if S.BRAND_RATING in outcomes.columns
+            else pd.Series(np.nan, index=outcomes.index)
+        )
         return cls(
             ids=outcomes[S.INFLUENCER_ID].astype(str).to_numpy(dtype=object),
             days=_days(created),
@@ -59,15 +62,26 @@ class History:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per outcome: the table saved as ``history.parquet``."""
-        return pd.DataFrame({"influencer_id": self.ids.astype(str), "day": self.days,
-                             "contacted": self.contacted, "accepted": self.accepted, "rating": self.rating})
+        return pd.DataFrame(
+            {
+                "influencer_id": self.ids.astype(str),
+                "day": self.days,
+                "contacted": self.contacted,
+                "accepted": self.accepted,
+                "rating": self.rating,
+            }
+        )
 
     @classmethod
     def from_frame(cls, df: pd.DataFrame) -> History:
         """The inverse of ``to_frame``."""
-        return cls(ids=df["influencer_id"].astype(str).to_numpy(dtype=object),
-                   days=df["day"].to_numpy(float), contacted=df["contacted"].to_numpy(float),
-                   accepted=df["accepted"].to_numpy(float), rating=df["rating"].to_numpy(float))
+        return cls(
+            ids=df["influencer_id"].astype(str).to_numpy(dtype=object),
+            days=df["day"].to_numpy(float),
+            contacted=df["contacted"].to_numpy(float),
+            accepted=df["accepted"].to_numpy(float),
+            rating=df["rating"].to_numpy(float),
+        )
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -118,7 +132,9 @@ class AlignedHistory:
 def _days(ts: pd.Series | pd.Timestamp) -> NDArray[np.float64]:
     epoch = pd.Timestamp("1970-01-01")
     if isinstance(ts, pd.Timestamp):
-        return np.array([(ts.tz_localize(None) if ts.tzinfo else ts) - epoch]) / pd.Timedelta(days=1)
+        return np.array([(ts.tz_localize(None) if ts.tzinfo else ts) - epoch]) / pd.Timedelta(
+            days=1
+        )
     s = pd.to_datetime(ts)
     if getattr(s.dt, "tz", None) is not None:
         s = s.dt.tz_localize(None)

@@ -51,9 +51,12 @@ _TOKEN = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+")
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
 
 STOPWORDS: dict[str, Sequence[str]] = {
-    "en": bm25s_stopwords.STOPWORDS_EN, "es": bm25s_stopwords.STOPWORDS_SPANISH,
-    "pt": bm25s_stopwords.STOPWORDS_PORTUGUESE, "de": bm25s_stopwords.STOPWORDS_GERMAN,
-    "fr": bm25s_stopwords.STOPWORDS_FRENCH, "it": bm25s_stopwords.STOPWORDS_ITALIAN,
+    "en": bm25s_stopwords.STOPWORDS_EN,
+    "es": bm25s_stopwords.STOPWORDS_SPANISH,
+    "pt": bm25s_stopwords.STOPWORDS_PORTUGUESE,
+    "de": bm25s_stopwords.STOPWORDS_GERMAN,
+    "fr": bm25s_stopwords.STOPWORDS_FRENCH,
+    "it": bm25s_stopwords.STOPWORDS_ITALIAN,
     "nl": bm25s_stopwords.STOPWORDS_DUTCH,
 }
 
@@ -74,14 +77,16 @@ def stopword_set(languages: Iterable[str]) -> frozenset[str]:
     return frozenset(_fold(w) for lang in languages for w in STOPWORDS[lang])
 
 
-def tokenize(text: object, stopwords: frozenset[str] = frozenset(), min_chars: int = 2) -> list[str]:
+def tokenize(
+    text: object, stopwords: frozenset[str] = frozenset(), min_chars: int = 2
+) -> list[str]:
     """Words of a text as BM25 terms: the same function for documents and queries."""
     if text is None or (isinstance(text, float) and text != text):
         return []
     out: list[str] = []
     for run in _TOKEN.findall(_fold(str(text))):
         if _CJK_CHAR.match(run):  # runs are either all CJK or free of it
-            out.extend([run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)])
+            out.extend([run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)])
         elif len(run) >= min_chars and run not in stopwords:
             out.append(run)
     return out
@@ -94,8 +99,13 @@ class LexicalIndex:
     term weights and returns ``self``.
     """
 
-    def __init__(self, k1: float = 1.5, b: float = 0.75, stopwords: tuple[str, ...] = ("en",),
-                 min_chars: int = 2) -> None:
+    def __init__(
+        self,
+        k1: float = 1.5,
+        b: float = 0.75,
+        stopwords: tuple[str, ...] = ("en",),
+        min_chars: int = 2,
+    ) -> None:
         self.k1 = k1
         self.b = b
         self.stopwords = stopwords
@@ -115,7 +125,9 @@ class LexicalIndex:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "n_docs_"):
-            raise RuntimeError("LexicalIndex is not fitted: call fit(texts) or LexicalIndex.load(folder)")
+            raise RuntimeError(
+                "LexicalIndex is not fitted: call fit(texts) or LexicalIndex.load(folder)"
+            )
 
     def __len__(self) -> int:
         self._check_fitted()
@@ -146,8 +158,9 @@ class LexicalIndex:
         full = np.asarray(self.bm25_.get_scores_from_ids(terms), dtype=np.float32)
         return full if rows is None else full[np.asarray(rows, dtype=np.int64)]
 
-    def search(self, query_text: str, k: int,
-               mask: NDArray[np.bool_] | None = None) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+    def search(
+        self, query_text: str, k: int, mask: NDArray[np.bool_] | None = None
+    ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
         """Top-k rows by BM25 among rows where ``mask`` is True, best first (ties by row).
         Only documents sharing a word with the query are returned, so there may be fewer than k."""
         rows = np.arange(len(self)) if mask is None else np.flatnonzero(mask)
@@ -170,8 +183,15 @@ class LexicalIndex:
         folder.mkdir(parents=True, exist_ok=True)
         if self.bm25_ is not None:
             self.bm25_.save(folder, show_progress=False)
-        meta = {"format": FORMAT_VERSION, "k1": self.k1, "b": self.b, "stopwords": list(self.stopwords),
-                "min_chars": self.min_chars, "n_docs": self.n_docs_, "empty": self.bm25_ is None}
+        meta = {
+            "format": FORMAT_VERSION,
+            "k1": self.k1,
+            "b": self.b,
+            "stopwords": list(self.stopwords),
+            "min_chars": self.min_chars,
+            "n_docs": self.n_docs_,
+            "empty": self.bm25_ is None,
+        }
         (folder / META_FILE).write_text(json.dumps(meta, indent=2))
         return folder
 
@@ -183,11 +203,22 @@ class LexicalIndex:
             raise FileNotFoundError(f"{folder} is not a saved LexicalIndex (no {META_FILE})")
         meta = json.loads(f.read_text())
         if meta.get("format") != FORMAT_VERSION:
-            raise ValueError(f"{folder}: lexical index format {meta.get('format')}, expected {FORMAT_VERSION}")
-        index = cls(k1=meta["k1"], b=meta["b"], stopwords=tuple(meta["stopwords"]), min_chars=meta["min_chars"])
+            raise ValueError(
+                f"{folder}: lexical index format {meta.get('format')}, expected {FORMAT_VERSION}"
+            )
+        index = cls(
+            k1=meta["k1"],
+            b=meta["b"],
+            stopwords=tuple(meta["stopwords"]),
+            min_chars=meta["min_chars"],
+        )
         index.n_docs_ = int(meta["n_docs"])
         index.stop_ = stopword_set(index.stopwords)
-        index.bm25_ = None if meta["empty"] else bm25s.BM25.load(folder, allow_pickle=False, show_progress=False)
+        index.bm25_ = (
+            None
+            if meta["empty"]
+            else bm25s.BM25.load(folder, allow_pickle=False, show_progress=False)
+        )
         return index
 
 
@@ -208,14 +239,22 @@ def _normalise(s: NDArray[np.float64], norm: Normalisation) -> NDArray[np.float6
     raise ValueError(f"unknown normalisation {norm!r}; expected 'minmax' or 'zscore'")
 
 
-def fuse(dense_scores: NDArray[np.floating], lexical_scores: NDArray[np.floating], weight: float = 0.5,
-         method: FusionMethod = "rrf", k: int = RRF_K, norm: Normalisation = "minmax") -> NDArray[np.float64]:
+def fuse(
+    dense_scores: NDArray[np.floating],
+    lexical_scores: NDArray[np.floating],
+    weight: float = 0.5,
+    method: FusionMethod = "rrf",
+    k: int = RRF_K,
+    norm: Normalisation = "minmax",
+) -> NDArray[np.float64]:
     """One fused score per candidate (higher = better); ``weight`` is the lexical share in [0, 1].
     Both arrays score the same candidates in the same order (see the module docstring)."""
     dense = np.asarray(dense_scores, dtype=np.float64)
     lexical = np.asarray(lexical_scores, dtype=np.float64)
     if dense.shape != lexical.shape or dense.ndim != 1:
-        raise ValueError(f"dense {dense.shape} and lexical {lexical.shape} must be 1-d and the same length")
+        raise ValueError(
+            f"dense {dense.shape} and lexical {lexical.shape} must be 1-d and the same length"
+        )
     if not 0.0 <= weight <= 1.0:
         raise ValueError(f"weight must be in [0, 1], got {weight}")
     if len(dense) == 0:

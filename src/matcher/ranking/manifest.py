@@ -44,17 +44,23 @@ def pipeline_files(folder: Path, names: Iterable[str], subfolders: Iterable[str]
     out = [n for n in names if (folder / n).is_file()]
     for sub in subfolders:
         if (folder / sub).is_dir():
-            out += [p.relative_to(folder).as_posix() for p in (folder / sub).rglob("*") if p.is_file()]
+            out += [
+                p.relative_to(folder).as_posix() for p in (folder / sub).rglob("*") if p.is_file()
+            ]
     return sorted(out)
 
 
 def write_manifest(folder: Path, names: Iterable[str], subfolders: Iterable[str] = ()) -> Path:
     """Write ``manifest.json`` with the sha256 and size of the pipeline's files (``pipeline_files``)."""
     files = pipeline_files(folder, names, subfolders)
-    entries = {f: {"sha256": sha256_file(folder / f), "bytes": (folder / f).stat().st_size} for f in files}
+    entries = {
+        f: {"sha256": sha256_file(folder / f), "bytes": (folder / f).stat().st_size} for f in files
+    }
     path = folder / MANIFEST
     tmp = path.with_name(f".{MANIFEST}.tmp")
-    tmp.write_text(json.dumps({"format": MANIFEST_FORMAT, "algorithm": "sha256", "files": entries}, indent=2))
+    tmp.write_text(
+        json.dumps({"format": MANIFEST_FORMAT, "algorithm": "sha256", "files": entries}, indent=2)
+    )
     tmp.replace(path)
     return path
 
@@ -73,29 +79,46 @@ def verify_manifest(folder: Path, names: Iterable[str], subfolders: Iterable[str
     files = pipeline_files(folder, names, subfolders)
     path = folder / MANIFEST
     if not path.is_file():
-        logger.warning("model folder %s has no %s (saved by an older matcher): its files cannot be "
-                       "checked; save it again to add one", folder.name, MANIFEST)
+        logger.warning(
+            "model folder %s has no %s (saved by an older matcher): its files cannot be "
+            "checked; save it again to add one",
+            folder.name,
+            MANIFEST,
+        )
         return False
     try:
         data = json.loads(path.read_text())
         entries = data["files"]
-        if data.get("algorithm") != "sha256" or not isinstance(entries, dict) \
-                or not all(isinstance(e, dict) and isinstance(e.get("sha256"), str) for e in entries.values()):
+        if (
+            data.get("algorithm") != "sha256"
+            or not isinstance(entries, dict)
+            or not all(
+                isinstance(e, dict) and isinstance(e.get("sha256"), str) for e in entries.values()
+            )
+        ):
             raise ValueError("unexpected layout")
     except (ValueError, KeyError, TypeError, OSError, UnicodeDecodeError) as e:
-        raise CorruptModelError(f"{MANIFEST} of the model is unreadable ({type(e).__name__}); "
-                                "the saved model cannot be trusted") from None
+        raise CorruptModelError(
+            f"{MANIFEST} of the model is unreadable ({type(e).__name__}); "
+            "the saved model cannot be trusted"
+        ) from None
     for name, entry in sorted(entries.items()):
         if not _safe_relative(name):
-            raise CorruptModelError(f"{MANIFEST} lists a file outside the model folder: {str(name)[:100]!r}")
+            raise CorruptModelError(
+                f"{MANIFEST} lists a file outside the model folder: {str(name)[:100]!r}"
+            )
         f = folder / name
         if not f.is_file():
             raise CorruptModelError(f"model file {name} is missing (listed in {MANIFEST})")
         if sha256_file(f) != entry["sha256"]:
-            raise CorruptModelError(f"model file {name} does not match its sha256 in {MANIFEST}: "
-                                    "it was changed after the model was saved")
+            raise CorruptModelError(
+                f"model file {name} does not match its sha256 in {MANIFEST}: "
+                "it was changed after the model was saved"
+            )
     unlisted = sorted(set(files) - set(entries))
     if unlisted:
-        raise CorruptModelError(f"model file {unlisted[0]} is not listed in {MANIFEST}"
-                                + (f" (and {len(unlisted) - 1} more)" if len(unlisted) > 1 else ""))
+        raise CorruptModelError(
+            f"model file {unlisted[0]} is not listed in {MANIFEST}"
+            + (f" (and {len(unlisted) - 1} more)" if len(unlisted) > 1 else "")
+        )
     return True

@@ -36,8 +36,16 @@ from matcher.schemas import COUNTRY_INDEX, PLATFORM_INDEX
 logger = logging.getLogger(__name__)
 
 # the cost model's settings (LightGBM's defaults where not given; fitted column-wise)
-COST_PARAMS = LGBMParams(n_estimators=200, learning_rate=0.05, num_leaves=15, min_child_samples=10,
-                         subsample=1.0, subsample_freq=0, colsample_bytree=1.0, reg_lambda=0.0)
+COST_PARAMS = LGBMParams(
+    n_estimators=200,
+    learning_rate=0.05,
+    num_leaves=15,
+    min_child_samples=10,
+    subsample=1.0,
+    subsample_freq=0,
+    colsample_bytree=1.0,
+    reg_lambda=0.0,
+)
 
 
 def platt_calibration(raw: NDArray[np.float64], y: NDArray[np.int64]) -> tuple[float, float]:
@@ -64,9 +72,16 @@ class FitRanker:
     ``prior_weight`` > 0 blends the score with ``PRIOR_FEATURE`` (``PriorBlend``); ``fit``'s
     ``init_model`` continues boosting from a booster trained elsewhere (warm start)."""
 
-    def __init__(self, params: LGBMParams | None = None, random_state: int = 0,
-                 categorical: tuple[str, ...] = ("platform",), threads: LGBMThreads | None = None,
-                 monotone: tuple[str, ...] = (), prior_weight: float = 0.0, smooth_rounds: int = 0) -> None:
+    def __init__(
+        self,
+        params: LGBMParams | None = None,
+        random_state: int = 0,
+        categorical: tuple[str, ...] = ("platform",),
+        threads: LGBMThreads | None = None,
+        monotone: tuple[str, ...] = (),
+        prior_weight: float = 0.0,
+        smooth_rounds: int = 0,
+    ) -> None:
         self.params = params or LGBMParams()
         self.random_state = random_state
         self.categorical = categorical
@@ -75,13 +90,19 @@ class FitRanker:
         self.prior_weight = prior_weight
         self.smooth_rounds = smooth_rounds
 
-    def fit(self, X: NDArray[np.float32], y: NDArray[np.int64], group: NDArray[np.int64],
-            feature_names: list[str], X_valid: NDArray[np.float32] | None = None,
-            y_valid: NDArray[np.int64] | None = None,
-            group_valid: NDArray[np.int64] | None = None,
-            position: NDArray[np.int64] | None = None,
-            position_valid: NDArray[np.int64] | None = None,
-            init_model: lgb.Booster | None = None) -> FitRanker:
+    def fit(
+        self,
+        X: NDArray[np.float32],
+        y: NDArray[np.int64],
+        group: NDArray[np.int64],
+        feature_names: list[str],
+        X_valid: NDArray[np.float32] | None = None,
+        y_valid: NDArray[np.int64] | None = None,
+        group_valid: NDArray[np.int64] | None = None,
+        position: NDArray[np.int64] | None = None,
+        position_valid: NDArray[np.int64] | None = None,
+        init_model: lgb.Booster | None = None,
+    ) -> FitRanker:
         """``group`` = sizes of contiguous query blocks (rows of one brief together).
 
         ``position`` (the 1-based position each logged row was shown at) turns on LightGBM's
@@ -91,27 +112,51 @@ class FitRanker:
         if int(np.sum(group)) != len(X):
             raise ValueError("group sizes must add up to the number of rows")
         names = list(feature_names)
-        params = {**ranker_params(self.params, self.random_state, self.threads.fit), "eval_at": [5, 10]}
+        params = {
+            **ranker_params(self.params, self.random_state, self.threads.fit),
+            "eval_at": [5, 10],
+        }
         if any(n in self.monotone for n in names):
             params["monotone_constraints"] = monotone_constraints(names, self.monotone)
         if init_model is not None and init_model.feature_name() != names:
-            raise ValueError("warm start: the initial model's features differ from this pipeline's "
-                             f"({init_model.feature_name()} vs {names})")
-        train = lgb.Dataset(X, y, group=group, position=position, feature_name=names,
-                            categorical_feature=categorical_index(names, self.categorical), free_raw_data=False)
+            raise ValueError(
+                "warm start: the initial model's features differ from this pipeline's "
+                f"({init_model.feature_name()} vs {names})"
+            )
+        train = lgb.Dataset(
+            X,
+            y,
+            group=group,
+            position=position,
+            feature_name=names,
+            categorical_feature=categorical_index(names, self.categorical),
+            free_raw_data=False,
+        )
         valid_sets: list[lgb.Dataset] = []
         callbacks: list[Callable[..., Any]] = []
         evals: dict[str, Any] = {}
         if X_valid is not None and len(X_valid):
-            valid_sets.append(lgb.Dataset(X_valid, y_valid, group=group_valid, position=position_valid,
-                                          reference=train))
-            callbacks += [lgb.early_stopping(self.params.early_stopping_rounds, verbose=False),
-                          lgb.record_evaluation(evals)]
+            valid_sets.append(
+                lgb.Dataset(
+                    X_valid, y_valid, group=group_valid, position=position_valid, reference=train
+                )
+            )
+            callbacks += [
+                lgb.early_stopping(self.params.early_stopping_rounds, verbose=False),
+                lgb.record_evaluation(evals),
+            ]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            booster = lgb.train(params, train, num_boost_round=self.params.n_estimators,
-                                valid_sets=valid_sets, valid_names=["valid_0"][:len(valid_sets)],
-                                callbacks=callbacks, init_model=init_model, keep_training_booster=True)
+            booster = lgb.train(
+                params,
+                train,
+                num_boost_round=self.params.n_estimators,
+                valid_sets=valid_sets,
+                valid_names=["valid_0"][: len(valid_sets)],
+                callbacks=callbacks,
+                init_model=init_model,
+                keep_training_booster=True,
+            )
         # keep only the trees up to the best iteration: that is what is saved and served
         last = booster.best_iteration or None
         if self.smooth_rounds > 1 and evals.get("valid_0", {}).get("ndcg@10"):
@@ -120,8 +165,14 @@ class FitRanker:
         best = lgb.Booster(model_str=booster.model_to_string(num_iteration=last))
         return self.adopt(best, names, X, y, evals)
 
-    def adopt(self, booster: lgb.Booster, feature_names: list[str], X: NDArray[np.float32],
-              y: NDArray[np.int64], evals: dict[str, Any] | None = None) -> FitRanker:
+    def adopt(
+        self,
+        booster: lgb.Booster,
+        feature_names: list[str],
+        X: NDArray[np.float32],
+        y: NDArray[np.int64],
+        evals: dict[str, Any] | None = None,
+    ) -> FitRanker:
         """Take ``booster`` as the fitted model and calibrate it on (X, y): the end of ``fit``,
         and how a booster trained elsewhere (a Dask cluster) becomes a ``FitRanker``."""
         self.feature_names_ = list(feature_names)
@@ -131,7 +182,11 @@ class FitRanker:
         if self.prior_weight > 0:
             if PRIOR_FEATURE not in self.feature_names_:
                 raise ValueError(f"prior blend needs the feature {PRIOR_FEATURE!r}")
-            prior = np.asarray(X, float)[:, self.feature_names_.index(PRIOR_FEATURE)] if len(X) else np.zeros(0)
+            prior = (
+                np.asarray(X, float)[:, self.feature_names_.index(PRIOR_FEATURE)]
+                if len(X)
+                else np.zeros(0)
+            )
             raw = booster_predict(booster, X, self.threads) if len(X) else np.zeros(0)
             self.blend_ = PriorBlend.fitted(PRIOR_FEATURE, self.prior_weight, raw, prior)
         self.calibration_ = platt_calibration(self.decision_function(X), y)
@@ -168,8 +223,11 @@ class FitRanker:
 
     def state(self) -> dict[str, Any]:
         check_fitted(self, "calibration_")
-        out = {"feature_names": self.feature_names_, "calibration": list(self.calibration_),
-               "model": self.booster_.model_to_string()}
+        out = {
+            "feature_names": self.feature_names_,
+            "calibration": list(self.calibration_),
+            "model": self.booster_.model_to_string(),
+        }
         if getattr(self, "blend_", None) is not None:
             out["blend"] = self.blend_.state()  # type: ignore[union-attr]
         return out
@@ -189,26 +247,41 @@ class FitRanker:
 class EngagementModel:
     QUANTILES = (0.1, 0.9)
 
-    def __init__(self, params: LGBMParams | None = None, random_state: int = 0,
-                 categorical: tuple[str, ...] = ("platform",), threads: LGBMThreads | None = None) -> None:
+    def __init__(
+        self,
+        params: LGBMParams | None = None,
+        random_state: int = 0,
+        categorical: tuple[str, ...] = ("platform",),
+        threads: LGBMThreads | None = None,
+    ) -> None:
         self.params = params or LGBMParams(n_estimators=200, num_leaves=15)
         self.random_state = random_state
         self.categorical = categorical
         self.threads = threads or LGBMThreads()
 
     def _model(self, **objective: Any) -> lgb.LGBMRegressor:
-        return lgb.LGBMRegressor(n_estimators=self.params.n_estimators, **objective,
-                                 **booster_params(self.params, self.random_state, self.threads.fit))
+        return lgb.LGBMRegressor(
+            n_estimators=self.params.n_estimators,
+            **objective,
+            **booster_params(self.params, self.random_state, self.threads.fit),
+        )
 
-    def fit(self, X: NDArray[np.float32], rate: NDArray[np.float64], feature_names: list[str],
-            X_valid: NDArray[np.float32] | None = None,
-            rate_valid: NDArray[np.float64] | None = None) -> EngagementModel:
+    def fit(
+        self,
+        X: NDArray[np.float32],
+        rate: NDArray[np.float64],
+        feature_names: list[str],
+        X_valid: NDArray[np.float32] | None = None,
+        rate_valid: NDArray[np.float64] | None = None,
+    ) -> EngagementModel:
         """Targets are engagement rates of sponsored posts; models fit log(rate) so that the
         multiplicative spread of engagement (lognormal) is learned evenly across tiers."""
         self.feature_names_ = list(feature_names)
         y = np.log(np.maximum(rate, 1e-5))
-        kw: dict[str, Any] = {"feature_name": self.feature_names_,
-                              "categorical_feature": categorical_index(self.feature_names_, self.categorical)}
+        kw: dict[str, Any] = {
+            "feature_name": self.feature_names_,
+            "categorical_feature": categorical_index(self.feature_names_, self.categorical),
+        }
         callbacks: list[Callable[..., Any]] = []
         if X_valid is not None and len(X_valid) >= 20:
             kw["eval_set"] = [(X_valid, np.log(np.maximum(rate_valid, 1e-5)))]  # type: ignore[arg-type]
@@ -216,17 +289,27 @@ class EngagementModel:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             mean = self._model(objective="regression").fit(X, y, callbacks=callbacks, **kw)
-            quantiles = [self._model(objective="quantile", alpha=a).fit(X, y, **{
-                k: v for k, v in kw.items() if k != "eval_set"}) for a in self.QUANTILES]
-        self.boosters_ = [lgb.Booster(model_str=m.booster_.model_to_string(
-            num_iteration=m.best_iteration_ or None)) for m in [mean, *quantiles]]
+            quantiles = [
+                self._model(objective="quantile", alpha=a).fit(
+                    X, y, **{k: v for k, v in kw.items() if k != "eval_set"}
+                )
+                for a in self.QUANTILES
+            ]
+        self.boosters_ = [
+            lgb.Booster(
+                model_str=m.booster_.model_to_string(num_iteration=m.best_iteration_ or None)
+            )
+            for m in [mean, *quantiles]
+        ]
         # log-normal bias correction so exp(mean of log) estimates the mean rate, not the median
         resid = y - self.boosters_[0].predict(X)
         self.log_var_ = float(np.var(resid))
         self.n_train_ = len(y)
         return self
 
-    def predict(self, X: NDArray[np.float32]) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    def predict(
+        self, X: NDArray[np.float32]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         """(expected rate, 10th percentile, 90th percentile), ordered low <= mean <= high."""
         check_fitted(self, "boosters_")
         if len(X) == 0:
@@ -240,8 +323,12 @@ class EngagementModel:
 
     def state(self) -> dict[str, Any]:
         check_fitted(self, "boosters_")
-        return {"feature_names": self.feature_names_, "log_var": self.log_var_, "n_train": self.n_train_,
-                "models": [b.model_to_string() for b in self.boosters_]}
+        return {
+            "feature_names": self.feature_names_,
+            "log_var": self.log_var_,
+            "n_train": self.n_train_,
+            "models": [b.model_to_string() for b in self.boosters_],
+        }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> EngagementModel:
@@ -258,21 +345,33 @@ class CostModel:
 
     MIN_PRICES = 30  # fewer known prices than this: the market CPM rule instead of a model
 
-    def __init__(self, params: LGBMParams | None = None, random_state: int = 0,
-                 threads: LGBMThreads | None = None) -> None:
+    def __init__(
+        self,
+        params: LGBMParams | None = None,
+        random_state: int = 0,
+        threads: LGBMThreads | None = None,
+    ) -> None:
         self.params = params or COST_PARAMS
         self.random_state = random_state
         self.threads = threads or LGBMThreads()
 
     @staticmethod
-    def design(followers: NDArray[np.float64], er: NDArray[np.float64], platforms: NDArray[Any],
-               countries: NDArray[Any]) -> NDArray[np.float64]:
-        return np.column_stack([
-            np.log10(np.maximum(followers, 1.0)),
-            np.log10(np.maximum(np.nan_to_num(er, nan=0.01), 1e-5)),
-            [PLATFORM_INDEX.get(p, np.nan) for p in platforms],  # unknown = missing (NaN), as LightGBM
-            [COUNTRY_INDEX.get(c, np.nan) for c in countries],  # would read a negative code
-        ]).astype(float)
+    def design(
+        followers: NDArray[np.float64],
+        er: NDArray[np.float64],
+        platforms: NDArray[Any],
+        countries: NDArray[Any],
+    ) -> NDArray[np.float64]:
+        return np.column_stack(
+            [
+                np.log10(np.maximum(followers, 1.0)),
+                np.log10(np.maximum(np.nan_to_num(er, nan=0.01), 1e-5)),
+                [
+                    PLATFORM_INDEX.get(p, np.nan) for p in platforms
+                ],  # unknown = missing (NaN), as LightGBM
+                [COUNTRY_INDEX.get(c, np.nan) for c in countries],  # would read a negative code
+            ]
+        ).astype(float)
 
     def fit(self, X: NDArray[np.float64], price: NDArray[np.float64]) -> CostModel:
         ok = np.isfinite(price) & (price > 0)
@@ -285,14 +384,19 @@ class CostModel:
         params = booster_params(self.params, self.random_state, self.threads.fit, row_wise=False)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            self.model_ = lgb.LGBMRegressor(n_estimators=self.params.n_estimators, **params).fit(
-                X[ok], np.log(price[ok]), categorical_feature=[2, 3]).booster_
+            self.model_ = (
+                lgb.LGBMRegressor(n_estimators=self.params.n_estimators, **params)
+                .fit(X[ok], np.log(price[ok]), categorical_feature=[2, 3])
+                .booster_
+            )
         return self
 
     def state(self) -> dict[str, Any]:
         check_fitted(self, "model_")
-        return {"n_train": self.n_train_,
-                "model": None if self.model_ is None else self.model_.model_to_string()}
+        return {
+            "n_train": self.n_train_,
+            "model": None if self.model_ is None else self.model_.model_to_string(),
+        }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> CostModel:

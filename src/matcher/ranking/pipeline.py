@@ -46,8 +46,15 @@ logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 # the files ``save`` writes (and ``load`` reads), relative to the folder; all of LEXICAL_DIR too
-PIPELINE_FILES: tuple[str, ...] = ("pipeline.json", "ranker.json", "engagement.json", "cost.json", "catalogue.npz",
-                                   "topics.npz", "history.parquet")
+PIPELINE_FILES: tuple[str, ...] = (
+    "pipeline.json",
+    "ranker.json",
+    "engagement.json",
+    "cost.json",
+    "catalogue.npz",
+    "topics.npz",
+    "history.parquet",
+)
 LEXICAL_DIR = "lexical"
 __all__ = ["CorruptModelError", "MatchPipeline", "Recommendation", "Scored"]
 
@@ -72,15 +79,28 @@ class Recommendation:
     matches: list[Match]
     n_candidates: int
     reason: str | None = None
-    excluded: list[Exclusion] = field(default_factory=list)  # dropped for brand safety, with the post
+    excluded: list[Exclusion] = field(
+        default_factory=list
+    )  # dropped for brand safety, with the post
 
 
 class MatchPipeline:
-    def __init__(self, *, config: TrainConfig, encoder: TextEncoder, catalogue: Catalogue,
-                 featurizer: PairFeaturizer, ranker: FitRanker, engagement: EngagementModel,
-                 cost_model: CostModel, history: History, metadata: dict[str, Any] | None = None,
-                 index: VectorIndex | None = None, topics: TopicIndex | None = None,
-                 lexical: LexicalIndex | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        config: TrainConfig,
+        encoder: TextEncoder,
+        catalogue: Catalogue,
+        featurizer: PairFeaturizer,
+        ranker: FitRanker,
+        engagement: EngagementModel,
+        cost_model: CostModel,
+        history: History,
+        metadata: dict[str, Any] | None = None,
+        index: VectorIndex | None = None,
+        topics: TopicIndex | None = None,
+        lexical: LexicalIndex | None = None,
+    ) -> None:
         self.config = config
         self.encoder = encoder
         self.featurizer = featurizer
@@ -92,8 +112,9 @@ class MatchPipeline:
         self.topics = topics or TopicIndex.fit(encoder)
         self._set_catalogue(catalogue, index, lexical)
 
-    def _set_catalogue(self, cat: Catalogue, index: VectorIndex | None = None,
-                       lexical: LexicalIndex | None = None) -> None:
+    def _set_catalogue(
+        self, cat: Catalogue, index: VectorIndex | None = None, lexical: LexicalIndex | None = None
+    ) -> None:
         """Precompute everything that does not depend on the brief (costs, index, history,
         interests and each post's ad-product topic, the lexical index)."""
         if cat.topic_idx is None:
@@ -103,8 +124,11 @@ class MatchPipeline:
         self.catalogue = cat
         self.lexical = lexical or LexicalIndex().fit(cat.lexical_documents())
         self.price_known = np.isfinite(cat.price_usd) & (cat.price_usd > 0)
-        est = self.cost_model.predict(CostModel.design(cat.followers, cat.stats["engagement_rate"],
-                                                       cat.platforms, cat.countries))
+        est = self.cost_model.predict(
+            CostModel.design(
+                cat.followers, cat.stats["engagement_rate"], cat.platforms, cat.countries
+            )
+        )
         self.costs = np.where(self.price_known, cat.price_usd, est)
         self.index = index or ExactIndex(cat.profile)
         self.aligned_history = self.history.aligned(cat)
@@ -130,22 +154,44 @@ class MatchPipeline:
         """What the brief asks beyond its filters (interests, brand safety, exact words)."""
         return BriefSignals(brief, query, self.catalogue, self.topics, self.lexical)
 
-    def features_for(self, brief: Brief, rows: NDArray[np.int64], query: NDArray[np.float32],
-                     signals: BriefSignals | None = None) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+    def features_for(
+        self,
+        brief: Brief,
+        rows: NDArray[np.int64],
+        query: NDArray[np.float32],
+        signals: BriefSignals | None = None,
+    ) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
         """Feature matrix for (brief, rows): the same call in training, evaluation and serving."""
         context = (signals or self.signals(brief, query)).features(rows)
-        return self.featurizer.transform(brief, query, rows, self.catalogue, self.costs, self.price_known,
-                                         self.aligned_history, self._day(brief), context)
+        return self.featurizer.transform(
+            brief,
+            query,
+            rows,
+            self.catalogue,
+            self.costs,
+            self.price_known,
+            self.aligned_history,
+            self._day(brief),
+            context,
+        )
 
-    def score_rows(self, brief: Brief, rows: NDArray[np.int64],
-                   query: NDArray[np.float32] | None = None, signals: BriefSignals | None = None) -> Scored:
+    def score_rows(
+        self,
+        brief: Brief,
+        rows: NDArray[np.int64],
+        query: NDArray[np.float32] | None = None,
+        signals: BriefSignals | None = None,
+    ) -> Scored:
         q = self.embed_briefs([brief])[0] if query is None else query
         X, best = self.features_for(brief, rows, q, signals)
         raw = self.ranker.decision_function(X)
         er, lo, hi = self.engagement.predict(X)
         w = self.config.scoring.engagement_weight
-        score = raw + w * np.log(np.maximum(er, 1e-6) / np.maximum(self.typical_er[rows], 1e-6)) \
-            if len(rows) else raw
+        score = (
+            raw + w * np.log(np.maximum(er, 1e-6) / np.maximum(self.typical_er[rows], 1e-6))
+            if len(rows)
+            else raw
+        )
         return Scored(rows, raw, self.ranker.fit_probability(raw), er, lo, hi, score, X, best)
 
     def score_pairs(self, brief: Brief, influencer_ids: list[str]) -> Scored:
@@ -153,17 +199,39 @@ class MatchPipeline:
         interleaving, re-scoring a brand's own shortlist)."""
         return self.score_rows(brief, self.catalogue.rows_for(influencer_ids))
 
-    def candidates(self, brief: Brief, query: NDArray[np.float32], n: int | None = None,
-                   signals: BriefSignals | None = None, *,
-                   deadline: float | None = None) -> tuple[NDArray[np.int64], int]:
+    def candidates(
+        self,
+        brief: Brief,
+        query: NDArray[np.float32],
+        n: int | None = None,
+        signals: BriefSignals | None = None,
+        *,
+        deadline: float | None = None,
+    ) -> tuple[NDArray[np.int64], int]:
         sig = signals or self.signals(brief, query)
         extra = sig.mask()
         check(deadline, "signals")
-        return retrieve(brief, query, self.catalogue, self.index, self.costs, self.config.retrieval, n,
-                        lexical=self.lexical, extra_mask=extra, deadline=deadline)
+        return retrieve(
+            brief,
+            query,
+            self.catalogue,
+            self.index,
+            self.costs,
+            self.config.retrieval,
+            n,
+            lexical=self.lexical,
+            extra_mask=extra,
+            deadline=deadline,
+        )
 
-    def recommend(self, brief: Brief, k: int = 10, query: NDArray[np.float32] | None = None, *,
-                  deadline: float | None = None) -> Recommendation:
+    def recommend(
+        self,
+        brief: Brief,
+        k: int = 10,
+        query: NDArray[np.float32] | None = None,
+        *,
+        deadline: float | None = None,
+    ) -> Recommendation:
         """The top ``k`` for one brief. ``deadline`` (a ``time.monotonic()`` instant) bounds the
         work: past it, ``budget.DeadlineExceeded`` is raised naming the stage reached."""
         if not 1 <= k <= S.MAX_K:
@@ -172,28 +240,41 @@ class MatchPipeline:
         q = self.embed_briefs([brief])[0] if query is None else query
         check(deadline, "embedding")
         sig = self.signals(brief, q)
-        rows, n_pass = self.candidates(brief, q, max(self.config.retrieval.n_candidates, k), sig, deadline=deadline)
+        rows, n_pass = self.candidates(
+            brief, q, max(self.config.retrieval.n_candidates, k), sig, deadline=deadline
+        )
         check(deadline, "retrieval")
         excluded = sig.exclusions
         if len(rows) == 0:
-            why = ("no influencer in the catalogue passes the brief's filters (platforms, follower range, "
-                   "countries, budget, interests, brand safety, exclusions)")
+            why = (
+                "no influencer in the catalogue passes the brief's filters (platforms, follower range, "
+                "countries, budget, interests, brand safety, exclusions)"
+            )
             return Recommendation([], n_pass, why, excluded)
         scored = self.score_rows(brief, rows, q, sig)
         check(deadline, "scoring")
         order = np.lexsort((scored.rows, -scored.score))[:k]
-        return Recommendation(self._matches(brief, scored, order, sig, deadline), n_pass, excluded=excluded)
+        return Recommendation(
+            self._matches(brief, scored, order, sig, deadline), n_pass, excluded=excluded
+        )
 
-    def recommend_batch(self, briefs: list[Brief], k: int = 10, *,
-                        deadline: float | None = None) -> list[Recommendation]:
+    def recommend_batch(
+        self, briefs: list[Brief], k: int = 10, *, deadline: float | None = None
+    ) -> list[Recommendation]:
         """``recommend`` for each brief, the briefs embedded together; ``deadline`` bounds the whole batch."""
         check(deadline, "start")
         qs = self.embed_briefs(briefs)
         check(deadline, "embedding")
         return [self.recommend(b, k, q, deadline=deadline) for b, q in zip(briefs, qs, strict=True)]
 
-    def _matches(self, brief: Brief, s: Scored, order: NDArray[np.int64], sig: BriefSignals,
-                 deadline: float | None = None) -> list[Match]:
+    def _matches(
+        self,
+        brief: Brief,
+        s: Scored,
+        order: NDArray[np.int64],
+        sig: BriefSignals,
+        deadline: float | None = None,
+    ) -> list[Match]:
         cat = self.catalogue
         contrib = self.ranker.contributions(s.X[order])
         out = []
@@ -204,47 +285,80 @@ class MatchPipeline:
             platform = str(cat.platforms[r])
             tier = S.follower_tier(followers)
             bp = int(s.best_post[j])
-            out.append(Match(
-                rank=rank,
-                influencer_id=str(cat.ids[r]),
-                handle=str(cat.handles[r]),
-                platform=platform,
-                followers=int(followers),
-                country=str(cat.countries[r]) or None,
-                score=round(float(s.score[j]), 6),
-                fit_score=round(float(s.fit[j]), 4),
-                expected_engagement=EngagementEstimate(
-                    rate=round(float(s.er[j]), 6), rate_low=round(float(s.er_low[j]), 6),
-                    rate_high=round(float(s.er_high[j]), 6),
-                    engagements=round(float(s.er[j]) * followers, 1)),
-                estimated_cost_usd=round(float(self.costs[r]), 2),
-                cost_is_estimate=not bool(self.price_known[r]),
-                reasons=reasons(c, s.X[j], self.feature_names, brief, platform, tier,
-                                self.config.scoring.explain_top_n_features)
-                + ([f"Shares the brief's interests: {', '.join(shared)}"] if (shared := sig.shared_interests(r)) else []),
-                best_post=str(cat.post_texts[bp]) if bp >= 0 else None,
-                interests=sig.creator_interests(r),
-            ))
+            out.append(
+                Match(
+                    rank=rank,
+                    influencer_id=str(cat.ids[r]),
+                    handle=str(cat.handles[r]),
+                    platform=platform,
+                    followers=int(followers),
+                    country=str(cat.countries[r]) or None,
+                    score=round(float(s.score[j]), 6),
+                    fit_score=round(float(s.fit[j]), 4),
+                    expected_engagement=EngagementEstimate(
+                        rate=round(float(s.er[j]), 6),
+                        rate_low=round(float(s.er_low[j]), 6),
+                        rate_high=round(float(s.er_high[j]), 6),
+                        engagements=round(float(s.er[j]) * followers, 1),
+                    ),
+                    estimated_cost_usd=round(float(self.costs[r]), 2),
+                    cost_is_estimate=not bool(self.price_known[r]),
+                    reasons=reasons(
+                        c,
+                        s.X[j],
+                        self.feature_names,
+                        brief,
+                        platform,
+                        tier,
+                        self.config.scoring.explain_top_n_features,
+                    )
+                    + (
+                        [f"Shares the brief's interests: {', '.join(shared)}"]
+                        if (shared := sig.shared_interests(r))
+                        else []
+                    ),
+                    best_post=str(cat.post_texts[bp]) if bp >= 0 else None,
+                    interests=sig.creator_interests(r),
+                )
+            )
         return out
 
     # ------------------------------------------------------------------ other catalogues
-    def with_catalogue(self, influencers: pd.DataFrame, posts: pd.DataFrame | None,
-                       catalogue_config: CatalogueConfig | None = None,
-                       history: History | None = None) -> MatchPipeline:
+    def with_catalogue(
+        self,
+        influencers: pd.DataFrame,
+        posts: pd.DataFrame | None,
+        catalogue_config: CatalogueConfig | None = None,
+        history: History | None = None,
+    ) -> MatchPipeline:
         """The same models over another catalogue (a brand's own list, new creators). Columns
         that are missing become unknown features; creators without history are cold starts
         (``history`` replaces the pipeline's past outcomes, e.g. ``History.empty()``)."""
-        cat = Catalogue.build(influencers, posts, self.encoder, catalogue_config or self.config.catalogue)
-        return MatchPipeline(config=self.config, encoder=self.encoder, catalogue=cat, topics=self.topics,
-                             featurizer=self.featurizer, ranker=self.ranker, engagement=self.engagement,
-                             cost_model=self.cost_model, history=self.history if history is None else history,
-                             metadata={**self.metadata, "catalogue": "custom"})
+        cat = Catalogue.build(
+            influencers, posts, self.encoder, catalogue_config or self.config.catalogue
+        )
+        return MatchPipeline(
+            config=self.config,
+            encoder=self.encoder,
+            catalogue=cat,
+            topics=self.topics,
+            featurizer=self.featurizer,
+            ranker=self.ranker,
+            engagement=self.engagement,
+            cost_model=self.cost_model,
+            history=self.history if history is None else history,
+            metadata={**self.metadata, "catalogue": "custom"},
+        )
 
     # ------------------------------------------------------------------ persistence
     def info(self) -> dict[str, Any]:
-        return {**self.metadata, "encoder": self.encoder.spec(), "features": self.feature_names,
-                "catalogue_size": len(self.catalogue),
-                "catalogue_snapshot": self.catalogue.snapshot_at.isoformat()}
+        return {
+            **self.metadata,
+            "encoder": self.encoder.spec(),
+            "features": self.feature_names,
+            "catalogue_size": len(self.catalogue),
+            "catalogue_snapshot": self.catalogue.snapshot_at.isoformat(),
+        }
 
     def save(self, path: str | Path) -> Path:
         """One folder: ``pipeline.json`` (config, metadata, encoder spec, featurizer state), one
@@ -260,8 +374,11 @@ class MatchPipeline:
             "featurizer": self.featurizer.state(),
         }
         (path / "pipeline.json").write_text(json.dumps(state, indent=2, default=str))
-        models: dict[str, Stateful] = {"ranker": self.ranker, "engagement": self.engagement,
-                                       "cost": self.cost_model}
+        models: dict[str, Stateful] = {
+            "ranker": self.ranker,
+            "engagement": self.engagement,
+            "cost": self.cost_model,
+        }
         for name, model in models.items():
             (path / f"{name}.json").write_text(json.dumps(model.state()))
         np.savez(path / "catalogue.npz", allow_pickle=True, **self.catalogue.to_arrays())
@@ -272,8 +389,12 @@ class MatchPipeline:
         return path
 
     @classmethod
-    def load(cls, path: str | Path, encoder_config: EncoderConfig | None = None,
-             encoder: TextEncoder | None = None) -> MatchPipeline:
+    def load(
+        cls,
+        path: str | Path,
+        encoder_config: EncoderConfig | None = None,
+        encoder: TextEncoder | None = None,
+    ) -> MatchPipeline:
         path = Path(path)
         f = path / "pipeline.json"
         if not f.exists():
@@ -281,8 +402,10 @@ class MatchPipeline:
         verify_manifest(path, PIPELINE_FILES, [LEXICAL_DIR])  # CorruptModelError
         state = json.loads(f.read_text())
         if state.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"pipeline format {state.get('format_version')} is not supported "
-                             f"(this matcher reads format {FORMAT_VERSION})")
+            raise ValueError(
+                f"pipeline format {state.get('format_version')} is not supported "
+                f"(this matcher reads format {FORMAT_VERSION})"
+            )
         config = TrainConfig.model_validate(state["config"])
         enc = encoder or encoder_from_spec(state["encoder"], encoder_config or config.encoder)
         with np.load(path / "catalogue.npz", allow_pickle=False) as z:
@@ -297,10 +420,16 @@ class MatchPipeline:
                 topics = TopicIndex.from_state({k: z[k] for k in z.files})
         lexical = LexicalIndex.load(path / "lexical") if (path / "lexical").is_dir() else None
 
-        return cls(config=config, encoder=enc, catalogue=cat,
-                   featurizer=PairFeaturizer.from_state(state["featurizer"]),
-                   ranker=FitRanker.from_state(model_state("ranker")),
-                   engagement=EngagementModel.from_state(model_state("engagement")),
-                   cost_model=CostModel.from_state(model_state("cost")),
-                   history=History.from_frame(pd.read_parquet(path / "history.parquet")),
-                   metadata=state.get("metadata", {}), topics=topics, lexical=lexical)
+        return cls(
+            config=config,
+            encoder=enc,
+            catalogue=cat,
+            featurizer=PairFeaturizer.from_state(state["featurizer"]),
+            ranker=FitRanker.from_state(model_state("ranker")),
+            engagement=EngagementModel.from_state(model_state("engagement")),
+            cost_model=CostModel.from_state(model_state("cost")),
+            history=History.from_frame(pd.read_parquet(path / "history.parquet")),
+            metadata=state.get("metadata", {}),
+            topics=topics,
+            lexical=lexical,
+        )

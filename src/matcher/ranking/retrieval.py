@@ -25,8 +25,9 @@ logger = logging.getLogger(__name__)
 
 
 class VectorIndex(Protocol):
-    def search(self, query: NDArray[np.float32], k: int,
-               mask: NDArray[np.bool_] | None = None) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+    def search(
+        self, query: NDArray[np.float32], k: int, mask: NDArray[np.bool_] | None = None
+    ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
         """Top-k rows by cosine similarity among rows where ``mask`` is True, best first."""
         ...
 
@@ -41,8 +42,9 @@ class ExactIndex:
     def __init__(self, vectors: NDArray[np.float32]) -> None:
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
 
-    def search(self, query: NDArray[np.float32], k: int,
-               mask: NDArray[np.bool_] | None = None) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+    def search(
+        self, query: NDArray[np.float32], k: int, mask: NDArray[np.bool_] | None = None
+    ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
         rows = np.arange(len(self.vectors)) if mask is None else np.flatnonzero(mask)
         if len(rows) == 0 or k <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
@@ -58,8 +60,9 @@ class ExactIndex:
         return rows[top].astype(np.int64), sims[top].astype(np.float32)
 
 
-def hard_filter(brief: Brief, cat: Catalogue, costs: NDArray[np.float64],
-                config: RetrievalConfig) -> NDArray[np.bool_]:
+def hard_filter(
+    brief: Brief, cat: Catalogue, costs: NDArray[np.float64], config: RetrievalConfig
+) -> NDArray[np.bool_]:
     """Boolean mask of creators that satisfy the brief's targeting (keywords excepted: see
     ``exclude_keywords``, applied to the shortlist because it scans text)."""
     mask = (cat.followers >= brief.min_followers) & (cat.followers <= brief.max_followers)
@@ -80,9 +83,13 @@ def hard_filter(brief: Brief, cat: Catalogue, costs: NDArray[np.float64],
     return mask
 
 
-def exclude_keywords(brief: Brief, cat: Catalogue, rows: NDArray[np.int64],
-                     matcher: KeywordMatcher | None = None,
-                     deadline: float | None = None) -> NDArray[np.int64]:
+def exclude_keywords(
+    brief: Brief,
+    cat: Catalogue,
+    rows: NDArray[np.int64],
+    matcher: KeywordMatcher | None = None,
+    deadline: float | None = None,
+) -> NDArray[np.int64]:
     """``rows`` without the creators whose bio or posts contain an excluded keyword. Pass the
     brief's ``matcher`` when calling more than once (it is compiled once and remembers rows)."""
     if not brief.excluded_keywords or len(rows) == 0:
@@ -91,9 +98,16 @@ def exclude_keywords(brief: Brief, cat: Catalogue, rows: NDArray[np.int64],
     return np.asarray(m.keep(rows, cat.search_text, deadline), dtype=np.int64)
 
 
-def hybrid_search(query: NDArray[np.float32], query_text: str, cat: Catalogue, index: VectorIndex,
-                  lexical: LexicalIndex, mask: NDArray[np.bool_], k: int,
-                  weight: float) -> NDArray[np.int64]:
+def hybrid_search(
+    query: NDArray[np.float32],
+    query_text: str,
+    cat: Catalogue,
+    index: VectorIndex,
+    lexical: LexicalIndex,
+    mask: NDArray[np.bool_],
+    k: int,
+    weight: float,
+) -> NDArray[np.int64]:
     """Top-k rows by dense and BM25 scores fused (convex combination of min-max normalised
     scores, ``weight`` on the lexical side) over the union of each side's top-k among ``mask``:
     exact product, brand and place words count, and an ANN index behind ``index`` still works."""
@@ -102,14 +116,24 @@ def hybrid_search(query: NDArray[np.float32], query_text: str, cat: Catalogue, i
     rows = np.union1d(dense_rows, lex_rows).astype(np.int64)
     if len(rows) == 0:
         return rows
-    fused = fuse(cat.profile[rows] @ query, lexical.scores(query_text, rows), weight, method="convex")
+    fused = fuse(
+        cat.profile[rows] @ query, lexical.scores(query_text, rows), weight, method="convex"
+    )
     return rows[np.lexsort((rows, -fused))][:k]
 
 
-def retrieve(brief: Brief, query: NDArray[np.float32], cat: Catalogue, index: VectorIndex,
-             costs: NDArray[np.float64], config: RetrievalConfig, n: int | None = None,
-             lexical: LexicalIndex | None = None, extra_mask: NDArray[np.bool_] | None = None,
-             deadline: float | None = None) -> tuple[NDArray[np.int64], int]:
+def retrieve(
+    brief: Brief,
+    query: NDArray[np.float32],
+    cat: Catalogue,
+    index: VectorIndex,
+    costs: NDArray[np.float64],
+    config: RetrievalConfig,
+    n: int | None = None,
+    lexical: LexicalIndex | None = None,
+    extra_mask: NDArray[np.bool_] | None = None,
+    deadline: float | None = None,
+) -> tuple[NDArray[np.int64], int]:
     """Filtered top-n candidates (best first) and the number of creators that passed filters.
     With a ``lexical`` index and ``config.lexical_weight > 0`` the search is hybrid; ``extra_mask``
     adds the pipeline's own filters (interests, brand safety). Past ``deadline`` (monotonic)
@@ -125,7 +149,9 @@ def retrieve(brief: Brief, query: NDArray[np.float32], cat: Catalogue, index: Ve
     matcher = KeywordMatcher(brief.excluded_keywords) if brief.excluded_keywords else None
     while True:
         if lexical is not None and config.lexical_weight > 0:
-            rows = hybrid_search(query, text, cat, index, lexical, mask, want, config.lexical_weight)
+            rows = hybrid_search(
+                query, text, cat, index, lexical, mask, want, config.lexical_weight
+            )
         else:
             rows, _ = index.search(query, want, mask)
         check(deadline, "candidate search")

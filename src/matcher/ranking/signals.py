@@ -39,7 +39,7 @@ class Exclusion:
     quote: str
 
     def reason(self) -> str:
-        return f"@{self.handle.lstrip('@')} dropped: {self.category} ({self.topic}): \"{self.quote}\""
+        return f'@{self.handle.lstrip("@")} dropped: {self.category} ({self.topic}): "{self.quote}"'
 
 
 @dataclass
@@ -111,10 +111,19 @@ class BriefSignals:
                 p = int(hits[np.argmax(cat.post_ad_score[hits])])
                 topic, text = int(cat.post_ad_idx[p]), str(cat.post_texts[p])
             else:
-                topic, text = int(cat.bio_ad_idx[r]), str(cat.bio_texts[r] if cat.bio_texts is not None else "")
-            self.exclusions.append(Exclusion(str(cat.ids[r]), str(cat.handles[r]),
-                                             tax[roots[owner[topic]]].name, self.topics.ad_name(topic),
-                                             text[:QUOTE_CHARS]))
+                topic, text = (
+                    int(cat.bio_ad_idx[r]),
+                    str(cat.bio_texts[r] if cat.bio_texts is not None else ""),
+                )
+            self.exclusions.append(
+                Exclusion(
+                    str(cat.ids[r]),
+                    str(cat.handles[r]),
+                    tax[roots[owner[topic]]].name,
+                    self.topics.ad_name(topic),
+                    text[:QUOTE_CHARS],
+                )
+            )
         return unsafe
 
     def features(self, rows: NDArray[np.int64]) -> dict[str, NDArray[np.float64]]:
@@ -124,8 +133,11 @@ class BriefSignals:
         requested interests; NaN when the brief names none)."""
         cat, n = self.catalogue, len(rows)
         out: dict[str, NDArray[np.float64]] = {}
-        out["lexical_score"] = (np.log1p(self.lexical.scores(self.text, rows)).astype(float)
-                                if self.lexical is not None and n else np.full(n, np.nan))
+        out["lexical_score"] = (
+            np.log1p(self.lexical.scores(self.text, rows)).astype(float)
+            if self.lexical is not None and n
+            else np.full(n, np.nan)
+        )
         if cat.topic_idx is not None and cat.topic_score is not None and n:
             w = np.maximum(cat.topic_score[rows], 0.0).astype(float)
             s = self.brief_topic_scores[cat.topic_idx[rows]].astype(float)
@@ -154,6 +166,9 @@ class BriefSignals:
         if cat.topic_idx is None or cat.topic_score is None:
             return []
         brief_top = set(np.argsort(-self.brief_topic_scores)[:5].tolist())
-        keep = [int(t) for t, s in zip(cat.topic_idx[row], cat.topic_score[row], strict=True)
-                if int(t) in brief_top and s >= MIN_INTEREST]
+        keep = [
+            int(t)
+            for t, s in zip(cat.topic_idx[row], cat.topic_score[row], strict=True)
+            if int(t) in brief_top and s >= MIN_INTEREST
+        ]
         return self.topics.content_names(np.asarray(keep, dtype=np.int64))

@@ -22,8 +22,12 @@ from matcher.ranking.interests import LabelCache, TopicClassifier
 logger = logging.getLogger(__name__)
 
 TOP_TOPICS = 5  # interests kept per creator
-MIN_INTEREST = 0.30  # cosine below which a topic is not shown as an interest (TopicClassifier's floor)
-SAFETY_THRESHOLD = 0.40  # BrandSafety's threshold for all-MiniLM-L6-v2 (measured in ranking.interests)
+MIN_INTEREST = (
+    0.30  # cosine below which a topic is not shown as an interest (TopicClassifier's floor)
+)
+SAFETY_THRESHOLD = (
+    0.40  # BrandSafety's threshold for all-MiniLM-L6-v2 (measured in ranking.interests)
+)
 
 
 @dataclass
@@ -34,8 +38,10 @@ class TopicIndex:
     @classmethod
     def fit(cls, encoder: TextEncoder, cache: LabelCache | None = None) -> TopicIndex:
         cache = cache or LabelCache()
-        return cls(TopicClassifier(taxonomy("content"), encoder, cache=cache).fit().topic_vectors,
-                   TopicClassifier(taxonomy("ad_product"), encoder, cache=cache).fit().topic_vectors)
+        return cls(
+            TopicClassifier(taxonomy("content"), encoder, cache=cache).fit().topic_vectors,
+            TopicClassifier(taxonomy("ad_product"), encoder, cache=cache).fit().topic_vectors,
+        )
 
     @property
     def content_taxonomy(self) -> Taxonomy:
@@ -45,8 +51,9 @@ class TopicIndex:
     def ad_taxonomy(self) -> Taxonomy:
         return taxonomy("ad_product")
 
-    def top_interests(self, vectors: NDArray[np.float32], k: int = TOP_TOPICS
-                      ) -> tuple[NDArray[np.int16], NDArray[np.float32]]:
+    def top_interests(
+        self, vectors: NDArray[np.float32], k: int = TOP_TOPICS
+    ) -> tuple[NDArray[np.int16], NDArray[np.float32]]:
         """Per row, its ``k`` best content topics (indexes into the taxonomy) and cosines."""
         if len(vectors) == 0:
             return np.zeros((0, k), np.int16), np.zeros((0, k), np.float32)
@@ -54,17 +61,20 @@ class TopicIndex:
         top = np.argpartition(-s, k - 1, axis=1)[:, :k]
         sc = np.take_along_axis(s, top, 1)
         order = np.argsort(-sc, axis=1, kind="stable")
-        return np.take_along_axis(top, order, 1).astype(np.int16), np.take_along_axis(sc, order, 1).astype(np.float32)
+        return np.take_along_axis(top, order, 1).astype(np.int16), np.take_along_axis(
+            sc, order, 1
+        ).astype(np.float32)
 
-    def best_ad_topic(self, vectors: NDArray[np.float32], batch: int = 20_000
-                      ) -> tuple[NDArray[np.int16], NDArray[np.float32]]:
+    def best_ad_topic(
+        self, vectors: NDArray[np.float32], batch: int = 20_000
+    ) -> tuple[NDArray[np.int16], NDArray[np.float32]]:
         """Per text, its best ad-product topic and cosine (brand safety checks these per post)."""
         idx = np.zeros(len(vectors), np.int16)
         score = np.zeros(len(vectors), np.float32)
         for i in range(0, len(vectors), batch):
-            s = vectors[i:i + batch] @ self.ad_product.T
-            idx[i:i + batch] = s.argmax(axis=1)
-            score[i:i + batch] = s.max(axis=1)
+            s = vectors[i : i + batch] @ self.ad_product.T
+            idx[i : i + batch] = s.argmax(axis=1)
+            score[i : i + batch] = s.max(axis=1)
         return idx, score
 
     def subtree_mask(self, kind: str, topic_ids: list[str]) -> NDArray[np.bool_]:
@@ -86,4 +96,6 @@ class TopicIndex:
 
     @classmethod
     def from_state(cls, state: dict[str, NDArray[Any]]) -> TopicIndex:
-        return cls(np.asarray(state["content"], np.float32), np.asarray(state["ad_product"], np.float32))
+        return cls(
+            np.asarray(state["content"], np.float32), np.asarray(state["ad_product"], np.float32)
+        )

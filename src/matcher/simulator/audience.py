@@ -44,14 +44,22 @@ from matcher.simulator.params import SPONSORED_ER
 from matcher.simulator.truth import Truth
 
 GOALS: tuple[str, ...] = ("engagements", "reach", "accepts")
-AUDIENCE_PARAMS = {"kappa_median": 2.5, "kappa_sd": 0.5, "kappa_min": 1.2, "kappa_max": 8.0, "p_max": 0.9}
+AUDIENCE_PARAMS = {
+    "kappa_median": 2.5,
+    "kappa_sd": 0.5,
+    "kappa_min": 1.2,
+    "kappa_max": 8.0,
+    "p_max": 0.9,
+}
 RNG_STREAM = 11  # np.random.default_rng([seed, RNG_STREAM])
 
 
 class AudienceTruth:
     """Communities and each creator's follower mass in them, over a market's ``Truth``."""
 
-    def __init__(self, truth: Truth, kappa: NDArray[np.float64], params: dict[str, float] | None = None) -> None:
+    def __init__(
+        self, truth: Truth, kappa: NDArray[np.float64], params: dict[str, float] | None = None
+    ) -> None:
         self.truth = truth
         self.params = dict(params or AUDIENCE_PARAMS)
         c = truth.creators
@@ -64,7 +72,9 @@ class AudienceTruth:
         w = c[[f"w_{n}" for n in self.niches]].to_numpy(np.float64)
         ac = c[[f"ac_{x}" for x in S.COUNTRIES]].to_numpy(np.float64)
         ac = ac / np.maximum(ac.sum(1, keepdims=True), 1e-12)
-        self.authentic = c["followers"].to_numpy(np.float64) * (1.0 - c["fake_severity"].to_numpy(np.float64))
+        self.authentic = c["followers"].to_numpy(np.float64) * (
+            1.0 - c["fake_severity"].to_numpy(np.float64)
+        )
         plat = {p: i for i, p in enumerate(S.PLATFORMS)}
         self.platform = np.array([plat[str(p)] for p in c["platform"]], dtype=np.int64)
         # mass[i] over (niche, country) of the creator's own platform
@@ -85,21 +95,29 @@ class AudienceTruth:
         rng = np.random.default_rng([int(seed), RNG_STREAM])
         shape = (len(S.PLATFORMS), len(truth.niches), len(S.COUNTRIES))
         p = AUDIENCE_PARAMS
-        kappa = np.clip(p["kappa_median"] * np.exp(p["kappa_sd"] * rng.standard_normal(shape)),
-                        p["kappa_min"], p["kappa_max"])
+        kappa = np.clip(
+            p["kappa_median"] * np.exp(p["kappa_sd"] * rng.standard_normal(shape)),
+            p["kappa_min"],
+            p["kappa_max"],
+        )
         return cls(truth, kappa)
 
     def save(self, out_dir: str | Path) -> None:
         d = Path(out_dir) / "truth"
         d.mkdir(parents=True, exist_ok=True)
         idx = np.argwhere(self.size > 0)
-        pd.DataFrame({
-            "platform": [S.PLATFORMS[i] for i in idx[:, 0]],
-            "niche": [self.niches[i] for i in idx[:, 1]],
-            "country": [S.COUNTRIES[i] for i in idx[:, 2]],
-            "kappa": self.kappa[tuple(idx.T)], "size": self.size[tuple(idx.T)],
-        }).to_parquet(d / "audience.parquet", index=False)
-        (d / "audience.json").write_text(json.dumps({"params": self.params, "rng_stream": RNG_STREAM}, indent=1))
+        pd.DataFrame(
+            {
+                "platform": [S.PLATFORMS[i] for i in idx[:, 0]],
+                "niche": [self.niches[i] for i in idx[:, 1]],
+                "country": [S.COUNTRIES[i] for i in idx[:, 2]],
+                "kappa": self.kappa[tuple(idx.T)],
+                "size": self.size[tuple(idx.T)],
+            }
+        ).to_parquet(d / "audience.parquet", index=False)
+        (d / "audience.json").write_text(
+            json.dumps({"params": self.params, "rng_stream": RNG_STREAM}, indent=1)
+        )
 
     @classmethod
     def from_dir(cls, data_dir: str | Path, truth: Truth | None = None) -> AudienceTruth:
@@ -112,17 +130,24 @@ class AudienceTruth:
             seed = json.loads((d / "market.json").read_text())["config"]["seed"]
             return cls.build(truth, seed)
         df = pd.read_parquet(f)
-        kappa = np.full((len(S.PLATFORMS), len(truth.niches), len(S.COUNTRIES)), AUDIENCE_PARAMS["kappa_median"])
+        kappa = np.full(
+            (len(S.PLATFORMS), len(truth.niches), len(S.COUNTRIES)), AUDIENCE_PARAMS["kappa_median"]
+        )
         pi = {p: i for i, p in enumerate(S.PLATFORMS)}
         ni = {n: i for i, n in enumerate(truth.niches)}
         ci = {c: i for i, c in enumerate(S.COUNTRIES)}
-        kappa[[pi[x] for x in df["platform"]], [ni[x] for x in df["niche"]], [ci[x] for x in df["country"]]] = df["kappa"]
+        kappa[
+            [pi[x] for x in df["platform"]],
+            [ni[x] for x in df["niche"]],
+            [ci[x] for x in df["country"]],
+        ] = df["kappa"]
         params = json.loads((d / "truth" / "audience.json").read_text())["params"]
         return cls(truth, kappa, params)
 
     # ----------------------------------------------------------------- the set function
-    def coverage(self, brief_id: str, influencer_ids: Sequence[str],
-                 goal: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def coverage(
+        self, brief_id: str, influencer_ids: Sequence[str], goal: str
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """``(sizes, probs)``: community sizes ``N`` (m,) and each creator's probability of
         reaching (``reach``) or engaging (``engagements``) a member of each (n, m), over the
         communities the creators touch; ``value = sum N (1 - prod (1 - probs))``."""
@@ -156,19 +181,33 @@ class AudienceTruth:
             share *= t._female[r] if b["target_gender"] == "female" else 1 - t._female[r]
         return np.clip(share, 0.0, 1.0)
 
-    def _engage_prob(self, brief_id: str, ids: Sequence[str], r: NDArray[np.int64]) -> NDArray[np.float64]:
+    def _engage_prob(
+        self, brief_id: str, ids: Sequence[str], r: NDArray[np.int64]
+    ) -> NDArray[np.float64]:
         c = self.truth.components(brief_id, [str(i) for i in ids])
-        eng = (c["followers"] * c["true_er"] * SPONSORED_ER * (0.5 + 0.8 * c["fit"]) * (0.6 + 0.4 * c["audience"]))
+        eng = (
+            c["followers"]
+            * c["true_er"]
+            * SPONSORED_ER
+            * (0.5 + 0.8 * c["fit"])
+            * (0.6 + 0.4 * c["audience"])
+        )
         return np.clip(eng / np.maximum(self.authentic[r], 1.0), 0.0, 1.0)
 
-    def accept_probability(self, brief_id: str, influencer_ids: Sequence[str]) -> NDArray[np.float64]:
+    def accept_probability(
+        self, brief_id: str, influencer_ids: Sequence[str]
+    ) -> NDArray[np.float64]:
         """P(accepted | contacted) of each creator for the brief (the outcome model, noise integrated)."""
         o = self.truth.params["outcome"]
         c = self.truth.components(brief_id, [str(i) for i in influencer_ids])
-        mu = (o["accept_b"] + o["accept_fit"] * (c["fit"] - 0.5) + o["accept_q"] * c["quality"]
-              + o["accept_fake"] * c["fake_severity"]
-              + o["accept_size"] * (np.log10(np.maximum(c["followers"], 1)) - 4)
-              - o["accept_over"] * np.clip(np.log(c["price_ratio"]), 0, 2))
+        mu = (
+            o["accept_b"]
+            + o["accept_fit"] * (c["fit"] - 0.5)
+            + o["accept_q"] * c["quality"]
+            + o["accept_fake"] * c["fake_severity"]
+            + o["accept_size"] * (np.log10(np.maximum(c["followers"], 1)) - 4)
+            - o["accept_over"] * np.clip(np.log(c["price_ratio"]), 0, 2)
+        )
         return 1.0 / (1.0 + np.exp(-mu / np.sqrt(1.0 + np.pi * o["accept_sd"] ** 2 / 8.0)))
 
     def value(self, brief_id: str, influencer_ids: Sequence[str], goal: str) -> float:
@@ -183,4 +222,6 @@ class AudienceTruth:
         return float(sizes @ (1.0 - np.prod(1.0 - probs, axis=0)))
 
     def true_cost(self, influencer_ids: Sequence[str]) -> NDArray[np.float64]:
-        return self.truth._price[self.truth.rows([str(i) for i in influencer_ids])].astype(np.float64)
+        return self.truth._price[self.truth.rows([str(i) for i in influencer_ids])].astype(
+            np.float64
+        )

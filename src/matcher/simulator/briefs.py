@@ -28,12 +28,41 @@ from matcher.simulator.phrases.dice import Dice
 from matcher.simulator.phrases.niches import NICHES
 from matcher.simulator.phrases.profiles import brand_handle, brand_name
 
-BRAND_COUNTRY_SHARES = {"US": 45, "GB": 12, "DE": 7, "FR": 5, "ES": 5, "CA": 4, "AU": 4, "BR": 4, "MX": 3,
-                        "IT": 3, "NL": 2, "IN": 2, "SE": 1, "PT": 1, "IE": 1, "AR": 1}
-FOLLOWER_RANGES = ((1_000, 20_000), (5_000, 50_000), (10_000, 100_000), (2_000, 30_000),
-                   (20_000, 100_000), (1_000, 50_000), (5_000, 100_000))
-PLATFORM_SETS = ((("instagram",), 0.44), (("tiktok",), 0.15), (("instagram", "tiktok"), 0.26),
-                 (("youtube",), 0.06), (("instagram", "youtube"), 0.06), (("tiktok", "youtube"), 0.03))
+BRAND_COUNTRY_SHARES = {
+    "US": 45,
+    "GB": 12,
+    "DE": 7,
+    "FR": 5,
+    "ES": 5,
+    "CA": 4,
+    "AU": 4,
+    "BR": 4,
+    "MX": 3,
+    "IT": 3,
+    "NL": 2,
+    "IN": 2,
+    "SE": 1,
+    "PT": 1,
+    "IE": 1,
+    "AR": 1,
+}
+FOLLOWER_RANGES = (
+    (1_000, 20_000),
+    (5_000, 50_000),
+    (10_000, 100_000),
+    (2_000, 30_000),
+    (20_000, 100_000),
+    (1_000, 50_000),
+    (5_000, 100_000),
+)
+PLATFORM_SETS = (
+    (("instagram",), 0.44),
+    (("tiktok",), 0.15),
+    (("instagram", "tiktok"), 0.26),
+    (("youtube",), 0.06),
+    (("instagram", "youtube"), 0.06),
+    (("tiktok", "youtube"), 0.03),
+)
 GOAL_SHARES = (0.35, 0.25, 0.25, 0.15)  # phrases.GOALS: awareness, launch, conversions, ugc
 
 
@@ -43,8 +72,9 @@ class Brands:
     by_niche: dict[int, list[str]]  # primary niche -> brand handles
 
 
-def make_brands(cfg: MarketConfig, rng: np.random.Generator, dice: Dice,
-                 aff: NDArray[np.float64]) -> Brands:
+def make_brands(
+    cfg: MarketConfig, rng: np.random.Generator, dice: Dice, aff: NDArray[np.float64]
+) -> Brands:
     nb = max(1, cfg.n_briefs // 3)
     names = niche_names()
     k = len(names)
@@ -55,32 +85,57 @@ def make_brands(cfg: MarketConfig, rng: np.random.Generator, dice: Dice,
         pw = np.where(aff[primary[b]] >= 0.1, aff[primary[b]], 0.0)
         pw[primary[b]] = 0
         second[b] = rng.choice(k, p=pw / pw.sum())
-    country = weighted_choice(rng, list(BRAND_COUNTRY_SHARES), list(BRAND_COUNTRY_SHARES.values()), nb)
-    lang = np.array([NATIVE_LANGUAGE.get(c, "en") if u < 0.35 else "en"
-                     for c, u in zip(country, rng.random(nb), strict=True)], dtype=object)
+    country = weighted_choice(
+        rng, list(BRAND_COUNTRY_SHARES), list(BRAND_COUNTRY_SHARES.values()), nb
+    )
+    lang = np.array(
+        [
+            NATIVE_LANGUAGE.get(c, "en") if u < 0.35 else "en"
+            for c, u in zip(country, rng.random(nb), strict=True)
+        ],
+        dtype=object,
+    )
     taken: set[str] = set()
     bnames, bhandles = [], []
     for i in range(nb):
         nm = brand_name(dice, names[primary[i]])
         while brand_handle(nm) in taken:
-            nm = brand_name(dice, names[primary[i]]) if dice.chance(0.7) else f"{nm} {dice.randint(2, 99)}"
+            nm = (
+                brand_name(dice, names[primary[i]])
+                if dice.chance(0.7)
+                else f"{nm} {dice.randint(2, 99)}"
+            )
         taken.add(brand_handle(nm))
         bnames.append(nm)
         bhandles.append(brand_handle(nm))
-    table = pd.DataFrame({
-        "brand_id": [f"B{i:05d}" for i in range(1, nb + 1)], "brand": bnames, "handle": bhandles,
-        "country": country.astype(str), "language": lang.astype(str), "niche": primary, "niche2": second,
-        "budget_mult": np.exp(0.3 * rng.standard_normal(nb)),
-    })
+    table = pd.DataFrame(
+        {
+            "brand_id": [f"B{i:05d}" for i in range(1, nb + 1)],
+            "brand": bnames,
+            "handle": bhandles,
+            "country": country.astype(str),
+            "language": lang.astype(str),
+            "niche": primary,
+            "niche2": second,
+            "budget_mult": np.exp(0.3 * rng.standard_normal(nb)),
+        }
+    )
     by_niche: dict[int, list[str]] = {}
     for h, j in zip(bhandles, primary, strict=True):
         by_niche.setdefault(int(j), []).append(h)
     return Brands(table=table, by_niche=by_niche)
 
 
-def make_briefs(cfg: MarketConfig, cr: Creators, inf: pd.DataFrame, brands: Brands,
-                 rng: np.random.Generator, dice: Dice, aff: NDArray[np.float64],
-                 progress: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+def make_briefs(
+    cfg: MarketConfig,
+    cr: Creators,
+    inf: pd.DataFrame,
+    brands: Brands,
+    rng: np.random.Generator,
+    dice: Dice,
+    aff: NDArray[np.float64],
+    progress: bool,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Public briefs and their hidden niche mixtures."""
     nb = cfg.n_briefs
     names = niche_names()
@@ -89,7 +144,9 @@ def make_briefs(cfg: MarketConfig, cr: Creators, inf: pd.DataFrame, brands: Bran
     weights = np.exp(0.6 * rng.standard_normal(len(bt)))  # some brands brief more often
     which = rng.choice(len(bt), size=nb, p=weights / weights.sum())
     start = pd.Timestamp(cfg.start)
-    created = start + pd.to_timedelta(np.sort(rng.uniform(0, cfg.days * 86400, nb)).round(), unit="s")
+    created = start + pd.to_timedelta(
+        np.sort(rng.uniform(0, cfg.days * 86400, nb)).round(), unit="s"
+    )
     female_n = np.array([x.female for x in NICHES])
     shift_n = np.array([x.age_shift for x in NICHES])
     handles = inf[S.HANDLE].to_numpy()
@@ -118,11 +175,13 @@ def make_briefs(cfg: MarketConfig, cr: Creators, inf: pd.DataFrame, brands: Bran
             countries = [str(br["country"])] + [str(x) for x in rng.permutation(nbrs)[:extra]]
         ages: list[str] = []
         if rng.random() < 0.5:
-            p = np.array(AGE_BASE[plats[0]]) * np.exp(AGE_TILT * float(w @ shift_n) * (np.arange(6) - 2.5))
+            p = np.array(AGE_BASE[plats[0]]) * np.exp(
+                AGE_TILT * float(w @ shift_n) * (np.arange(6) - 2.5)
+            )
             mode = int(np.argmax(p * np.exp(0.3 * rng.standard_normal(6))))
             width = rng.choice(3, p=[0.35, 0.45, 0.2]) + 1
             lo = int(np.clip(mode - rng.integers(0, width), 0, 6 - width))
-            ages = list(S.AGE_BUCKETS[lo:lo + width])
+            ages = list(S.AGE_BUCKETS[lo : lo + width])
         fem = float(w @ female_n)
         gender = "any"
         if fem >= 0.7 and rng.random() < 0.35:
@@ -136,7 +195,13 @@ def make_briefs(cfg: MarketConfig, cr: Creators, inf: pd.DataFrame, brands: Bran
         if rng.random() < 0.85:
             target = 10 ** rng.uniform(np.log10(max(lo_f, 1500)), np.log10(min(hi_f, 60_000)))
             rate = max(PRICE_PER_1K[p] for p in plats)
-            budget = rate * target / 1000 * br["budget_mult"] * np.exp(0.15 + 0.35 * rng.standard_normal())
+            budget = (
+                rate
+                * target
+                / 1000
+                * br["budget_mult"]
+                * np.exp(0.15 + 0.35 * rng.standard_normal())
+            )
             if rng.random() < 0.2:
                 budget *= 0.45  # a tight budget
             budget = float(nice_price(np.array([max(budget, 15.0)]))[0])
@@ -144,37 +209,69 @@ def make_briefs(cfg: MarketConfig, cr: Creators, inf: pd.DataFrame, brands: Bran
         if rng.random() < 0.07:
             pool = np.flatnonzero(np.isin(primary_c, [names.index(x) for x in mix]))
             if len(pool):
-                excl_h = sorted({str(handles[j]) for j in rng.choice(pool, size=int(rng.integers(1, 5)))})
+                excl_h = sorted(
+                    {str(handles[j]) for j in rng.choice(pool, size=int(rng.integers(1, 5)))}
+                )
         excl_k: list[str] = []
         if rng.random() < 0.15:
             comp = [x for x in brands.by_niche.get(int(br["niche"]), []) if x != br["handle"]]
-            opts = ["alcohol", "gambling", "crypto", "vape"] + ([dice.pick(comp)] * 3 if comp else [])
+            opts = ["alcohol", "gambling", "crypto", "vape"] + (
+                [dice.pick(comp)] * 3 if comp else []
+            )
             excl_k = sorted(set(dice.sample(opts, int(rng.integers(1, 3)))))
         goal = GOALS[rng.choice(4, p=GOAL_SHARES)]
         lang = br["language"] if rng.random() < 0.7 else "en"
-        text = write_brief(dice, br["brand"], mix, goal, plats, lang=lang, ages=ages, gender=gender,
-                             countries=countries, excluded=excl_k)
-        row = {S.BRIEF_ID: "", S.BRAND_ID: br["brand_id"], S.BRAND: br["brand"], S.CREATED_AT: created[i],
-               S.TEXT: text, S.PLATFORMS_COL: S.LIST_SEP.join(sorted(plats)),
-               S.TARGET_COUNTRIES: S.LIST_SEP.join(countries) or None,
-               S.TARGET_AGES: S.LIST_SEP.join(ages) or None, S.TARGET_GENDER: gender,
-               S.MIN_FOLLOWERS: lo_f, S.MAX_FOLLOWERS: hi_f, S.BUDGET_USD: budget,
-               S.EXCLUDED_HANDLES: S.LIST_SEP.join(excl_h) or None,
-               S.EXCLUDED_KEYWORDS: S.LIST_SEP.join(excl_k) or None, S.BRIEF_LANGUAGE: lang}
+        text = write_brief(
+            dice,
+            br["brand"],
+            mix,
+            goal,
+            plats,
+            lang=lang,
+            ages=ages,
+            gender=gender,
+            countries=countries,
+            excluded=excl_k,
+        )
+        row = {
+            S.BRIEF_ID: "",
+            S.BRAND_ID: br["brand_id"],
+            S.BRAND: br["brand"],
+            S.CREATED_AT: created[i],
+            S.TEXT: text,
+            S.PLATFORMS_COL: S.LIST_SEP.join(sorted(plats)),
+            S.TARGET_COUNTRIES: S.LIST_SEP.join(countries) or None,
+            S.TARGET_AGES: S.LIST_SEP.join(ages) or None,
+            S.TARGET_GENDER: gender,
+            S.MIN_FOLLOWERS: lo_f,
+            S.MAX_FOLLOWERS: hi_f,
+            S.BUDGET_USD: budget,
+            S.EXCLUDED_HANDLES: S.LIST_SEP.join(excl_h) or None,
+            S.EXCLUDED_KEYWORDS: S.LIST_SEP.join(excl_k) or None,
+            S.BRIEF_LANGUAGE: lang,
+        }
         rows.append(row)
         hidden.append(w)
     briefs = pd.DataFrame(rows)
     width = max(5, len(str(nb)))
     briefs[S.BRIEF_ID] = [f"R{i:0{width}d}" for i in range(1, nb + 1)]
     briefs = briefs[list(S.BRIEF_REQUIRED + S.BRIEF_OPTIONAL)]
-    hb = pd.DataFrame({
-        "brief_id": briefs[S.BRIEF_ID], "brand_id": briefs[S.BRAND_ID],
-        "platforms": briefs[S.PLATFORMS_COL], "target_countries": briefs[S.TARGET_COUNTRIES],
-        "target_ages": briefs[S.TARGET_AGES], "target_gender": briefs[S.TARGET_GENDER],
-        "min_followers": briefs[S.MIN_FOLLOWERS], "max_followers": briefs[S.MAX_FOLLOWERS],
-        "budget_usd": briefs[S.BUDGET_USD], "excluded_handles": briefs[S.EXCLUDED_HANDLES],
-        "excluded_keywords": briefs[S.EXCLUDED_KEYWORDS], "language": briefs[S.BRIEF_LANGUAGE],
-    })
+    hb = pd.DataFrame(
+        {
+            "brief_id": briefs[S.BRIEF_ID],
+            "brand_id": briefs[S.BRAND_ID],
+            "platforms": briefs[S.PLATFORMS_COL],
+            "target_countries": briefs[S.TARGET_COUNTRIES],
+            "target_ages": briefs[S.TARGET_AGES],
+            "target_gender": briefs[S.TARGET_GENDER],
+            "min_followers": briefs[S.MIN_FOLLOWERS],
+            "max_followers": briefs[S.MAX_FOLLOWERS],
+            "budget_usd": briefs[S.BUDGET_USD],
+            "excluded_handles": briefs[S.EXCLUDED_HANDLES],
+            "excluded_keywords": briefs[S.EXCLUDED_KEYWORDS],
+            "language": briefs[S.BRIEF_LANGUAGE],
+        }
+    )
     hw = np.vstack(hidden) if hidden else np.zeros((0, k))
     for j, nm in enumerate(names):
         hb[f"w_{nm}"] = hw[:, j]

@@ -37,8 +37,15 @@ PLATFORM_SHARES = {"instagram": 0.65, "tiktok": 0.25, "youtube": 0.10}
 # YouTube lean towards gaming/tech/beauty; these multipliers are our assumption.
 PLATFORM_NICHE_TILT = {
     "tiktok": {"gaming": 1.6, "makeup": 1.6, "fashion": 0.8, "books": 1.5, "fitness": 1.4},
-    "youtube": {"tech": 3.0, "gaming": 3.0, "personal_finance": 2.5, "diy": 1.8, "fashion": 0.4,
-                "jewelry": 0.4, "travel": 1.2},
+    "youtube": {
+        "tech": 3.0,
+        "gaming": 3.0,
+        "personal_finance": 2.5,
+        "diy": 1.8,
+        "fashion": 0.4,
+        "jewelry": 0.4,
+        "travel": 1.2,
+    },
 }
 GENERALIST_SHARE = 0.08  # lifestyle generalists: 3-4 niches with comparable weights
 SECONDARY_SHARE = 0.40  # creators with a secondary niche
@@ -46,8 +53,15 @@ SECONDARY_SHARE = 0.40  # creators with a secondary niche
 # Followers among 1k-100k accounts: Kim et al. (WWW 2020): median ~11.7k, p10 1.7k, p90 55k.
 # Monotone (PCHIP) inverse CDF in log10 space through those quantiles.
 # Tier shares (37% / 36% / 10% of all accounts -> 44% / 43% / 12% of 1k-100k) add two knots.
-FOLLOWER_QUANTILES = ((0.0, 3.0), (0.10, np.log10(1_700)), (0.44, 4.0), (0.50, np.log10(11_700)),
-                      (0.88, np.log10(50_000)), (0.90, np.log10(55_000)), (1.0, 5.0))
+FOLLOWER_QUANTILES = (
+    (0.0, 3.0),
+    (0.10, np.log10(1_700)),
+    (0.44, 4.0),
+    (0.50, np.log10(11_700)),
+    (0.88, np.log10(50_000)),
+    (0.90, np.log10(55_000)),
+    (1.0, 5.0),
+)
 SHARE_SUB1K = 0.025  # 300-1k accounts (outside the product's default range)
 SHARE_OVER100K = 0.04  # 100k-400k accounts
 
@@ -72,10 +86,42 @@ PRICE_ER_ELASTICITY = 0.35
 PRICE_SPREAD = 0.25
 
 COUNTRY_SHARES = {
-    "US": 32, "GB": 9, "CA": 4, "AU": 3, "IE": 1, "NZ": 0.5, "DE": 5, "AT": 0.5, "CH": 0.5, "FR": 4,
-    "BE": 0.5, "NL": 2, "ES": 4, "IT": 3.5, "PT": 1, "SE": 1, "NO": 0.5, "DK": 0.5, "FI": 0.3, "PL": 1,
-    "BR": 6, "MX": 3, "AR": 1, "CO": 1, "CL": 0.5, "IN": 4, "ID": 2, "PH": 2, "SG": 0.5, "MY": 0.5,
-    "ZA": 1, "NG": 1, "AE": 0.5, "TR": 1, "JP": 0.5, "KR": 0.5,
+    "US": 32,
+    "GB": 9,
+    "CA": 4,
+    "AU": 3,
+    "IE": 1,
+    "NZ": 0.5,
+    "DE": 5,
+    "AT": 0.5,
+    "CH": 0.5,
+    "FR": 4,
+    "BE": 0.5,
+    "NL": 2,
+    "ES": 4,
+    "IT": 3.5,
+    "PT": 1,
+    "SE": 1,
+    "NO": 0.5,
+    "DK": 0.5,
+    "FI": 0.3,
+    "PL": 1,
+    "BR": 6,
+    "MX": 3,
+    "AR": 1,
+    "CO": 1,
+    "CL": 0.5,
+    "IN": 4,
+    "ID": 2,
+    "PH": 2,
+    "SG": 0.5,
+    "MY": 0.5,
+    "ZA": 1,
+    "NG": 1,
+    "AE": 0.5,
+    "TR": 1,
+    "JP": 0.5,
+    "KR": 0.5,
 }
 # TikTok's creator base is more Latin American than Instagram's, and writes in its own language
 # more often: ~30% of real TikTok bios were Spanish, ~4% Portuguese (docs/simulator.md)
@@ -83,11 +129,44 @@ TIKTOK_COUNTRY_BOOST = {"ES": 2.0, "MX": 4.0, "AR": 4.0, "CO": 4.0, "CL": 3.0, "
 P_WRITES_NATIVE = {"instagram": 0.45, "tiktok": 0.9, "youtube": 0.45}
 US_WRITES_SPANISH = {"instagram": 0.03, "tiktok": 0.12, "youtube": 0.03}  # US Hispanic creators
 # relative price level by market (our assumption; platforms price by location)
-COUNTRY_PRICE = {"US": 1.1, "GB": 1.0, "CA": 1.0, "AU": 1.0, "IE": 0.95, "NZ": 0.9, "DE": 1.0, "AT": 0.95,
-                 "CH": 1.2, "FR": 0.9, "BE": 0.9, "NL": 0.95, "ES": 0.8, "IT": 0.8, "PT": 0.65, "SE": 1.0,
-                 "NO": 1.1, "DK": 1.0, "FI": 0.95, "PL": 0.6, "BR": 0.5, "MX": 0.5, "AR": 0.45, "CO": 0.45,
-                 "CL": 0.5, "IN": 0.35, "ID": 0.35, "PH": 0.35, "SG": 0.9, "MY": 0.5, "ZA": 0.5, "NG": 0.35,
-                 "AE": 0.9, "TR": 0.5, "JP": 0.9, "KR": 0.9}
+COUNTRY_PRICE = {
+    "US": 1.1,
+    "GB": 1.0,
+    "CA": 1.0,
+    "AU": 1.0,
+    "IE": 0.95,
+    "NZ": 0.9,
+    "DE": 1.0,
+    "AT": 0.95,
+    "CH": 1.2,
+    "FR": 0.9,
+    "BE": 0.9,
+    "NL": 0.95,
+    "ES": 0.8,
+    "IT": 0.8,
+    "PT": 0.65,
+    "SE": 1.0,
+    "NO": 1.1,
+    "DK": 1.0,
+    "FI": 0.95,
+    "PL": 0.6,
+    "BR": 0.5,
+    "MX": 0.5,
+    "AR": 0.45,
+    "CO": 0.45,
+    "CL": 0.5,
+    "IN": 0.35,
+    "ID": 0.35,
+    "PH": 0.35,
+    "SG": 0.9,
+    "MY": 0.5,
+    "ZA": 0.5,
+    "NG": 0.35,
+    "AE": 0.9,
+    "TR": 0.5,
+    "JP": 0.9,
+    "KR": 0.9,
+}
 SENSITIVE_P = {  # P(creator's content touches a topic brands exclude), by niche (default first)
     "alcohol": {"_": 0.03, "foodie": 0.35, "travel": 0.15, "home_cooking": 0.10, "fashion": 0.05},
     "gambling": {"_": 0.005, "gaming": 0.12, "personal_finance": 0.05, "streetwear": 0.03},
@@ -118,8 +197,9 @@ def base_er(platform: NDArray[Any], followers: NDArray[np.float64]) -> NDArray[n
     return out
 
 
-def _niche_mixtures(rng: np.random.Generator, platform: NDArray[Any],
-                    aff: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+def _niche_mixtures(
+    rng: np.random.Generator, platform: NDArray[Any], aff: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     names = niche_names()
     k = len(names)
     share = np.array([n.share for n in NICHES])
@@ -157,8 +237,9 @@ def _niche_mixtures(rng: np.random.Generator, platform: NDArray[Any],
     return W, generalist
 
 
-def _audience(rng: np.random.Generator, platform: NDArray[Any], country: NDArray[Any],
-              W: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+def _audience(
+    rng: np.random.Generator, platform: NDArray[Any], country: NDArray[Any], W: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     n = len(country)
     cidx = {c: i for i, c in enumerate(S.COUNTRIES)}
     ci = np.array([cidx[c] for c in country])
@@ -193,7 +274,9 @@ class Creators:
     sensitive: NDArray[Any]  # category or ""
 
 
-def make_creators(cfg: MarketConfig, rng: np.random.Generator, aff: NDArray[np.float64]) -> Creators:
+def make_creators(
+    cfg: MarketConfig, rng: np.random.Generator, aff: NDArray[np.float64]
+) -> Creators:
     n = cfg.n_influencers
     platform = weighted_choice(rng, list(PLATFORM_SHARES), list(PLATFORM_SHARES.values()), n)
     W, generalist = _niche_mixtures(rng, platform, aff)
@@ -201,26 +284,46 @@ def make_creators(cfg: MarketConfig, rng: np.random.Generator, aff: NDArray[np.f
     for p in PLATFORM_SHARES:
         m = platform == p
         boost = TIKTOK_COUNTRY_BOOST if p == "tiktok" else {}
-        country[m] = weighted_choice(rng, list(COUNTRY_SHARES),
-                                     [w * boost.get(c, 1.0) for c, w in COUNTRY_SHARES.items()], int(m.sum()))
+        country[m] = weighted_choice(
+            rng,
+            list(COUNTRY_SHARES),
+            [w * boost.get(c, 1.0) for c, w in COUNTRY_SHARES.items()],
+            int(m.sum()),
+        )
     native = np.array([NATIVE_LANGUAGE.get(c, "en") for c in country], dtype=object)
     u_lang = rng.random(n)
     writes_native = u_lang < np.array([P_WRITES_NATIVE[p] for p in platform])
-    native = np.where((country == "US") & (u_lang < np.array([US_WRITES_SPANISH[p] for p in platform])), "es", native)
-    language = np.where((native != "en") & (writes_native | (country == "US")), native, "en").astype(object)
+    native = np.where(
+        (country == "US") & (u_lang < np.array([US_WRITES_SPANISH[p] for p in platform])),
+        "es",
+        native,
+    )
+    language = np.where(
+        (native != "en") & (writes_native | (country == "US")), native, "en"
+    ).astype(object)
     followers = sample_followers(rng, n)
     lf = np.log10(np.maximum(followers, 1))
     quality = rng.standard_normal(n)
     fake = rng.random(n) < (FAKE_BASE + FAKE_SLOPE * np.clip(lf - 3, 0, 2.5))
     severity = np.where(fake, 0.08 + 0.77 * rng.beta(1.6, 3.0, n), 0.0)
     quality = quality - 0.4 * fake
-    er = base_er(platform, followers.astype(float)) * np.exp(
-        ER_QUALITY * quality + ER_SPREAD * rng.standard_normal(n) - ER_SPREAD ** 2 / 2) * (1 - severity)
+    er = (
+        base_er(platform, followers.astype(float))
+        * np.exp(ER_QUALITY * quality + ER_SPREAD * rng.standard_normal(n) - ER_SPREAD**2 / 2)
+        * (1 - severity)
+    )
     cmult = np.array([COUNTRY_PRICE.get(c, 0.6) for c in country])
     rate = np.array([PRICE_PER_1K[p] for p in platform])
     er_rel = er / base_er(platform, followers.astype(float))
-    price = np.maximum(5.0, rate * followers / 1000 * cmult * np.clip(er_rel, 0.2, 5) ** PRICE_ER_ELASTICITY
-                       * np.exp(0.12 * quality + PRICE_SPREAD * rng.standard_normal(n)))
+    price = np.maximum(
+        5.0,
+        rate
+        * followers
+        / 1000
+        * cmult
+        * np.clip(er_rel, 0.2, 5) ** PRICE_ER_ELASTICITY
+        * np.exp(0.12 * quality + PRICE_SPREAD * rng.standard_normal(n)),
+    )
     ac, ages, female = _audience(rng, platform, country, W)
     # sensitive content category (at most one per creator)
     names = niche_names()
@@ -229,15 +332,26 @@ def make_creators(cfg: MarketConfig, rng: np.random.Generator, aff: NDArray[np.f
     for cat, table in SENSITIVE_P.items():
         p_cat = np.array([table.get(names[j], table["_"]) for j in primary])
         sensitive[(sensitive == "") & (rng.random(n) < p_cat)] = cat
-    following = np.clip(np.exp(np.log(450) + 0.15 * (lf - 4) * np.log(10) + 0.8 * rng.standard_normal(n)), 10, 7500)
+    following = np.clip(
+        np.exp(np.log(450) + 0.15 * (lf - 4) * np.log(10) + 0.8 * rng.standard_normal(n)), 10, 7500
+    )
     f4f = fake & (rng.random(n) < 0.6)
     following = np.where(f4f, np.clip(followers * rng.uniform(0.4, 1.3, n), 300, 7500), following)
-    hidden = pd.DataFrame({
-        "platform": platform.astype(str), "followers": followers, "following": np.round(following).astype(np.int64),
-        "country": country.astype(str), "language": language.astype(str), "quality": quality,
-        "fake_severity": severity, "true_er": er, "true_price": price, "female": female,
-        "generalist": generalist,
-    })
+    hidden = pd.DataFrame(
+        {
+            "platform": platform.astype(str),
+            "followers": followers,
+            "following": np.round(following).astype(np.int64),
+            "country": country.astype(str),
+            "language": language.astype(str),
+            "quality": quality,
+            "fake_severity": severity,
+            "true_er": er,
+            "true_price": price,
+            "female": female,
+            "generalist": generalist,
+        }
+    )
     for j, nm in enumerate(names):
         hidden[f"w_{nm}"] = W[:, j]
     for j, c in enumerate(S.COUNTRIES):

@@ -59,29 +59,53 @@ def simulate_market(cfg: MarketConfig, progress: bool = True) -> Market:
     if cfg.n_influencers < 1 or cfg.n_briefs < 1:
         raise ValueError("n_influencers and n_briefs must be positive")
     if not 1 <= cfg.posts_per_influencer[0] <= cfg.posts_per_influencer[1]:
-        raise ValueError(f"posts_per_influencer must be (min, max) with 1 <= min <= max, got {cfg.posts_per_influencer}")
+        raise ValueError(
+            f"posts_per_influencer must be (min, max) with 1 <= min <= max, got {cfg.posts_per_influencer}"
+        )
     if not 1 <= cfg.shown_per_brief[0] <= cfg.shown_per_brief[1]:
-        raise ValueError(f"shown_per_brief must be (min, max) with 1 <= min <= max, got {cfg.shown_per_brief}")
+        raise ValueError(
+            f"shown_per_brief must be (min, max) with 1 <= min <= max, got {cfg.shown_per_brief}"
+        )
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(cfg.seed).spawn(9)]
     aff = niche_affinity()
-    logger.info("simulating %d creators and %d briefs (seed %d)", cfg.n_influencers, cfg.n_briefs, cfg.seed)
+    logger.info(
+        "simulating %d creators and %d briefs (seed %d)", cfg.n_influencers, cfg.n_briefs, cfg.seed
+    )
     brands = make_brands(cfg, streams[0], Dice(streams[1]), aff)
     cr = make_creators(cfg, streams[2], aff)
     inf = public_influencers(cfg, cr, streams[3], Dice(streams[4]), progress)
     posts, flags = make_posts(cfg, cr, inf, brands, streams[5], Dice(streams[6]), aff, progress)
-    briefs, hidden_briefs = make_briefs(cfg, cr, inf, brands, streams[7], Dice(streams[8]), aff, progress)
+    briefs, hidden_briefs = make_briefs(
+        cfg, cr, inf, brands, streams[7], Dice(streams[8]), aff, progress
+    )
     hc = cr.hidden.copy()
     hc.insert(0, "influencer_id", inf[S.INFLUENCER_ID].to_numpy())
     hc.insert(1, "handle", inf[S.HANDLE].to_numpy())
     hc["flags"] = flags
     truth = Truth(hc, hidden_briefs, niche_latent())
-    legacy_rng, outcome_rng = (np.random.default_rng(s) for s in np.random.SeedSequence([cfg.seed, 1]).spawn(2))
+    legacy_rng, outcome_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence([cfg.seed, 1]).spawn(2)
+    )
     outcomes = legacy_outcomes(cfg, inf, posts, briefs, truth, legacy_rng, outcome_rng, progress)
-    logger.info("market: %d creators, %d posts, %d briefs, %d outcome rows", len(inf), len(posts),
-                len(briefs), len(outcomes))
-    audience = AudienceTruth.build(truth, cfg.seed)  # stream [seed, 11]: the tables above are unchanged
-    return Market(influencers=inf, posts=posts, briefs=briefs, outcomes=outcomes, truth=truth, config=cfg,
-                  audience=audience)
+    logger.info(
+        "market: %d creators, %d posts, %d briefs, %d outcome rows",
+        len(inf),
+        len(posts),
+        len(briefs),
+        len(outcomes),
+    )
+    audience = AudienceTruth.build(
+        truth, cfg.seed
+    )  # stream [seed, 11]: the tables above are unchanged
+    return Market(
+        influencers=inf,
+        posts=posts,
+        briefs=briefs,
+        outcomes=outcomes,
+        truth=truth,
+        config=cfg,
+        audience=audience,
+    )
 
 
 def write_market(market: Market, out_dir: str | Path) -> None:
@@ -96,8 +120,15 @@ def write_market(market: Market, out_dir: str | Path) -> None:
     market.truth.save(d)
     if market.audience is not None:
         market.audience.save(d)  # truth/audience.parquet + truth/audience.json
-    meta = {"format_version": FORMAT_VERSION, "config": asdict(market.config),
-            "counts": {"influencers": len(market.influencers), "posts": len(market.posts),
-                       "briefs": len(market.briefs), "outcomes": len(market.outcomes)}}
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "config": asdict(market.config),
+        "counts": {
+            "influencers": len(market.influencers),
+            "posts": len(market.posts),
+            "briefs": len(market.briefs),
+            "outcomes": len(market.outcomes),
+        },
+    }
     (d / "market.json").write_text(json.dumps(meta, indent=1))
     logger.info("wrote market to %s", d)

@@ -26,7 +26,10 @@ class MarketConfig:
     start: str = "2025-01-01"  # historical campaigns span [start, start+days)
     days: int = 540
     posts_per_influencer: tuple[int, int] = (6, 12)  # min, max recent posts
-    shown_per_brief: tuple[int, int] = (15, 30)  # how many creators the legacy tool showed per brief
+    shown_per_brief: tuple[int, int] = (
+        15,
+        30,
+    )  # how many creators the legacy tool showed per brief
 
 
 SPONSORED_ER = 0.75  # sponsored posts engage less than organic ones
@@ -39,21 +42,63 @@ SPONSORED_ER = 0.75  # sponsored posts engage less than organic ones
 PRICE_PER_1K = {"instagram": 10.0, "tiktok": 2.5, "youtube": 20.0}
 
 NEIGHBOURS = {
-    "US": ("CA", "GB", "MX"), "GB": ("IE", "US", "AU"), "CA": ("US", "GB", "FR"), "AU": ("NZ", "GB", "US"),
-    "IE": ("GB", "US", "AU"), "NZ": ("AU", "GB", "US"), "DE": ("AT", "CH", "NL"), "AT": ("DE", "CH", "IT"),
-    "CH": ("DE", "FR", "AT"), "FR": ("BE", "CH", "CA"), "BE": ("FR", "NL", "DE"), "NL": ("BE", "DE", "GB"),
-    "ES": ("MX", "AR", "PT"), "IT": ("CH", "FR", "ES"), "PT": ("BR", "ES", "FR"), "SE": ("NO", "DK", "FI"),
-    "NO": ("SE", "DK", "GB"), "DK": ("SE", "NO", "DE"), "FI": ("SE", "NO", "DE"), "PL": ("DE", "GB", "CZ"),
-    "BR": ("PT", "AR", "US"), "MX": ("US", "CO", "ES"), "AR": ("CL", "ES", "MX"), "CO": ("MX", "ES", "US"),
-    "CL": ("AR", "ES", "MX"), "IN": ("AE", "US", "GB"), "ID": ("MY", "SG", "PH"), "PH": ("US", "SG", "MY"),
-    "SG": ("MY", "ID", "AU"), "MY": ("SG", "ID", "PH"), "ZA": ("GB", "NG", "US"), "NG": ("GB", "US", "ZA"),
-    "AE": ("IN", "SA", "GB"), "TR": ("DE", "GB", "AE"), "JP": ("KR", "US", "SG"), "KR": ("JP", "US", "SG"),
+    "US": ("CA", "GB", "MX"),
+    "GB": ("IE", "US", "AU"),
+    "CA": ("US", "GB", "FR"),
+    "AU": ("NZ", "GB", "US"),
+    "IE": ("GB", "US", "AU"),
+    "NZ": ("AU", "GB", "US"),
+    "DE": ("AT", "CH", "NL"),
+    "AT": ("DE", "CH", "IT"),
+    "CH": ("DE", "FR", "AT"),
+    "FR": ("BE", "CH", "CA"),
+    "BE": ("FR", "NL", "DE"),
+    "NL": ("BE", "DE", "GB"),
+    "ES": ("MX", "AR", "PT"),
+    "IT": ("CH", "FR", "ES"),
+    "PT": ("BR", "ES", "FR"),
+    "SE": ("NO", "DK", "FI"),
+    "NO": ("SE", "DK", "GB"),
+    "DK": ("SE", "NO", "DE"),
+    "FI": ("SE", "NO", "DE"),
+    "PL": ("DE", "GB", "CZ"),
+    "BR": ("PT", "AR", "US"),
+    "MX": ("US", "CO", "ES"),
+    "AR": ("CL", "ES", "MX"),
+    "CO": ("MX", "ES", "US"),
+    "CL": ("AR", "ES", "MX"),
+    "IN": ("AE", "US", "GB"),
+    "ID": ("MY", "SG", "PH"),
+    "PH": ("US", "SG", "MY"),
+    "SG": ("MY", "ID", "AU"),
+    "MY": ("SG", "ID", "PH"),
+    "ZA": ("GB", "NG", "US"),
+    "NG": ("GB", "US", "ZA"),
+    "AE": ("IN", "SA", "GB"),
+    "TR": ("DE", "GB", "AE"),
+    "JP": ("KR", "US", "SG"),
+    "KR": ("JP", "US", "SG"),
 }
-NATIVE_LANGUAGE = {"ES": "es", "MX": "es", "AR": "es", "CO": "es", "CL": "es", "BR": "pt", "PT": "pt",
-                   "DE": "de", "AT": "de", "CH": "de", "FR": "fr", "BE": "fr"}
+NATIVE_LANGUAGE = {
+    "ES": "es",
+    "MX": "es",
+    "AR": "es",
+    "CO": "es",
+    "CL": "es",
+    "BR": "pt",
+    "PT": "pt",
+    "DE": "de",
+    "AT": "de",
+    "CH": "de",
+    "FR": "fr",
+    "BE": "fr",
+}
 # audience age shares by platform (TikTok younger, YouTube older); niche age_shift tilts these
-AGE_BASE = {"instagram": (0.05, 0.30, 0.34, 0.17, 0.08, 0.06), "tiktok": (0.16, 0.40, 0.25, 0.10, 0.06, 0.03),
-            "youtube": (0.07, 0.25, 0.29, 0.19, 0.11, 0.09)}
+AGE_BASE = {
+    "instagram": (0.05, 0.30, 0.34, 0.17, 0.08, 0.06),
+    "tiktok": (0.16, 0.40, 0.25, 0.10, 0.06, 0.03),
+    "youtube": (0.07, 0.25, 0.29, 0.19, 0.11, 0.09),
+}
 AGE_TILT = 0.35
 
 
@@ -81,7 +126,9 @@ def niche_affinity() -> NDArray[np.float64]:
 
 
 # --------------------------------------------------------------------------- shared draws
-def weighted_choice(rng: np.random.Generator, items: Sequence[Any], p: Sequence[float], size: int) -> NDArray[Any]:
+def weighted_choice(
+    rng: np.random.Generator, items: Sequence[Any], p: Sequence[float], size: int
+) -> NDArray[Any]:
     pp = np.asarray(p, dtype=float)
     idx = rng.choice(len(items), size=size, p=pp / pp.sum())
     return np.asarray(items, dtype=object)[idx]

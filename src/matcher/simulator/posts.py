@@ -25,9 +25,16 @@ POST_SIGMA = {"instagram": 0.35, "tiktok": 0.6, "youtube": 0.5}  # post-to-post 
 ENG_PER_VIEW = {"tiktok": 0.065, "youtube": 0.045}
 
 
-def make_posts(cfg: MarketConfig, cr: Creators, inf: pd.DataFrame, brands: Brands,
-                rng: np.random.Generator, dice: Dice, aff: NDArray[np.float64],
-                progress: bool) -> tuple[pd.DataFrame, list[str]]:
+def make_posts(
+    cfg: MarketConfig,
+    cr: Creators,
+    inf: pd.DataFrame,
+    brands: Brands,
+    rng: np.random.Generator,
+    dice: Dice,
+    aff: NDArray[np.float64],
+    progress: bool,
+) -> tuple[pd.DataFrame, list[str]]:
     """Posts plus each creator's content flags (sensitive categories and sponsor handles)."""
     h = cr.hidden
     n = len(h)
@@ -64,17 +71,29 @@ def make_posts(cfg: MarketConfig, cr: Creators, inf: pd.DataFrame, brands: Brand
     use_sens = (sens != "") & (rng.random(m) < 0.3) & ~is_noise
     # engagement
     sigma = np.array([POST_SIGMA[p] for p in plat]) + 0.5 * (sev > 0)
-    eng = fol[o] * h["true_er"].to_numpy()[o] * np.exp(sigma[o] * rng.standard_normal(m) - sigma[o] ** 2 / 2)
-    eng *= np.where(is_sp, SPONSORED_ER, 1.0) * np.where(is_noise, 0.6, 1.0) * np.where(is_off, 0.9, 1.0)
+    eng = (
+        fol[o]
+        * h["true_er"].to_numpy()[o]
+        * np.exp(sigma[o] * rng.standard_normal(m) - sigma[o] ** 2 / 2)
+    )
+    eng *= (
+        np.where(is_sp, SPONSORED_ER, 1.0)
+        * np.where(is_noise, 0.6, 1.0)
+        * np.where(is_off, 0.9, 1.0)
+    )
     cratio = np.array([COMMENT_RATIO[p] for p in plat]) * np.exp(0.4 * rng.standard_normal(n))
     comments = rng.poisson(eng * cratio[o] / (1 + cratio[o]))
     likes = np.maximum(0, np.round(eng - comments)).astype(np.int64)
     bought = (sev[o] > 0) & (rng.random(m) < 0.25)  # bought likes: spikes without comments
-    likes = likes + np.where(bought, np.round(likes * rng.uniform(1.0, 5.0, m) * sev[o] * 2), 0).astype(np.int64)
+    likes = likes + np.where(
+        bought, np.round(likes * rng.uniform(1.0, 5.0, m) * sev[o] * 2), 0
+    ).astype(np.int64)
     views = np.full(m, np.nan)
     for p, epv in ENG_PER_VIEW.items():
         sel = plat[o] == p
-        views[sel] = np.round((likes[sel] + comments[sel]) / (epv * np.exp(0.3 * rng.standard_normal(int(sel.sum())))))
+        views[sel] = np.round(
+            (likes[sel] + comments[sel]) / (epv * np.exp(0.3 * rng.standard_normal(int(sel.sum()))))
+        )
     # timestamps: newest first, going back from the end of the period
     end = pd.Timestamp(cfg.start) + pd.Timedelta(days=cfg.days)
     gaps = rng.exponential(gap[o])
@@ -92,7 +111,12 @@ def make_posts(cfg: MarketConfig, cr: Creators, inf: pd.DataFrame, brands: Brand
     flags: list[set[str]] = [set() for _ in range(n)]
     texts: list[str] = []
     is_sp_l, is_off_l, is_noise_l = is_sp.tolist(), is_off.tolist(), is_noise.tolist()
-    niche_l, rel_l, use_rel_l, use_sens_l = niche.tolist(), related.tolist(), use_rel.tolist(), use_sens.tolist()
+    niche_l, rel_l, use_rel_l, use_sens_l = (
+        niche.tolist(),
+        related.tolist(),
+        use_rel.tolist(),
+        use_sens.tolist(),
+    )
     o_l = o.tolist()
     for j in tqdm(range(m), desc="posts", disable=not progress, mininterval=1.0):
         c = o_l[j]
@@ -108,18 +132,34 @@ def make_posts(cfg: MarketConfig, cr: Creators, inf: pd.DataFrame, brands: Brand
         s_cat = sens[j] if use_sens_l[j] else None
         if s_cat:
             flags[c].add(s_cat)
-        texts.append(write_caption(
-            dice, None if is_off_l[j] else names[nj], platl[c], lang[c],
-            related=names[rel_l[j]] if use_rel_l[j] else None, sponsor=sponsor, mentions=pool,
-            sensitive=s_cat, noise=is_noise_l[j]))
+        texts.append(
+            write_caption(
+                dice,
+                None if is_off_l[j] else names[nj],
+                platl[c],
+                lang[c],
+                related=names[rel_l[j]] if use_rel_l[j] else None,
+                sponsor=sponsor,
+                mentions=pool,
+                sensitive=s_cat,
+                noise=is_noise_l[j],
+            )
+        )
     width = max(7, len(str(m)))
-    posts = pd.DataFrame({
-        S.POST_ID: [f"P{j:0{width}d}" for j in range(1, m + 1)],
-        S.INFLUENCER_ID: [ids[c] for c in o_l], S.POSTED_AT: posted.floor("s"), S.TEXT: texts,
-        S.LIKES: likes, S.COMMENTS: comments.astype(np.int64),
-        S.VIEWS: pd.Series(np.nan_to_num(views).astype(np.int64), dtype="Int64").mask(np.isnan(views)),
-        S.IS_SPONSORED: is_sp,
-    })
+    posts = pd.DataFrame(
+        {
+            S.POST_ID: [f"P{j:0{width}d}" for j in range(1, m + 1)],
+            S.INFLUENCER_ID: [ids[c] for c in o_l],
+            S.POSTED_AT: posted.floor("s"),
+            S.TEXT: texts,
+            S.LIKES: likes,
+            S.COMMENTS: comments.astype(np.int64),
+            S.VIEWS: pd.Series(np.nan_to_num(views).astype(np.int64), dtype="Int64").mask(
+                np.isnan(views)
+            ),
+            S.IS_SPONSORED: is_sp,
+        }
+    )
     return posts, [S.LIST_SEP.join(sorted(f)) for f in flags]
 
 

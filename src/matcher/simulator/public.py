@@ -36,8 +36,9 @@ def _json_shares(keys: Sequence[str], m: NDArray[np.float64], top: int) -> list[
     return out
 
 
-def public_influencers(cfg: MarketConfig, cr: Creators, rng: np.random.Generator,
-                        dice: Dice, progress: bool) -> pd.DataFrame:
+def public_influencers(
+    cfg: MarketConfig, cr: Creators, rng: np.random.Generator, dice: Dice, progress: bool
+) -> pd.DataFrame:
     h = cr.hidden
     n = len(h)
     names = niche_names()
@@ -60,14 +61,33 @@ def public_influencers(cfg: MarketConfig, cr: Creators, rng: np.random.Generator
         seen.add(hd)
         handles.append(hd)
         mix = [names[j] for j, w in zip(order[i], wsorted[i], strict=True) if w > 0.1]
-        bios.append(write_bio(dice, mix, plat[i], lang[i], ctry[i], generalist=bool(cr.generalist[i]),
-                                pro=pro[i], fake=fake[i]))
+        bios.append(
+            write_bio(
+                dice,
+                mix,
+                plat[i],
+                lang[i],
+                ctry[i],
+                generalist=bool(cr.generalist[i]),
+                pro=pro[i],
+                fake=fake[i],
+            )
+        )
     listed = rng.random(n) < LISTED_PRICE_SHARE
-    price = np.where(listed, nice_price(h["true_price"].to_numpy() * np.exp(LISTED_PRICE_NOISE * rng.standard_normal(n))),
-                     np.nan)
+    price = np.where(
+        listed,
+        nice_price(
+            h["true_price"].to_numpy() * np.exp(LISTED_PRICE_NOISE * rng.standard_normal(n))
+        ),
+        np.nan,
+    )
     # public audience: noisy estimates of the truth, ~15% missing altogether
-    ac = h[[f"ac_{c}" for c in S.COUNTRIES]].to_numpy() * np.exp(0.1 * rng.standard_normal((n, len(S.COUNTRIES))))
-    ages = h[[f"age_{a}" for a in S.AGE_BUCKETS]].to_numpy() * np.exp(0.08 * rng.standard_normal((n, 6)))
+    ac = h[[f"ac_{c}" for c in S.COUNTRIES]].to_numpy() * np.exp(
+        0.1 * rng.standard_normal((n, len(S.COUNTRIES)))
+    )
+    ages = h[[f"age_{a}" for a in S.AGE_BUCKETS]].to_numpy() * np.exp(
+        0.08 * rng.standard_normal((n, 6))
+    )
     ages /= ages.sum(1, keepdims=True)
     fem = np.round(np.clip(h["female"].to_numpy() + rng.normal(0, 0.02, n), 0, 1), 2)
     missing = rng.random(n) < MISSING_AUDIENCE_SHARE
@@ -77,13 +97,25 @@ def public_influencers(cfg: MarketConfig, cr: Creators, rng: np.random.Generator
     aud_a[missing] = None
     country = np.where(rng.random(n) < 0.03, None, h["country"].to_numpy(dtype=object))
     end = pd.Timestamp(cfg.start) + pd.Timedelta(days=cfg.days)
-    age_days = 365 * (1 + rng.gamma(2.0, 1.0 + 0.6 * np.log10(np.maximum(h["followers"].to_numpy(), 300) / 1000)))
+    age_days = 365 * (
+        1 + rng.gamma(2.0, 1.0 + 0.6 * np.log10(np.maximum(h["followers"].to_numpy(), 300) / 1000))
+    )
     joined = end - pd.to_timedelta(np.round(age_days), unit="D")
     joined = pd.Series(joined).where(rng.random(n) < 0.85)
-    return pd.DataFrame({
-        S.INFLUENCER_ID: ids, S.HANDLE: handles, S.PLATFORM: h["platform"].to_numpy(),
-        S.FOLLOWERS: h["followers"].to_numpy(), S.BIO: bios, S.FOLLOWING: h["following"].to_numpy(),
-        S.COUNTRY: country, S.LANGUAGE: h["language"].to_numpy(), S.AUDIENCE_COUNTRIES: aud_c,
-        S.AUDIENCE_AGES: aud_a, S.AUDIENCE_FEMALE: np.where(missing, np.nan, fem), S.PRICE_USD: price,
-        S.JOINED_AT: joined.dt.normalize(),
-    })
+    return pd.DataFrame(
+        {
+            S.INFLUENCER_ID: ids,
+            S.HANDLE: handles,
+            S.PLATFORM: h["platform"].to_numpy(),
+            S.FOLLOWERS: h["followers"].to_numpy(),
+            S.BIO: bios,
+            S.FOLLOWING: h["following"].to_numpy(),
+            S.COUNTRY: country,
+            S.LANGUAGE: h["language"].to_numpy(),
+            S.AUDIENCE_COUNTRIES: aud_c,
+            S.AUDIENCE_AGES: aud_a,
+            S.AUDIENCE_FEMALE: np.where(missing, np.nan, fem),
+            S.PRICE_USD: price,
+            S.JOINED_AT: joined.dt.normalize(),
+        }
+    )

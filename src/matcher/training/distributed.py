@@ -89,9 +89,13 @@ def _n_threads(client: Client) -> int:
     return max(1, sum(client.nthreads().values()))
 
 
-def embed_texts_distributed(texts: list[str], encoder_spec: dict[str, Any], client: Client,
-                            n_partitions: int | None = None,
-                            cache_dir: str | None = None) -> NDArray[np.float32]:
+def embed_texts_distributed(
+    texts: list[str],
+    encoder_spec: dict[str, Any],
+    client: Client,
+    n_partitions: int | None = None,
+    cache_dir: str | None = None,
+) -> NDArray[np.float32]:
     """Embed ``texts`` on the cluster; rows come back in input order and equal
     ``encoder_from_spec(encoder_spec).encode(texts)`` (up to float rounding for models whose
     output depends on batch padding).
@@ -107,8 +111,9 @@ def embed_texts_distributed(texts: list[str], encoder_spec: dict[str, Any], clie
     if not texts:
         return np.zeros((0, dim), dtype=np.float32)
     position: dict[str, int] = {}
-    inverse = np.fromiter((position.setdefault(t, len(position)) for t in texts), dtype=np.int64,
-                          count=len(texts))
+    inverse = np.fromiter(
+        (position.setdefault(t, len(position)) for t in texts), dtype=np.int64, count=len(texts)
+    )
     unique = list(position)
     if n_partitions is None:
         threads = _n_threads(client)
@@ -120,14 +125,21 @@ def embed_texts_distributed(texts: list[str], encoder_spec: dict[str, Any], clie
     cache_dir = None if cache_dir is None else str(Path(cache_dir).resolve())
     name = _plugin_name(encoder_spec, cache_dir)
     client.register_plugin(EncoderPlugin(encoder_spec, cache_dir), name=name)
-    logger.info("embedding %d texts (%d unique) in %d partitions on %d threads", len(texts),
-                len(unique), n_partitions, _n_threads(client))
+    logger.info(
+        "embedding %d texts (%d unique) in %d partitions on %d threads",
+        len(texts),
+        len(unique),
+        n_partitions,
+        _n_threads(client),
+    )
     scattered = client.scatter(parts, hash=False)
     futures = client.map(_encode_partition, scattered, plugin_name=name, pure=False)
     vecs = np.concatenate(client.gather(futures)).astype(np.float32, copy=False)
     if vecs.shape != (len(unique), dim):
-        raise ValueError(f"workers returned {vecs.shape}, expected ({len(unique)}, {dim}): "
-                         "does the encoder spec match the model the workers load?")
+        raise ValueError(
+            f"workers returned {vecs.shape}, expected ({len(unique)}, {dim}): "
+            "does the encoder spec match the model the workers load?"
+        )
     return vecs[inverse]
 
 
@@ -136,11 +148,16 @@ def _cache_root(encoder: TextEncoder) -> str | None:
     return str(cache.dir.parent.resolve()) if isinstance(cache, EmbeddingCache) else None
 
 
-def build_catalogue_distributed(influencers: pd.DataFrame, posts: pd.DataFrame | None,
-                                encoder: TextEncoder, client: Client,
-                                config: CatalogueConfig | None = None, *,
-                                n_partitions: int | None = None,
-                                cache_dir: str | None = None) -> Catalogue:
+def build_catalogue_distributed(
+    influencers: pd.DataFrame,
+    posts: pd.DataFrame | None,
+    encoder: TextEncoder,
+    client: Client,
+    config: CatalogueConfig | None = None,
+    *,
+    n_partitions: int | None = None,
+    cache_dir: str | None = None,
+) -> Catalogue:
     """``Catalogue.build`` with the bio and post embeddings computed on the cluster.
 
     Workers rebuild ``encoder`` from ``encoder.spec()``; ``cache_dir`` defaults to the
@@ -173,11 +190,18 @@ def group_partitions(group: NDArray[np.int64], n_partitions: int) -> list[tuple[
     return [(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
 
 
-def fit_ranker_distributed(X: NDArray[np.float32], y: NDArray[np.int64], group: NDArray[np.int64],
-                           feature_names: list[str], client: Client,
-                           params: LGBMParams | None = None, *, random_state: int = 0,
-                           categorical: tuple[str, ...] = ("platform",),
-                           n_partitions: int | None = None) -> FitRanker:
+def fit_ranker_distributed(
+    X: NDArray[np.float32],
+    y: NDArray[np.int64],
+    group: NDArray[np.int64],
+    feature_names: list[str],
+    client: Client,
+    params: LGBMParams | None = None,
+    *,
+    random_state: int = 0,
+    categorical: tuple[str, ...] = ("platform",),
+    n_partitions: int | None = None,
+) -> FitRanker:
     """Train the LambdaRank model data-parallel across the cluster's workers and return it as
     a fitted ``FitRanker`` (``booster_`` + ``calibration_``), ready for ``MatchPipeline``.
 
@@ -208,19 +232,34 @@ def fit_ranker_distributed(X: NDArray[np.float32], y: NDArray[np.int64], group: 
     for i, (g0, g1) in enumerate(runs):
         r0, r1 = int(starts[g0]), int(starts[g1])
         where = [workers[i % len(workers)]]
-        for arr, out, shape in ((X[r0:r1], dX, (r1 - r0, X.shape[1])), (y[r0:r1], dy, (r1 - r0,)),
-                                (group[g0:g1], dg, (g1 - g0,))):
+        for arr, out, shape in (
+            (X[r0:r1], dX, (r1 - r0, X.shape[1])),
+            (y[r0:r1], dy, (r1 - r0,)),
+            (group[g0:g1], dg, (g1 - g0,)),
+        ):
             fut = client.scatter(arr, workers=where, hash=False)
             out.append(da.from_delayed(fut, shape=shape, dtype=arr.dtype))
     # the local ranker's parameters; threads follow each worker's nthreads
-    model = DaskLGBMRanker(client=client, n_estimators=params.n_estimators,
-                           **ranker_params(params, random_state, threads=None))
-    logger.info("training LambdaRank on %d rows, %d queries, %d partitions over %d workers",
-                len(X), len(group), len(runs), len(workers))
+    model = DaskLGBMRanker(
+        client=client,
+        n_estimators=params.n_estimators,
+        **ranker_params(params, random_state, threads=None),
+    )
+    logger.info(
+        "training LambdaRank on %d rows, %d queries, %d partitions over %d workers",
+        len(X),
+        len(group),
+        len(runs),
+        len(workers),
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model.fit(da.concatenate(dX), da.concatenate(dy), group=da.concatenate(dg),
-                  feature_name=list(feature_names),
-                  categorical_feature=categorical_index(list(feature_names), categorical))
+        model.fit(
+            da.concatenate(dX),
+            da.concatenate(dy),
+            group=da.concatenate(dg),
+            feature_name=list(feature_names),
+            categorical_feature=categorical_index(list(feature_names), categorical),
+        )
     booster = lgb.Booster(model_str=model.to_local().booster_.model_to_string())
     return FitRanker(params, random_state, categorical).adopt(booster, feature_names, X, y)

@@ -48,8 +48,9 @@ def draw_masks(n: int, config: FeatureDropoutConfig, seed: int) -> dict[str, NDA
     return {g: u[i] < shares[g] for i, g in enumerate(GROUPS)}
 
 
-def masked_influencers(influencers: pd.DataFrame, no_audience: NDArray[np.object_],
-                       no_price: NDArray[np.object_]) -> pd.DataFrame:
+def masked_influencers(
+    influencers: pd.DataFrame, no_audience: NDArray[np.object_], no_price: NDArray[np.object_]
+) -> pd.DataFrame:
     """The validated influencers table with these creators' audience / price cells empty
     (what validation makes of a blank cell)."""
     out = influencers.copy()
@@ -70,31 +71,51 @@ def masked_posts(posts: pd.DataFrame, no_posts: NDArray[np.object_]) -> pd.DataF
 def masked_history(history: History, no_history: NDArray[np.object_]) -> History:
     """``history`` without any outcome of these creators (cold starts)."""
     keep = ~np.isin(history.ids.astype(str), np.asarray(no_history).astype(str))
-    return History(ids=history.ids[keep], days=history.days[keep], contacted=history.contacted[keep],
-                   accepted=history.accepted[keep], rating=history.rating[keep])
+    return History(
+        ids=history.ids[keep],
+        days=history.days[keep],
+        contacted=history.contacted[keep],
+        accepted=history.accepted[keep],
+        rating=history.rating[keep],
+    )
 
 
-def dropout_view(pipe: MatchPipeline, influencers: pd.DataFrame, posts: pd.DataFrame,
-                 masks: dict[str, NDArray[np.bool_]]) -> MatchPipeline:
+def dropout_view(
+    pipe: MatchPipeline,
+    influencers: pd.DataFrame,
+    posts: pd.DataFrame,
+    masks: dict[str, NDArray[np.bool_]],
+) -> MatchPipeline:
     """``pipe``'s fitted parts over the catalogue built from tables in which the masked
     creators truly lack their groups. ``influencers``/``posts`` are the validated tables
     ``pipe``'s catalogue was built from; rows stay aligned with ``pipe.catalogue``."""
     ids = {g: pipe.catalogue.ids[m] for g, m in masks.items()}
-    view = pipe.with_catalogue(masked_influencers(influencers, ids["audience"], ids["price"]),
-                               masked_posts(posts, ids["posts"]),
-                               history=masked_history(pipe.history, ids["history"]))
+    view = pipe.with_catalogue(
+        masked_influencers(influencers, ids["audience"], ids["price"]),
+        masked_posts(posts, ids["posts"]),
+        history=masked_history(pipe.history, ids["history"]),
+    )
     if not np.array_equal(view.catalogue.ids, pipe.catalogue.ids):
-        raise ValueError("the tables given are not the ones the pipeline's catalogue was built from")
+        raise ValueError(
+            "the tables given are not the ones the pipeline's catalogue was built from"
+        )
     return view
 
 
-def training_view(pipe: MatchPipeline, influencers: pd.DataFrame, posts: pd.DataFrame,
-                  config: FeatureDropoutConfig, seed: int) -> tuple[MatchPipeline, dict[str, NDArray[np.bool_]]]:
+def training_view(
+    pipe: MatchPipeline,
+    influencers: pd.DataFrame,
+    posts: pd.DataFrame,
+    config: FeatureDropoutConfig,
+    seed: int,
+) -> tuple[MatchPipeline, dict[str, NDArray[np.bool_]]]:
     """The pipeline that featurizes training rows and the masks it applies: ``pipe`` itself
     (and no masks) when dropout is off, so training is then exactly as without dropout."""
     if not config.active:
         return pipe, {}
     masks = draw_masks(len(pipe.catalogue), config, seed)
-    logger.info("feature dropout: creators without %s",
-                ", ".join(f"{g} {int(m.sum())}/{len(m)}" for g, m in masks.items()))
+    logger.info(
+        "feature dropout: creators without %s",
+        ", ".join(f"{g} {int(m.sum())}/{len(m)}" for g, m in masks.items()),
+    )
     return dropout_view(pipe, influencers, posts, masks), masks

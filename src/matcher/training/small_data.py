@@ -44,14 +44,23 @@ def adapt_ranker_params(params: LGBMParams, n_briefs: int) -> LGBMParams:
     share = min(1.0, n_briefs / FULL_CAPACITY_BRIEFS)
     if share >= 1.0:
         return params
-    scale = share ** 0.5
+    scale = share**0.5
     leaves = max(MIN_LEAVES, min(params.num_leaves, round(params.num_leaves * scale)))
     min_rows = max(5, min(params.min_child_samples, round(params.min_child_samples * scale)))
     rounds = max(MIN_ROUNDS, min(params.n_estimators, round(params.n_estimators * scale)))
-    patience = rounds if params.early_stopping_rounds >= params.n_estimators else min(
-        params.early_stopping_rounds, rounds)
-    return params.model_copy(update={"num_leaves": leaves, "min_child_samples": min_rows,
-                                     "n_estimators": rounds, "early_stopping_rounds": patience})
+    patience = (
+        rounds
+        if params.early_stopping_rounds >= params.n_estimators
+        else min(params.early_stopping_rounds, rounds)
+    )
+    return params.model_copy(
+        update={
+            "num_leaves": leaves,
+            "min_child_samples": min_rows,
+            "n_estimators": rounds,
+            "early_stopping_rounds": patience,
+        }
+    )
 
 
 def prior_weight(prior_briefs: float, n_briefs: int) -> float:
@@ -68,11 +77,15 @@ def load_warm_start(path: str | Path) -> lgb.Booster:
     """The ranker booster of a saved pipeline folder (its ``ranker.json``)."""
     f = Path(path) / "ranker.json"
     if not f.exists():
-        raise FileNotFoundError(f"small_data.warm_start: {path} is not a saved pipeline (no ranker.json)")
+        raise FileNotFoundError(
+            f"small_data.warm_start: {path} is not a saved pipeline (no ranker.json)"
+        )
     return lgb.Booster(model_str=json.loads(f.read_text())["model"])
 
 
-def ranker_settings(config: TrainConfig, n_briefs: int) -> tuple[LGBMParams, tuple[str, ...], float]:
+def ranker_settings(
+    config: TrainConfig, n_briefs: int
+) -> tuple[LGBMParams, tuple[str, ...], float]:
     """(LightGBM parameters, monotone features, prior weight) for ``n_briefs`` training briefs."""
     sd: SmallDataConfig = config.small_data
     params = adapt_ranker_params(config.ranker, n_briefs) if sd.adaptive else config.ranker
@@ -84,8 +97,13 @@ def make_ranker(config: TrainConfig, n_briefs: int, params: LGBMParams | None = 
     """The ``FitRanker`` the trainer fits for ``n_briefs`` training briefs (``params`` overrides
     the adapted parameters, e.g. the refit's number of rounds)."""
     adapted, monotone, weight = ranker_settings(config, n_briefs)
-    return FitRanker(params or adapted, config.seed, monotone=monotone, prior_weight=weight,
-                     smooth_rounds=config.small_data.smooth_rounds)
+    return FitRanker(
+        params or adapted,
+        config.seed,
+        monotone=monotone,
+        prior_weight=weight,
+        smooth_rounds=config.small_data.smooth_rounds,
+    )
 
 
 def training_size_note(metadata: dict[str, Any]) -> tuple[str, bool]:
@@ -96,7 +114,10 @@ def training_size_note(metadata: dict[str, Any]) -> tuple[str, bool]:
     n = n_train + n_valid
     text = f"fitted on {n:,} briefs ({n_train:,} train + {n_valid:,} validation)"
     if n < WARN_BELOW_BRIEFS:
-        return (f"{text}: below {WARN_BELOW_BRIEFS:,}, where the learning curve has the model ahead of the "
-                "best baseline by 10% in every view (docs/learning_curve.md); treat its ranking with care "
-                "and retrain as outcomes come in", True)
+        return (
+            f"{text}: below {WARN_BELOW_BRIEFS:,}, where the learning curve has the model ahead of the "
+            "best baseline by 10% in every view (docs/learning_curve.md); treat its ranking with care "
+            "and retrain as outcomes come in",
+            True,
+        )
     return text, False

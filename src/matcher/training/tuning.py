@@ -28,8 +28,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULT_OUT = Path("training/configs/tuned.yaml")
-RANKER_PARAMS: tuple[str, ...] = ("num_leaves", "learning_rate", "min_child_samples", "n_estimators",
-                                  "colsample_bytree")
+RANKER_PARAMS: tuple[str, ...] = (
+    "num_leaves",
+    "learning_rate",
+    "min_child_samples",
+    "n_estimators",
+    "colsample_bytree",
+)
 SCORING_PARAMS: tuple[str, ...] = ("engagement_weight",)
 
 
@@ -46,8 +51,10 @@ def suggest(trial: Any) -> dict[str, Any]:
 
 
 def current_params(cfg: TrainConfig) -> dict[str, Any]:
-    return {**{k: getattr(cfg.ranker, k) for k in RANKER_PARAMS},
-            **{k: getattr(cfg.scoring, k) for k in SCORING_PARAMS}}
+    return {
+        **{k: getattr(cfg.ranker, k) for k in RANKER_PARAMS},
+        **{k: getattr(cfg.scoring, k) for k in SCORING_PARAMS},
+    }
 
 
 def apply_params(cfg: TrainConfig, params: dict[str, Any]) -> TrainConfig:
@@ -82,7 +89,9 @@ class TuneResult:
     run_id: str | None = None
 
 
-def prepare(cfg: TrainConfig, tables: Any, encoder: Any = None, progress: bool = False) -> TuneContext:
+def prepare(
+    cfg: TrainConfig, tables: Any, encoder: Any = None, progress: bool = False
+) -> TuneContext:
     from matcher.data.labels import time_split
     from matcher.training.trainer import fit_pipeline, training_sets
 
@@ -94,7 +103,9 @@ def prepare(cfg: TrainConfig, tables: Any, encoder: Any = None, progress: bool =
     return TuneContext(pipe, train, valid, tables, split)
 
 
-def score_params(ctx: TuneContext, cfg: TrainConfig, metric: str = "ndcg@10") -> tuple[float, dict[str, float]]:
+def score_params(
+    ctx: TuneContext, cfg: TrainConfig, metric: str = "ndcg@10"
+) -> tuple[float, dict[str, float]]:
     """Refit the ranker with ``cfg``; return the validation ``metric`` (logged view) and all the
     validation metrics plus the ranker's best iteration."""
     from matcher.evaluation.offline import evaluate
@@ -103,12 +114,22 @@ def score_params(ctx: TuneContext, cfg: TrainConfig, metric: str = "ndcg@10") ->
     names = ctx.pipeline.feature_names
     t, v = ctx.train, ctx.valid
     # the trainer's ranker for this many briefs (small-data capacity, smoothed number of trees)
-    ranker = make_ranker(cfg, len(t.group) + len(v.group)).fit(t.X, t.y, t.group, names, v.X, v.y, v.group)
+    ranker = make_ranker(cfg, len(t.group) + len(v.group)).fit(
+        t.X, t.y, t.group, names, v.X, v.y, v.group
+    )
     pipe = copy.copy(ctx.pipeline)  # shares catalogue and models; only ranker and scoring differ
     pipe.ranker = ranker
     pipe.config = cfg
-    res = evaluate(pipe, ctx.tables, ctx.split.valid, truth=None, views=("logged",), seed=cfg.seed,
-                   progress=False, segments=False)
+    res = evaluate(
+        pipe,
+        ctx.tables,
+        ctx.split.valid,
+        truth=None,
+        views=("logged",),
+        seed=cfg.seed,
+        progress=False,
+        segments=False,
+    )
     s = res.summary
     s = s[(s["view"] == "logged") & (s["system"] == "model")]
     found = dict(zip(s["metric"], s["value"].astype(float), strict=True))
@@ -126,10 +147,18 @@ def write_config(cfg: TrainConfig, path: str | Path, header: str) -> Path:
     return path
 
 
-def tune(cfg: TrainConfig, n_trials: int = 20, out_path: str | Path = DEFAULT_OUT,
-         tracking: TrackingConfig | None = None, track: bool = True, encoder: Any = None,
-         progress: bool = False, metric: str = "ndcg@10", timeout: float | None = None,
-         tables: Any = None) -> TuneResult:
+def tune(
+    cfg: TrainConfig,
+    n_trials: int = 20,
+    out_path: str | Path = DEFAULT_OUT,
+    tracking: TrackingConfig | None = None,
+    track: bool = True,
+    encoder: Any = None,
+    progress: bool = False,
+    metric: str = "ndcg@10",
+    timeout: float | None = None,
+    tables: Any = None,
+) -> TuneResult:
     """Search ranker params + engagement weight on the validation briefs; the first trial is
     the given config, so the result is never worse than it on validation."""
     import optuna
@@ -157,19 +186,35 @@ def tune(cfg: TrainConfig, n_trials: int = 20, out_path: str | Path = DEFAULT_OU
         tcfg = tracking or TrackingConfig()
         client = client_for(tcfg)
         exp_id = ensure_experiment(client, tcfg)
-        parent = client.create_run(exp_id, run_name=f"tune {n_trials} trials", tags={
-            KIND_TAG: "tune", "data_sha256": data_fingerprint(tables)["sha256"],
-            "data_dir": str(cfg.data_dir)}).info.run_id
-        log_batch(client, parent, params={**flatten(cfg.model_dump()), "tune.n_trials": str(n_trials),
-                                           "tune.metric": metric})
+        parent = client.create_run(
+            exp_id,
+            run_name=f"tune {n_trials} trials",
+            tags={
+                KIND_TAG: "tune",
+                "data_sha256": data_fingerprint(tables)["sha256"],
+                "data_dir": str(cfg.data_dir),
+            },
+        ).info.run_id
+        log_batch(
+            client,
+            parent,
+            params={
+                **flatten(cfg.model_dump()),
+                "tune.n_trials": str(n_trials),
+                "tune.metric": metric,
+            },
+        )
 
     def objective(trial: optuna.Trial) -> float:
         params = suggest(trial)
         trial_cfg = apply_params(cfg, params)
         run_id = None
         if client is not None:
-            run_id = client.create_run(exp_id, run_name=f"trial {trial.number}", tags={
-                KIND_TAG: "tune-trial", "mlflow.parentRunId": parent}).info.run_id
+            run_id = client.create_run(
+                exp_id,
+                run_name=f"trial {trial.number}",
+                tags={KIND_TAG: "tune-trial", "mlflow.parentRunId": parent},
+            ).info.run_id
             log_batch(client, run_id, params={k: str(v) for k, v in params.items()})
         try:
             value, extras = score_params(ctx, trial_cfg, metric)
@@ -178,14 +223,22 @@ def tune(cfg: TrainConfig, n_trials: int = 20, out_path: str | Path = DEFAULT_OU
                 client.set_terminated(run_id, "FAILED")
             raise
         if client is not None and run_id:
-            logged = {(f"valid.{metric_key('logged', 'model', k)}" if k != "best_iteration"
-                       else "ranker.best_iteration"): x for k, x in extras.items()}
+            logged = {
+                (
+                    f"valid.{metric_key('logged', 'model', k)}"
+                    if k != "best_iteration"
+                    else "ranker.best_iteration"
+                ): x
+                for k, x in extras.items()
+            }
             log_batch(client, run_id, metrics=as_metrics(logged))
             client.set_terminated(run_id, "FINISHED")
         logger.info("trial %d: %s = %.4f %s", trial.number, metric, value, params)
         return value if math.isfinite(value) else -1.0
 
-    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=cfg.seed))
+    study = optuna.create_study(
+        direction="maximize", sampler=optuna.samplers.TPESampler(seed=cfg.seed)
+    )
     study.enqueue_trial(current_params(cfg))
     try:
         study.optimize(objective, n_trials=n_trials, timeout=timeout)
@@ -195,15 +248,25 @@ def tune(cfg: TrainConfig, n_trials: int = 20, out_path: str | Path = DEFAULT_OU
         raise
     best = dict(study.best_params)
     best_cfg = apply_params(cfg, best)
-    header = (f"Tuned by `matcher tune` ({len(study.trials)} trials, optuna TPE seed {cfg.seed}) on "
-              f"{cfg.data_dir}\nvalidation {metric} = {study.best_value:.4f} (first trial = the base "
-              f"config: {study.trials[0].value:.4f})" + (f"\nMLflow run {parent}" if parent else ""))
+    header = (
+        f"Tuned by `matcher tune` ({len(study.trials)} trials, optuna TPE seed {cfg.seed}) on "
+        f"{cfg.data_dir}\nvalidation {metric} = {study.best_value:.4f} (first trial = the base "
+        f"config: {study.trials[0].value:.4f})" + (f"\nMLflow run {parent}" if parent else "")
+    )
     path = write_config(best_cfg, out_path, header)
     trials = study.trials_dataframe(attrs=("number", "value", "params", "state"))
     if client is not None and parent is not None:
-        log_batch(client, parent, metrics=as_metrics({f"best.{mkey}": study.best_value,
-                                                     f"base.{mkey}": study.trials[0].value or math.nan}),
-                   params={f"best.{k}": str(v) for k, v in best.items()})
+        log_batch(
+            client,
+            parent,
+            metrics=as_metrics(
+                {
+                    f"best.{mkey}": study.best_value,
+                    f"base.{mkey}": study.trials[0].value or math.nan,
+                }
+            ),
+            params={f"best.{k}": str(v) for k, v in best.items()},
+        )
         client.log_artifact(parent, str(path))
         client.log_text(parent, trials.to_csv(index=False), "trials.csv")
         client.set_terminated(parent, "FINISHED")

@@ -37,7 +37,10 @@ def test_add_list_revoke(tmp_path: Path) -> None:
     r = _run("keys", "list", "--db", str(db), "--json")
     assert r.exit_code == 0, r.output
     rows = json.loads(r.stdout)
-    assert [(x["brand_id"], x["admin"], x["revoked_at"]) for x in rows] == [("acme", False, None), ("ops", True, None)]
+    assert [(x["brand_id"], x["admin"], x["revoked_at"]) for x in rows] == [
+        ("acme", False, None),
+        ("ops", True, None),
+    ]
     secret = token.split("_", 2)[2]
     assert secret not in r.stdout and admin_token.split("_", 2)[2] not in r.stdout
     table = _run("keys", "list", "--db", str(db)).stdout

@@ -133,8 +133,9 @@ def test_evaluate_queries_and_summarize() -> None:
 
 
 def test_evaluate_queries_mapping_keys_rows() -> None:
-    per_query = evaluate_queries({"b1": ([2, 0], [0.2, 0.1]), "b2": ([0, 2], [0.2, 0.1])},
-                                 metrics=["mrr", "ndcg@1"])
+    per_query = evaluate_queries(
+        {"b1": ([2, 0], [0.2, 0.1]), "b2": ([0, 2], [0.2, 0.1])}, metrics=["mrr", "ndcg@1"]
+    )
     assert list(per_query.index) == ["b1", "b2"]
     assert per_query.loc["b2", "mrr"] == 0.5
     assert per_query.loc["b2", "ndcg@1"] == 0.0

@@ -20,12 +20,14 @@ def _is_png(path: Path) -> bool:
 
 
 def test_system_comparison(tmp_path: Path) -> None:
-    summary = pd.DataFrame({
-        "view": ["test", "test", "cold", "cold", "test"],
-        "system": ["popularity", "ranker", "popularity", "ranker", "ranker"],
-        "metric": ["ndcg@10", "ndcg@10", "ndcg@10", "ndcg@10", "mrr"],
-        "value": [0.2, 0.4, 0.1, 0.3, 0.5],
-    })
+    summary = pd.DataFrame(
+        {
+            "view": ["test", "test", "cold", "cold", "test"],
+            "system": ["popularity", "ranker", "popularity", "ranker", "ranker"],
+            "metric": ["ndcg@10", "ndcg@10", "ndcg@10", "ndcg@10", "mrr"],
+            "value": [0.2, 0.4, 0.1, 0.3, 0.5],
+        }
+    )
     out = plots.plot_system_comparison(summary, tmp_path / "sub" / "cmp.png")
     assert out == tmp_path / "sub" / "cmp.png" and _is_png(out)
     with_ci = summary.assign(ci_low=summary["value"] - 0.05, ci_high=summary["value"] + 0.05)

@@ -64,7 +64,8 @@ def test_paired_comparison_hand_example_and_nan_pairs() -> None:
     assert res["mean_diff"] == 0.5
     assert (res["wins"], res["ties"], res["losses"]) == (3, 0, 1)
     assert res["p_value"] == pytest.approx(
-        sps.wilcoxon([1.0, 1.0, 1.0, -1.0], zero_method="zsplit").pvalue)
+        sps.wilcoxon([1.0, 1.0, 1.0, -1.0], zero_method="zsplit").pvalue
+    )
     assert res["p_value"] > 0.05
 
 
@@ -116,8 +117,14 @@ def test_cluster_resampling_is_wider_than_row_resampling_for_correlated_rows() -
 def test_cluster_lift_known_answer() -> None:
     clusters_a = np.repeat(np.arange(10), 3)
     clusters_b = np.repeat(np.arange(10, 20), 3)
-    res = cluster_bootstrap_lift(np.full(30, 1.0), np.full(30, 10.0), clusters_a,
-                                 np.full(30, 2.0), np.full(30, 10.0), clusters_b)
+    res = cluster_bootstrap_lift(
+        np.full(30, 1.0),
+        np.full(30, 10.0),
+        clusters_a,
+        np.full(30, 2.0),
+        np.full(30, 10.0),
+        clusters_b,
+    )
     assert res["ratio_a"] == pytest.approx(0.1) and res["ratio_b"] == pytest.approx(0.2)
     assert res["lift"] == pytest.approx(1.0)
     assert res["ci_low"] == pytest.approx(1.0) and res["ci_high"] == pytest.approx(1.0)
@@ -127,8 +134,15 @@ def test_cluster_lift_known_answer() -> None:
 def test_cluster_lift_null_interval_contains_zero() -> None:
     rng = np.random.default_rng(5)
     ca, cb = np.repeat(np.arange(40), 25), np.repeat(np.arange(40, 80), 25)
-    res = cluster_bootstrap_lift(rng.binomial(1, 0.1, 1000), np.ones(1000), ca,
-                                 rng.binomial(1, 0.1, 1000), np.ones(1000), cb, seed=2)
+    res = cluster_bootstrap_lift(
+        rng.binomial(1, 0.1, 1000),
+        np.ones(1000),
+        ca,
+        rng.binomial(1, 0.1, 1000),
+        np.ones(1000),
+        cb,
+        seed=2,
+    )
     assert res["ci_low"] < 0 < res["ci_high"]
 
 

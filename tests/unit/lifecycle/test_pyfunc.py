@@ -13,8 +13,16 @@ from matcher.lifecycle.pyfunc import MatcherModel, requests_from_frame
 
 
 def test_pyfunc_frame_conversion_matches_recommend(tiny_pipeline):
-    df = pd.DataFrame([{"text": "marathon training and trail running shoes", "platforms": ["instagram"], "k": 3},
-                       {"text": "sourdough starter", "platforms": "instagram|tiktok"}])
+    df = pd.DataFrame(
+        [
+            {
+                "text": "marathon training and trail running shoes",
+                "platforms": ["instagram"],
+                "k": 3,
+            },
+            {"text": "sourdough starter", "platforms": "instagram|tiktok"},
+        ]
+    )
     reqs = requests_from_frame(df)
     assert [b.platforms for b, _ in reqs] == [["instagram"], ["instagram", "tiktok"]]
     assert [k for _, k in reqs] == [3, 10]
@@ -29,26 +37,56 @@ def test_pyfunc_frame_conversion_matches_recommend(tiny_pipeline):
 
 
 def test_topics_as_joined_strings_or_lists():
-    df = pd.DataFrame([
-        {"text": "vegan snacks", "interests": "Vegan Diets|Food & Drink > Vegetarian Diets",
-         "strict_interests": True, "excluded_interests": "Soccer", "excluded_categories": "Alcohol|Gambling"},
-        {"text": "football boots", "interests": ["Soccer"], "strict_interests": np.nan,
-         "excluded_interests": None, "excluded_categories": ["Tobacco"], "excluded_keywords": "beer"},
-    ])
+    df = pd.DataFrame(
+        [
+            {
+                "text": "vegan snacks",
+                "interests": "Vegan Diets|Food & Drink > Vegetarian Diets",
+                "strict_interests": True,
+                "excluded_interests": "Soccer",
+                "excluded_categories": "Alcohol|Gambling",
+            },
+            {
+                "text": "football boots",
+                "interests": ["Soccer"],
+                "strict_interests": np.nan,
+                "excluded_interests": None,
+                "excluded_categories": ["Tobacco"],
+                "excluded_keywords": "beer",
+            },
+        ]
+    )
     (b1, _), (b2, _) = requests_from_frame(df)
-    assert (b1.interests, b1.strict_interests, b1.excluded_interests) == (["212", "213"], True, ["533"])
+    assert (b1.interests, b1.strict_interests, b1.excluded_interests) == (
+        ["212", "213"],
+        True,
+        ["533"],
+    )
     assert b1.excluded_categories == ["1002", "1361"]
     assert (b2.interests, b2.strict_interests, b2.excluded_interests) == (["533"], False, [])
     assert b2.excluded_categories == ["1544", "1004"]  # Tobacco, then Beer (the excluded keyword)
 
 
-@pytest.mark.parametrize(("field", "value", "expected"), [
-    ("interests", "Soccer|Underwater Basketweaving",
-     "row 1, interests: Value error, unknown content topic 'Underwater Basketweaving'"),
-    ("excluded_categories", ["Cryptocurrency"],
-     "row 1, excluded_categories: Value error, unknown ad_product topic 'Cryptocurrency'; did you mean"),
-    ("strict_interests", True, "row 1, strict_interests: Value error, strict_interests needs at least one interest"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        (
+            "interests",
+            "Soccer|Underwater Basketweaving",
+            "row 1, interests: Value error, unknown content topic 'Underwater Basketweaving'",
+        ),
+        (
+            "excluded_categories",
+            ["Cryptocurrency"],
+            "row 1, excluded_categories: Value error, unknown ad_product topic 'Cryptocurrency'; did you mean",
+        ),
+        (
+            "strict_interests",
+            True,
+            "row 1, strict_interests: Value error, strict_interests needs at least one interest",
+        ),
+    ],
+)
 def test_a_bad_topic_names_the_row_and_the_field(field, value, expected):
     df = pd.DataFrame([{"text": "fine"}, {"text": "bad", field: value}])
     with pytest.raises(ValueError) as e:
@@ -65,37 +103,85 @@ def test_signature_types_every_column(tiny_pipeline):
     from matcher.planning.inputs import PLAN_INPUT_COLUMNS
 
     example = model_input_example(tiny_pipeline)
-    sig = model_signature(tiny_pipeline, example)  # also checks the example's prediction against the output types
+    sig = model_signature(
+        tiny_pipeline, example
+    )  # also checks the example's prediction against the output types
     cols = {c.name: c for c in sig.inputs.inputs}
     assert list(cols) == [*S.Brief.model_fields, "k", *PLAN_INPUT_COLUMNS]
     assert not [c.name for c in sig.inputs.inputs if isinstance(c.type, AnyType)]
     assert [c.name for c in sig.inputs.inputs if c.required] == ["text"]  # everything else optional
-    expected = {"text": DataType.string, "brief_id": DataType.string, "created_at": DataType.string,
-                "target_gender": DataType.string, "min_followers": DataType.long, "max_followers": DataType.long,
-                "budget_usd": DataType.double, "strict_interests": DataType.boolean, "language": DataType.string,
-                "k": DataType.long, "mode": DataType.string, "plan_budget_usd": DataType.double,
-                "min_creators": DataType.long, "platform_mix": DataType.string}
+    expected = {
+        "text": DataType.string,
+        "brief_id": DataType.string,
+        "created_at": DataType.string,
+        "target_gender": DataType.string,
+        "min_followers": DataType.long,
+        "max_followers": DataType.long,
+        "budget_usd": DataType.double,
+        "strict_interests": DataType.boolean,
+        "language": DataType.string,
+        "k": DataType.long,
+        "mode": DataType.string,
+        "plan_budget_usd": DataType.double,
+        "min_creators": DataType.long,
+        "platform_mix": DataType.string,
+    }
     for name, t in expected.items():
         assert cols[name].type == t, name
-    for name in ("platforms", "target_countries", "target_ages", "excluded_handles", "excluded_keywords",
-                 *S.TOPIC_FIELDS, "like"):
+    for name in (
+        "platforms",
+        "target_countries",
+        "target_ages",
+        "excluded_handles",
+        "excluded_keywords",
+        *S.TOPIC_FIELDS,
+        "like",
+    ):
         assert cols[name].type == Array(DataType.string), name
     out = {c.name: c for c in sig.outputs.inputs}
     assert list(out) == [*OUTPUT_COLUMNS, *PLAN_OUTPUT_COLUMNS]
     assert not [c for c in out.values() if isinstance(c.type, AnyType)]
-    assert (out["rank"].type, out["score"].type, out["influencer_id"].type) == (DataType.long, DataType.double,
-                                                                                DataType.string)
-    assert out["rank"].required and not out["marginal_gain"].required  # plan columns only in plan mode
+    assert (out["rank"].type, out["score"].type, out["influencer_id"].type) == (
+        DataType.long,
+        DataType.double,
+        DataType.string,
+    )
+    assert (
+        out["rank"].required and not out["marginal_gain"].required
+    )  # plan columns only in plan mode
 
-    rows = pd.DataFrame([{"text": "vegan snacks", "interests": ["Vegan Diets", "Soccer"], "strict_interests": True,
-                          "k": 3, "budget_usd": 250.5, "excluded_categories": None},  # a missing list: None or []
-                         {"text": "beer", "interests": [], "excluded_categories": ["Alcohol"], "k": 5,
-                          "budget_usd": None}])
+    rows = pd.DataFrame(
+        [
+            {
+                "text": "vegan snacks",
+                "interests": ["Vegan Diets", "Soccer"],
+                "strict_interests": True,
+                "k": 3,
+                "budget_usd": 250.5,
+                "excluded_categories": None,
+            },  # a missing list: None or []
+            {
+                "text": "beer",
+                "interests": [],
+                "excluded_categories": ["Alcohol"],
+                "k": 5,
+                "budget_usd": None,
+            },
+        ]
+    )
     checked = _enforce_schema(rows, sig.inputs)
-    assert checked["interests"].iloc[0] == ["Vegan Diets", "Soccer"] and checked["strict_interests"].iloc[0]
-    for bad, column in ([{"text": "x", "strict_interests": "sure"}, "strict_interests"],  # a string is not a boolean
-                        [{"text": "x", "k": 2.5}, "k"],                                 # k is a whole number
-                        [{"text": "x", "platforms": "tiktok"}, "list or numpy array"]):  # lists are lists
+    assert (
+        checked["interests"].iloc[0] == ["Vegan Diets", "Soccer"]
+        and checked["strict_interests"].iloc[0]
+    )
+    for bad, column in (
+        [
+            {"text": "x", "strict_interests": "sure"},
+            "strict_interests",
+        ],  # a string is not a boolean
+        [{"text": "x", "k": 2.5}, "k"],  # k is a whole number
+        [{"text": "x", "platforms": "tiktok"}, "list or numpy array"],
+    ):  # lists are lists
         # (MLflow's array error does not name the column: a known limitation of its enforcement)
         with pytest.raises(Exception, match=column):
             _enforce_schema(pd.DataFrame([bad]), sig.inputs)
@@ -137,7 +223,9 @@ def test_model_requirements_cover_the_shipped_package():
     from matcher.lifecycle.model_logging import model_requirements, package_requirements
 
     core = package_requirements("matcher")
-    assert {"pydantic", "bm25s", "lightgbm", "pyahocorasick"} <= set(core) and "bentoml" not in core  # no extras
+    assert {"pydantic", "bm25s", "lightgbm", "pyahocorasick"} <= set(
+        core
+    ) and "bentoml" not in core  # no extras
     assert len(core) == len(set(core))
     names = {r.split("==")[0] for r in model_requirements()}
     assert set(core) <= names and "matcher" not in names and "mlflow" in names

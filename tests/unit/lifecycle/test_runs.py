@@ -32,7 +32,10 @@ def test_tracking_uri_resolution_order(tmp_path, monkeypatch):
     assert cfg.resolved_uri() == "http://mlflow:5000"
     assert cfg.resolved_artifact_location() is None  # the server decides
     assert TrackingConfig(uri="sqlite:////x/y.db").resolved_uri() == "sqlite:////x/y.db"
-    assert TrackingConfig(uri="sqlite:////x/y.db").resolved_artifact_location() == "file:///x/mlruns/matcher"
+    assert (
+        TrackingConfig(uri="sqlite:////x/y.db").resolved_artifact_location()
+        == "file:///x/mlruns/matcher"
+    )
 
 
 def test_using_tracking_restores_global_state_even_on_error(tmp_path, monkeypatch):
@@ -49,14 +52,17 @@ def test_using_tracking_restores_global_state_even_on_error(tmp_path, monkeypatc
     assert mlflow.get_tracking_uri() == "sqlite:////somewhere/else.db"
 
 
-@pytest.mark.parametrize(("ref", "expected"), [
-    (None, ModelRef(alias="champion", name="matcher")),
-    ("challenger", ModelRef(alias="challenger", name="matcher")),
-    ("models:/matcher@champion", ModelRef(alias="champion", name="matcher")),
-    ("models:/other/3", ModelRef(version="3", name="other")),
-    ("7", ModelRef(version="7", name="matcher")),
-    ("./models/champion", ModelRef(directory=Path("./models/champion"))),
-])
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        (None, ModelRef(alias="champion", name="matcher")),
+        ("challenger", ModelRef(alias="challenger", name="matcher")),
+        ("models:/matcher@champion", ModelRef(alias="champion", name="matcher")),
+        ("models:/other/3", ModelRef(version="3", name="other")),
+        ("7", ModelRef(version="7", name="matcher")),
+        ("./models/champion", ModelRef(directory=Path("./models/champion"))),
+    ],
+)
 def test_parse_ref(ref, expected):
     assert parse_ref(ref, "matcher") == expected
 
@@ -69,17 +75,37 @@ def test_parse_ref_rejects_bad_model_uri():
 def test_names_and_flattening():
     assert metric_key("logged", "model", "ndcg@10") == "logged.model.ndcg_at_10"
     assert flat_metrics({"logged": {"model": {"ndcg@10": 0.5, "auc": None, "mrr": math.nan}}}) == {
-        "logged.model.ndcg_at_10": 0.5}
-    assert flatten({"a": 1, "b": {"c": [1, 2], "d": None}}) == {"a": "1", "b.c": "[1, 2]", "b.d": "null"}
+        "logged.model.ndcg_at_10": 0.5
+    }
+    assert flatten({"a": 1, "b": {"c": [1, 2], "d": None}}) == {
+        "a": "1",
+        "b.c": "[1, 2]",
+        "b.d": "null",
+    }
 
 
 def test_flat_metrics_takes_any_depth_and_only_finite_numbers():
     flat = {"logged.model.ndcg_at_10": 0.5, "catalogue.model.mrr": 1}
-    assert flat_metrics(flat) == {"logged.model.ndcg_at_10": 0.5, "catalogue.model.mrr": 1.0}  # idempotent
-    assert flat_metrics({"a": {"b": {"c": {"recall@5": 2}}}, "top": 0.25}) == {"a.b.c.recall_at_5": 2.0,
-                                                                               "top": 0.25}
-    assert flat_metrics({"v": {"n": np.int64(3), "x": np.float32(0.5), "inf": math.inf, "name": "ndcg",
-                               "flag": True, "list": [1.0]}}) == {"v.n": 3.0, "v.x": 0.5}
+    assert flat_metrics(flat) == {
+        "logged.model.ndcg_at_10": 0.5,
+        "catalogue.model.mrr": 1.0,
+    }  # idempotent
+    assert flat_metrics({"a": {"b": {"c": {"recall@5": 2}}}, "top": 0.25}) == {
+        "a.b.c.recall_at_5": 2.0,
+        "top": 0.25,
+    }
+    assert flat_metrics(
+        {
+            "v": {
+                "n": np.int64(3),
+                "x": np.float32(0.5),
+                "inf": math.inf,
+                "name": "ndcg",
+                "flag": True,
+                "list": [1.0],
+            }
+        }
+    ) == {"v.n": 3.0, "v.x": 0.5}
     assert all(type(v) is float for v in flat_metrics({"v": {"n": np.int64(3)}}).values())
 
 
@@ -109,7 +135,9 @@ def test_tuning_base_trial_reproduces_the_trained_ranker(tiny_tables):
     value, extras = score_params(ctx, cfg)
     split = time_split(tiny_tables.briefs, cfg.split)
     pipe, _ = fit_pipeline(tiny_tables, cfg, encoder=enc, split=split, progress=False)
-    expected = evaluate(pipe, tiny_tables, split.valid, views=("logged",), seed=cfg.seed, progress=False)
+    expected = evaluate(
+        pipe, tiny_tables, split.valid, views=("logged",), seed=cfg.seed, progress=False
+    )
     assert value == pytest.approx(expected.metrics()["logged"]["model"]["ndcg@10"])
     assert extras["best_iteration"] >= 1
     with pytest.raises(ValueError, match="unknown tuning"):
@@ -131,19 +159,37 @@ def test_saved_and_exported_folders_load_as_typed_models(tiny_pipeline_dir, tmp_
     m = resolve_pipeline(str(plain), fallback_dir=None)
     assert isinstance(m, LoadedModel) and m.pipeline.catalogue is not None
     i = m.info
-    assert (i.name, i.version, i.ref, i.source, i.alias, i.run_id) == ("matcher", "v-plain", str(plain), str(plain),
-                                                                      None, None)
-    assert i.fallback_reason is None and i.catalogue_size == 48 and i.encoder == "hashing-128 (128-d)"
-    assert i.trained_at == m.pipeline.metadata["trained_at"] and i.metrics == {}  # no evaluation saved
+    assert (i.name, i.version, i.ref, i.source, i.alias, i.run_id) == (
+        "matcher",
+        "v-plain",
+        str(plain),
+        str(plain),
+        None,
+        None,
+    )
+    assert (
+        i.fallback_reason is None and i.catalogue_size == 48 and i.encoder == "hashing-128 (128-d)"
+    )
+    assert (
+        i.trained_at == m.pipeline.metadata["trained_at"] and i.metrics == {}
+    )  # no evaluation saved
     with pytest.raises(dataclasses.FrozenInstanceError):
         m.info = i  # type: ignore[misc]
     with pytest.raises(ValidationError):
         i.version = "2"  # type: ignore[misc]
 
     exported = shutil.copytree(tiny_pipeline_dir, tmp_path / "exported")
-    (exported / "MODEL_INFO.json").write_text(json.dumps({
-        "name": "matcher", "version": "7", "alias": "champion", "run_id": "r1",
-        "metrics": {"logged.model.ndcg_at_10": 0.75, "logged.model.auc": None}}))
+    (exported / "MODEL_INFO.json").write_text(
+        json.dumps(
+            {
+                "name": "matcher",
+                "version": "7",
+                "alias": "champion",
+                "run_id": "r1",
+                "metrics": {"logged.model.ndcg_at_10": 0.75, "logged.model.auc": None},
+            }
+        )
+    )
     e = load_directory(exported).info
     assert (e.version, e.alias, e.run_id, e.ref) == ("7", "champion", "r1", None)
     assert e.metrics == {"logged.model.ndcg_at_10": 0.75}

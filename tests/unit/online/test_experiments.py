@@ -30,10 +30,21 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def _match(iid: str, rank: int, score: float) -> Match:
-    return Match(rank=rank, influencer_id=iid, handle=f"@{iid}", platform="instagram", followers=5000,
-                 score=score, fit_score=0.5,
-                 expected_engagement=EngagementEstimate(rate=0.02, rate_low=0.01, rate_high=0.03, engagements=100),
-                 estimated_cost_usd=50.0, cost_is_estimate=True, reasons=["r"])
+    return Match(
+        rank=rank,
+        influencer_id=iid,
+        handle=f"@{iid}",
+        platform="instagram",
+        followers=5000,
+        score=score,
+        fit_score=0.5,
+        expected_engagement=EngagementEstimate(
+            rate=0.02, rate_low=0.01, rate_high=0.03, engagements=100
+        ),
+        estimated_cost_usd=50.0,
+        cost_is_estimate=True,
+        reasons=["r"],
+    )
 
 
 class FakePipe:
@@ -44,18 +55,23 @@ class FakePipe:
 
     def recommend(self, brief: Brief, k: int = 10) -> Recommendation:
         self.calls += 1
-        return Recommendation([_match(i, r, self.tag - r) for r, i in enumerate(self.ids[:k], start=1)],
-                              n_candidates=len(self.ids) + int(self.tag))
+        return Recommendation(
+            [_match(i, r, self.tag - r) for r, i in enumerate(self.ids[:k], start=1)],
+            n_candidates=len(self.ids) + int(self.tag),
+        )
 
 
 def _loaded(pipe: FakePipe, version: str) -> LoadedModel:
-    return LoadedModel(pipe, ModelInfo(name="matcher", version=version, catalogue_size=len(pipe.ids)))  # type: ignore[arg-type]
+    return LoadedModel(
+        pipe, ModelInfo(name="matcher", version=version, catalogue_size=len(pipe.ids))
+    )  # type: ignore[arg-type]
 
 
 def _loader(pipes: dict[str, FakePipe], loaded: list[str]):
     def load(ref: str) -> LoadedModel:
         loaded.append(ref)
         return _loaded(pipes[ref], f"v-{ref}")
+
     return load
 
 
@@ -72,16 +88,19 @@ def test_config_defaults_to_an_equal_split_and_first_variant_control():
     assert c.is_active()
 
 
-@pytest.mark.parametrize("bad", [
-    {"traffic": {"A": 0.6, "B": 0.6}},
-    {"traffic": {"A": 1.0}},
-    {"variants": {"A": "x"}},
-    {"mode": "interleave", "variants": {"A": "x", "B": "y", "C": "z"}},
-    {"forced": {"brand1": "Z"}},
-    {"start": "2025-02-01", "stop": "2025-01-01"},
-    {"variants": {"A": "x", INTERLEAVED: "y"}},
-    {"unknown_key": 1},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"traffic": {"A": 0.6, "B": 0.6}},
+        {"traffic": {"A": 1.0}},
+        {"variants": {"A": "x"}},
+        {"mode": "interleave", "variants": {"A": "x", "B": "y", "C": "z"}},
+        {"forced": {"brand1": "Z"}},
+        {"start": "2025-02-01", "stop": "2025-01-01"},
+        {"variants": {"A": "x", INTERLEAVED: "y"}},
+        {"unknown_key": 1},
+    ],
+)
 def test_config_rejects_inconsistent_experiments(bad):
     with pytest.raises(ValidationError):
         cfg(**bad)
@@ -94,7 +113,9 @@ def test_example_config_loads():
 
 def test_load_experiment_reads_yaml(tmp_path):
     p = tmp_path / "e.yaml"
-    p.write_text("name: e\nmode: interleave\nvariants: {A: champion, B: '7'}\nstart: 2025-01-01T00:00:00\n")
+    p.write_text(
+        "name: e\nmode: interleave\nvariants: {A: champion, B: '7'}\nstart: 2025-01-01T00:00:00\n"
+    )
     c = load_experiment(p)
     assert c.mode == "interleave" and c.variants["B"] == "7" and c.start.tzinfo is not None
     with pytest.raises(FileNotFoundError):
@@ -110,7 +131,9 @@ def test_bucket_is_deterministic_and_uniform():
     assert counts.min() > 900 and counts.max() < 1100
 
 
-@pytest.mark.parametrize("traffic", [{"A": 0.5, "B": 0.5}, {"A": 0.9, "B": 0.1}, {"A": 0.2, "B": 0.3, "C": 0.5}])
+@pytest.mark.parametrize(
+    "traffic", [{"A": 0.5, "B": 0.5}, {"A": 0.9, "B": 0.1}, {"A": 0.2, "B": 0.3, "C": 0.5}]
+)
 def test_split_accuracy_over_10k_brands(traffic):
     c = ExperimentConfig(name="split", variants={v: v for v in traffic}, traffic=traffic)
     counts = Counter(assign(c, f"brand{i}") for i in range(10_000))
@@ -152,7 +175,9 @@ def test_forced_brands_get_their_variant():
 def test_router_loads_each_needed_model_once():
     loaded: list[str] = []
     pipes = {"m1": FakePipe(["a"], 1), "m2": FakePipe(["b"], 2)}
-    ExperimentRouter(ExperimentConfig(name="aa", variants={"A": "m1", "B": "m1"}), _loader(pipes, loaded))
+    ExperimentRouter(
+        ExperimentConfig(name="aa", variants={"A": "m1", "B": "m1"}), _loader(pipes, loaded)
+    )
     assert loaded == ["m1"]
     loaded.clear()
     ExperimentRouter(None, _loader(pipes, loaded))
@@ -179,7 +204,9 @@ def test_router_without_experiment_or_outside_window_uses_default():
     default = _loaded(FakePipe(["d"], 0), "9")
     now = datetime.now(UTC)
     for c in (None, cfg(start=now + timedelta(days=1))):
-        r = ExperimentRouter(c, _loader(pipes, [])).route(Brief(text="t", brand_id="b1"), 1, default)
+        r = ExperimentRouter(c, _loader(pipes, [])).route(
+            Brief(text="t", brand_id="b1"), 1, default
+        )
         assert (r.experiment, r.variant, r.model_version) == (None, None, "9")
         assert r.matches[0].influencer_id == "d"
 
@@ -191,8 +218,10 @@ def test_routed_is_the_recommendation_plus_where_it_came_from():
     assert isinstance(r, Recommendation)
     assert (r.matches, r.n_candidates, r.reason) == (rec.matches, 5, None)
     assert (r.model_version, r.experiment, r.variant, r.sources) == ("4", "exp1", "B", None)
-    assert Routed.of(Recommendation([], 0, "no creator passes the filters"), "4").reason == \
-        "no creator passes the filters"
+    assert (
+        Routed.of(Recommendation([], 0, "no creator passes the filters"), "4").reason
+        == "no creator passes the filters"
+    )
     with pytest.raises(TypeError):
         Routed(rec.matches, 5, None, "4")  # the routing fields are keyword-only: no silent mix-up
 
@@ -215,11 +244,16 @@ def test_force_variant_for_qa():
     router = ExperimentRouter(cfg(), _loader(pipes, []))
     default = _loaded(FakePipe(["d"], 0), "0")
     for i in range(20):
-        assert router.route(Brief(text="t", brand_id=f"b{i}"), 1, default, force_variant="B").variant == "B"
+        assert (
+            router.route(Brief(text="t", brand_id=f"b{i}"), 1, default, force_variant="B").variant
+            == "B"
+        )
     with pytest.raises(ValueError, match="not part of a running experiment"):
         router.route(Brief(text="t"), 1, default, force_variant="Z")
     with pytest.raises(ValueError):
-        ExperimentRouter(None, _loader(pipes, [])).route(Brief(text="t"), 1, default, force_variant="A")
+        ExperimentRouter(None, _loader(pipes, [])).route(
+            Brief(text="t"), 1, default, force_variant="A"
+        )
 
 
 def test_router_interleaves_two_variants():
@@ -277,6 +311,8 @@ def test_team_draft_duplicates_go_to_the_team_that_placed_them():
 
 
 def test_team_draft_fills_from_the_longer_ranking():
-    items, teams = team_draft_interleave(["a"], ["b1", "b2", "b3", "b4"], 4, np.random.default_rng(3))
+    items, teams = team_draft_interleave(
+        ["a"], ["b1", "b2", "b3", "b4"], 4, np.random.default_rng(3)
+    )
     assert sorted(items) == ["a", "b1", "b2", "b3"] and teams.count("A") == 1
     assert team_draft_interleave([], [], 5, np.random.default_rng(0)) == ([], [])

@@ -26,19 +26,25 @@ def test_deadline_reaches_every_pipeline():
     dl = time.monotonic() + 60
     ExperimentRouter(None, _loader(pipes, [])).route(Brief(text="t"), 1, default, deadline=dl)
     assert default.pipeline.deadline == dl
-    il = ExperimentRouter(ExperimentConfig(name="il", mode="interleave", variants={"A": "ma", "B": "mb"}),
-                          _loader(pipes, []), seed=0)
+    il = ExperimentRouter(
+        ExperimentConfig(name="il", mode="interleave", variants={"A": "ma", "B": "mb"}),
+        _loader(pipes, []),
+        seed=0,
+    )
     r = il.recommend(Brief(text="t", brand_id="b1"), 1, default, deadline=dl)
     assert r.variant == "interleaved" and pipes["ma"].deadline == dl and pipes["mb"].deadline == dl
-    batch = il.recommend_batch([Brief(text="t", brand_id="b1"), Brief(text="u", brand_id="b2")], 1, default,
-                               deadline=dl)
+    batch = il.recommend_batch(
+        [Brief(text="t", brand_id="b1"), Brief(text="u", brand_id="b2")], 1, default, deadline=dl
+    )
     assert len(batch) == 2 and pipes["ma"].calls == 3
 
 
 def test_past_deadline_is_refused_before_any_pipeline_runs():
     pipes = {"champion": FakePipe(["a"], 1), "challenger": FakePipe(["b"], 2)}
-    router = ExperimentRouter(ExperimentConfig(name="e", variants={"A": "champion", "B": "challenger"}),
-                              _loader(pipes, []))
+    router = ExperimentRouter(
+        ExperimentConfig(name="e", variants={"A": "champion", "B": "challenger"}),
+        _loader(pipes, []),
+    )
     default = _loaded(FakePipe(["d"], 0), "0")
     with pytest.raises(DeadlineExceeded, match="routing"):
         router.route(Brief(text="t", brand_id="b1"), 1, default, deadline=time.monotonic() - 1)

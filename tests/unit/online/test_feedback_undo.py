@@ -20,9 +20,16 @@ def db(tmp_path):
     path = tmp_path / "requests.db"
     with RequestLog(path) as log:
         for rid, brand in (("r1", "brandA"), ("r2", "brandB")):
-            log.log_request(RequestRecord(request_id=rid, brief=Brief(text="bread baking", brand_id=brand), k=3,
-                                          model_name="matcher", model_version="1",
-                                          matches=[match(i + 1, x) for i, x in enumerate(["bak00", "bak01", "gam00"])]))
+            log.log_request(
+                RequestRecord(
+                    request_id=rid,
+                    brief=Brief(text="bread baking", brand_id=brand),
+                    k=3,
+                    model_name="matcher",
+                    model_version="1",
+                    matches=[match(i + 1, x) for i, x in enumerate(["bak00", "bak01", "gam00"])],
+                )
+            )
     return path
 
 
@@ -32,12 +39,15 @@ def test_retract_moves_the_row_and_allows_a_new_value(db):
         assert log.retract_feedback("r1", "bak00", "rating") == 2.0
         assert log.retract_feedback("r1", "bak00", "rating") is None  # nothing left to undo
         assert log.feedback_value("r1", "bak00", "rating") is None
-        assert log.log_feedback("r1", "bak00", "rating", 5)  # not a 409 any more: the old value is gone
+        assert log.log_feedback(
+            "r1", "bak00", "rating", 5
+        )  # not a 409 any more: the old value is gone
         assert log.feedback_value("r1", "bak00", "rating") == 5.0
         assert log.request_feedback("r1") == {"bak00": {"rating": 5.0}}
     with sqlite3.connect(db) as con:
-        assert con.execute("SELECT request_id, influencer_id, event, value FROM feedback_retractions").fetchall() == [
-            ("r1", "bak00", "rating", 2.0)]
+        assert con.execute(
+            "SELECT request_id, influencer_id, event, value FROM feedback_retractions"
+        ).fetchall() == [("r1", "bak00", "rating", 2.0)]
 
 
 def test_a_retracted_event_is_absent_for_training_and_analysis(db):
@@ -69,7 +79,9 @@ def test_dismissed_is_a_shown_and_not_taken_row(db):
     briefs, out = logged_tables(db)
     assert list(out["influencer_id"]) == ["bak00", "bak01", "gam00"]
     g = out.set_index("influencer_id").loc["gam00"]
-    assert not g["accepted"] and not g["contacted"]  # a negative label, no outcome column of its own
+    assert (
+        not g["accepted"] and not g["contacted"]
+    )  # a negative label, no outcome column of its own
     assert "dismissed" not in out.columns
     ev = event_table(read_request_log(db)).set_index(["request_id", "influencer_id"])
     assert ev.loc[("r1", "gam00"), "dismissed"] == 1 and ev.loc[("r1", "bak00"), "dismissed"] == 0
@@ -81,6 +93,8 @@ def test_brand_reads_are_scoped(db):
         log.log_feedback("r2", "gam00", "shortlisted")
         assert [r["request_id"] for r in log.brand_requests("brandA")] == ["r1"]
         assert log.brand_requests("nobody") == []
-        assert [(r["request_id"], r["influencer_id"]) for r in log.brand_feedback("brandB")] == [("r2", "gam00")]
+        assert [(r["request_id"], r["influencer_id"]) for r in log.brand_feedback("brandB")] == [
+            ("r2", "gam00")
+        ]
         assert log.brand_feedback("brandA")[0]["brief_text"] == "bread baking"
         assert log.request_brand("r2") == "brandB" and log.request_brand("nope") is None

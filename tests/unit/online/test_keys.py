@@ -23,7 +23,9 @@ def test_add_authenticate_revoke(store: KeyStore) -> None:
     key_id = token.split("_")[1]
     assert token.startswith(f"mk_{key_id}_") and len(token) > 50
     assert store.authenticate(token) == Principal(key_id=key_id, brand_id="acme", admin=False)
-    assert store.authenticate(f"Bearer {token}") == Principal(key_id=key_id, brand_id="acme", admin=False)
+    assert store.authenticate(f"Bearer {token}") == Principal(
+        key_id=key_id, brand_id="acme", admin=False
+    )
     assert store.revoke(key_id) is True
     assert store.authenticate(token) is None
     assert store.revoke(key_id) is False  # already revoked
@@ -38,16 +40,19 @@ def test_admin_key_and_brands_are_separate(store: KeyStore) -> None:
     assert store.authenticate(b) is not None  # revoking one key leaves the others
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),  # secret changed
-    lambda t: t[:-1],  # secret shortened
-    lambda t: t.replace("mk_", "xx_", 1),  # wrong prefix
-    lambda t: "mk_" + "zzzzzzzz" + t[11:],  # unknown key id, right secret
-    lambda t: "",
-    lambda t: "Bearer ",
-    lambda t: t + "x" * 300,  # over-long
-    lambda t: t.replace("_", " ", 1),
-])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),  # secret changed
+        lambda t: t[:-1],  # secret shortened
+        lambda t: t.replace("mk_", "xx_", 1),  # wrong prefix
+        lambda t: "mk_" + "zzzzzzzz" + t[11:],  # unknown key id, right secret
+        lambda t: "",
+        lambda t: "Bearer ",
+        lambda t: t + "x" * 300,  # over-long
+        lambda t: t.replace("_", " ", 1),
+    ],
+)
 def test_tampered_or_malformed_tokens_are_refused(store: KeyStore, mangle) -> None:
     token = store.add("acme")
     assert store.authenticate(mangle(token)) is None
@@ -60,10 +65,14 @@ def test_only_the_hash_is_stored_and_list_shows_no_secret(store: KeyStore, tmp_p
     raw = (tmp_path / "keys.db").read_bytes() + (tmp_path / "keys.db-wal").read_bytes()
     assert secret.encode() not in raw
     with sqlite3.connect(tmp_path / "keys.db") as con:
-        (digest,) = con.execute("SELECT secret_sha256 FROM api_keys WHERE key_id = ?", (key_id,)).fetchone()
+        (digest,) = con.execute(
+            "SELECT secret_sha256 FROM api_keys WHERE key_id = ?", (key_id,)
+        ).fetchone()
     assert digest == hashlib.sha256(secret.encode()).hexdigest()
     infos = store.list()
-    assert [(i.key_id, i.brand_id, i.admin, i.revoked_at) for i in infos] == [(key_id, "acme", False, None)]
+    assert [(i.key_id, i.brand_id, i.admin, i.revoked_at) for i in infos] == [
+        (key_id, "acme", False, None)
+    ]
     assert secret not in repr(infos)
     store.revoke(key_id)
     (info,) = store.list()
@@ -84,7 +93,9 @@ def test_parse_token() -> None:
 
 
 def test_default_path() -> None:
-    assert default_keys_db({"MATCHER_KEYS_DB": "/x/k.db", "MATCHER_REQUEST_LOG": "/y/r.db"}) == Path("/x/k.db")
+    assert default_keys_db(
+        {"MATCHER_KEYS_DB": "/x/k.db", "MATCHER_REQUEST_LOG": "/y/r.db"}
+    ) == Path("/x/k.db")
     assert default_keys_db({"MATCHER_REQUEST_LOG": "/y/r.db"}) == Path("/y/keys.db")
     assert default_keys_db({}) == Path("keys.db")
 

@@ -16,7 +16,9 @@ class _CountingPipe:
         self.calls: list[tuple[str, int, object, object]] = []
         self.metadata = {"version": "7"}
 
-    def recommend(self, brief: Brief, k: int = 10, query: object = None, **kw: object) -> Recommendation:
+    def recommend(
+        self, brief: Brief, k: int = 10, query: object = None, **kw: object
+    ) -> Recommendation:
         self.calls.append((brief.text, k, query, kw.get("deadline")))
         return Recommendation(matches=[], n_candidates=len(self.calls))
 

@@ -29,9 +29,17 @@ from tests.helpers import match
 
 def record(rid: str = "r1", ids: tuple[str, ...] = ("a", "b", "c"), **kw) -> RequestRecord:
     brief = Brief(text="vegan protein bar", brand_id="brand1", brief_id=kw.pop("brief_id", None))
-    return RequestRecord(request_id=rid, brief=brief, k=len(ids) or 10, model_name="matcher", model_version="3",
-                         matches=[match(i + 1, x, 1.0 - i / 10) for i, x in enumerate(ids)],
-                         n_candidates=42, latency_ms=12.5, **kw)
+    return RequestRecord(
+        request_id=rid,
+        brief=brief,
+        k=len(ids) or 10,
+        model_name="matcher",
+        model_version="3",
+        matches=[match(i + 1, x, 1.0 - i / 10) for i, x in enumerate(ids)],
+        n_candidates=42,
+        latency_ms=12.5,
+        **kw,
+    )
 
 
 def columns(path, table: str) -> list[str]:
@@ -43,11 +51,37 @@ def test_schema_has_the_contracted_columns_and_wal(tmp_path):
     path = tmp_path / "log.db"
     RequestLog(path).close()
     assert columns(path, "requests") == [
-        "request_id", "created_at", "brand_id", "brief_id", "brief_json", "k", "model_name", "model_version",
-        "experiment", "variant", "latency_ms", "n_candidates", "n_results", "status", "error"]
-    assert columns(path, "impressions")[:6] == ["request_id", "position", "influencer_id", "score", "fit_score",
-                                                "variant"]
-    assert columns(path, "feedback") == ["request_id", "influencer_id", "event", "value", "created_at"]
+        "request_id",
+        "created_at",
+        "brand_id",
+        "brief_id",
+        "brief_json",
+        "k",
+        "model_name",
+        "model_version",
+        "experiment",
+        "variant",
+        "latency_ms",
+        "n_candidates",
+        "n_results",
+        "status",
+        "error",
+    ]
+    assert columns(path, "impressions")[:6] == [
+        "request_id",
+        "position",
+        "influencer_id",
+        "score",
+        "fit_score",
+        "variant",
+    ]
+    assert columns(path, "feedback") == [
+        "request_id",
+        "influencer_id",
+        "event",
+        "value",
+        "created_at",
+    ]
     with sqlite3.connect(path) as con:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
@@ -56,11 +90,19 @@ def test_request_and_impressions_round_trip(tmp_path):
     with RequestLog(tmp_path / "log.db") as log:
         log.log_request(record(experiment="exp1", variant="B"))
         got = log.request("r1")
-    assert got["brand_id"] == "brand1" and got["k"] == 3 and got["n_results"] == 3 and got["status"] == "ok"
+    assert (
+        got["brand_id"] == "brand1"
+        and got["k"] == 3
+        and got["n_results"] == 3
+        and got["status"] == "ok"
+    )
     assert got["model_version"] == "3" and got["experiment"] == "exp1" and got["variant"] == "B"
     assert Brief.model_validate(got["brief"]).text == "vegan protein bar"
     assert [(i["position"], i["influencer_id"], i["variant"]) for i in got["impressions"]] == [
-        (1, "a", "B"), (2, "b", "B"), (3, "c", "B")]
+        (1, "a", "B"),
+        (2, "b", "B"),
+        (3, "c", "B"),
+    ]
     assert got["impressions"][1]["score"] == pytest.approx(0.9)
     assert got["impressions"][0]["estimated_cost_usd"] == 120.0
 
@@ -78,7 +120,11 @@ def test_feedback_is_idempotent_and_lookups_work(tmp_path):
     with RequestLog(tmp_path / "log.db") as log:
         log.log_request(record())
         assert log.has_request("r1") and not log.has_request("nope")
-        assert log.was_shown("r1", "b") and not log.was_shown("r1", "zzz") and not log.was_shown("nope", "a")
+        assert (
+            log.was_shown("r1", "b")
+            and not log.was_shown("r1", "zzz")
+            and not log.was_shown("nope", "a")
+        )
         assert log.log_feedback("r1", "a", "accepted", 1.0) is True
         assert log.log_feedback("r1", "a", "accepted", 1.0) is False
         assert log.log_feedback("r1", "a", "clicks", 7) is True
@@ -99,7 +145,9 @@ def test_batch_is_one_transaction(tmp_path):
     with RequestLog(tmp_path / "log.db") as log:
         log.log_requests([record("x1"), record("x2")])
         with pytest.raises(sqlite3.IntegrityError):
-            log.log_requests([record("x3"), record("x1")])  # duplicate id: the whole batch rolls back
+            log.log_requests(
+                [record("x3"), record("x1")]
+            )  # duplicate id: the whole batch rolls back
         assert log.has_request("x2") and not log.has_request("x3")
 
 
@@ -131,7 +179,7 @@ def test_committed_rows_survive_a_killed_process(tmp_path):
     path = tmp_path / "log.db"
     code = textwrap.dedent(f"""
         import os, sys
-        sys.path.insert(0, {str(__file__.rsplit('/', 1)[0])!r})
+        sys.path.insert(0, {str(__file__.rsplit("/", 1)[0])!r})
         from test_requestlog import record
         from matcher.online.requestlog import RequestLog
         log = RequestLog({str(path)!r})
@@ -149,8 +197,10 @@ def test_committed_rows_survive_a_killed_process(tmp_path):
 def test_old_minimal_schema_is_migrated(tmp_path):
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as con:
-        con.execute("CREATE TABLE impressions(request_id TEXT, position INTEGER, influencer_id TEXT, score REAL, "
-                    "fit_score REAL, variant TEXT)")
+        con.execute(
+            "CREATE TABLE impressions(request_id TEXT, position INTEGER, influencer_id TEXT, score REAL, "
+            "fit_score REAL, variant TEXT)"
+        )
     with RequestLog(path) as log:
         log.log_request(record())
         assert log.counts()["impressions"] == 3
@@ -174,11 +224,19 @@ def test_column_constants_are_the_schemas_columns(tmp_path):
 def test_reader_returns_what_the_service_wrote(tmp_path):
     """``from_records`` (simulations) and ``read_request_log`` (the file) agree row for row."""
     path = tmp_path / "with space & ?odd#chars" / "log.db"
-    recs = [record("r1", experiment="e1", variant="A", created_at="2025-01-01T00:00:02"),
-            record("r2", ids=("d",), experiment="e2", variant="B", created_at="2025-01-01T00:00:03"),
-            record("r0", ids=("a", "b"), experiment="e1", variant="interleaved", sources=["A", "B"],
-                   created_at="2025-01-01T00:00:01"),
-            record("r3", ids=(), status="error", error="boom", created_at="2025-01-01T00:00:04")]
+    recs = [
+        record("r1", experiment="e1", variant="A", created_at="2025-01-01T00:00:02"),
+        record("r2", ids=("d",), experiment="e2", variant="B", created_at="2025-01-01T00:00:03"),
+        record(
+            "r0",
+            ids=("a", "b"),
+            experiment="e1",
+            variant="interleaved",
+            sources=["A", "B"],
+            created_at="2025-01-01T00:00:01",
+        ),
+        record("r3", ids=(), status="error", error="boom", created_at="2025-01-01T00:00:04"),
+    ]
     fb = [("r1", "b", "accepted", 1.0, "2025-01-02"), ("r2", "d", "clicks", 7.0, "2025-01-02")]
     with RequestLog(path) as log:
         log.log_requests(recs)
@@ -187,23 +245,32 @@ def test_reader_returns_what_the_service_wrote(tmp_path):
     got = read_request_log(path)
     assert list(got.requests["request_id"]) == ["r0", "r1", "r2", "r3"]  # created_at order
     want = RequestLogFrames.from_records(recs, fb)
-    pd.testing.assert_frame_equal(got.requests, want.requests.iloc[[2, 0, 1, 3]].reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        got.requests, want.requests.iloc[[2, 0, 1, 3]].reset_index(drop=True)
+    )
     key = ["request_id", "position"]
-    pd.testing.assert_frame_equal(got.impressions.sort_values(key, ignore_index=True),
-                                  want.impressions.sort_values(key, ignore_index=True))
+    pd.testing.assert_frame_equal(
+        got.impressions.sort_values(key, ignore_index=True),
+        want.impressions.sort_values(key, ignore_index=True),
+    )
     assert list(want.impressions.query("request_id == 'r0'")["variant"]) == ["A", "B"]
-    pd.testing.assert_frame_equal(got.feedback.sort_values("request_id", ignore_index=True), want.feedback)
+    pd.testing.assert_frame_equal(
+        got.feedback.sort_values("request_id", ignore_index=True), want.feedback
+    )
     e1 = read_request_log(path, "e1")
     assert list(e1.requests["request_id"]) == ["r0", "r1"]
-    assert set(e1.impressions["request_id"]) == {"r0", "r1"} and list(e1.feedback["request_id"]) == ["r1"]
+    assert set(e1.impressions["request_id"]) == {"r0", "r1"} and list(
+        e1.feedback["request_id"]
+    ) == ["r1"]
     assert len(read_request_log(path, "nope").requests) == 0
     with pytest.raises(FileNotFoundError, match="does not exist"):
         read_request_log(tmp_path / "missing.db")
 
 
 def test_written_frames_read_back_and_append(tmp_path):
-    frames = RequestLogFrames.from_records([record("r1"), record("r2", ids=("x",))],
-                                           [("r1", "a", "accepted", 1.0, "2025-01-02")])
+    frames = RequestLogFrames.from_records(
+        [record("r1"), record("r2", ids=("x",))], [("r1", "a", "accepted", 1.0, "2025-01-02")]
+    )
     path = write_request_log(frames, tmp_path / "sub" / "log.db")
     got = read_request_log(path)
     pd.testing.assert_frame_equal(got.requests, frames.requests)
@@ -217,15 +284,19 @@ def test_written_frames_read_back_and_append(tmp_path):
 def test_writing_frames_to_an_old_file_adds_the_new_columns(tmp_path):
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as con:
-        con.execute("CREATE TABLE impressions(request_id TEXT, position INTEGER, influencer_id TEXT, score REAL, "
-                    "fit_score REAL, variant TEXT)")
+        con.execute(
+            "CREATE TABLE impressions(request_id TEXT, position INTEGER, influencer_id TEXT, score REAL, "
+            "fit_score REAL, variant TEXT)"
+        )
     write_request_log(RequestLogFrames.from_records([record()]), path)
     assert read_request_log(path).impressions[COST_COLUMN].tolist() == [120.0] * 3
 
 
 def test_head_keeps_the_first_requests_and_their_rows():
-    f = RequestLogFrames.from_records([record("r1"), record("r2"), record("r3")],
-                                      [("r1", "a", "accepted", 1.0, "t"), ("r3", "a", "accepted", 1.0, "t")])
+    f = RequestLogFrames.from_records(
+        [record("r1"), record("r2"), record("r3")],
+        [("r1", "a", "accepted", 1.0, "t"), ("r3", "a", "accepted", 1.0, "t")],
+    )
     h = f.head(2)
     assert list(h.requests["request_id"]) == ["r1", "r2"] and len(h.impressions) == 6
     assert list(h.feedback["request_id"]) == ["r1"]

@@ -17,8 +17,17 @@ from tests.helpers import match
 
 def log_one(log: RequestLog, rid: str, ids: list[str], created_at: str, **brief_kw) -> None:
     brief = Brief(text=brief_kw.pop("text", "sourdough and bread baking"), **brief_kw)
-    log.log_request(RequestRecord(request_id=rid, brief=brief, k=len(ids), model_name="matcher", model_version="1",
-                                  matches=[match(i + 1, x) for i, x in enumerate(ids)], created_at=created_at))
+    log.log_request(
+        RequestRecord(
+            request_id=rid,
+            brief=brief,
+            k=len(ids),
+            model_name="matcher",
+            model_version="1",
+            matches=[match(i + 1, x) for i, x in enumerate(ids)],
+            created_at=created_at,
+        )
+    )
 
 
 @pytest.fixture
@@ -26,8 +35,14 @@ def db(tmp_path):
     path = tmp_path / "requests.db"
     with RequestLog(path) as log:
         # r1: a brief with its own id; bak00 accepted with counts and a rating, bak01 only contacted
-        log_one(log, "r1", ["bak00", "bak01", "gam00"], "2025-07-01T10:00:00+00:00",
-                brief_id="live-1", brand_id="brandA")
+        log_one(
+            log,
+            "r1",
+            ["bak00", "bak01", "gam00"],
+            "2025-07-01T10:00:00+00:00",
+            brief_id="live-1",
+            brand_id="brandA",
+        )
         log.log_feedback("r1", "bak00", "accepted")
         log.log_feedback("r1", "bak00", "post_engagements", 950)
         log.log_feedback("r1", "bak00", "clicks", 40)
@@ -36,20 +51,49 @@ def db(tmp_path):
         log.log_feedback("r1", "bak01", "contacted")
         log.log_feedback("r1", "gam00", "shortlisted")
         # r2: no brief_id, no brand_id -> request id and an anonymous brand
-        log_one(log, "r2", ["run00", "run01"], "2025-07-02T10:00:00+00:00", text="marathon training shoes")
+        log_one(
+            log,
+            "r2",
+            ["run00", "run01"],
+            "2025-07-02T10:00:00+00:00",
+            text="marathon training shoes",
+        )
         log.log_feedback("r2", "run01", "contacted")
         # r3: no feedback at all -> skipped by default
         log_one(log, "r3", ["gar00"], "2025-07-03T10:00:00+00:00", text="compost bin")
         # r4: the same brief as r1 again, later: its rows are the newest for (live-1, creator)
-        log_one(log, "r4", ["bak01", "bak02"], "2025-07-04T10:00:00+00:00",
-                brief_id="live-1", brand_id="brandA", text="sourdough and bread baking, second try")
+        log_one(
+            log,
+            "r4",
+            ["bak01", "bak02"],
+            "2025-07-04T10:00:00+00:00",
+            brief_id="live-1",
+            brand_id="brandA",
+            text="sourdough and bread baking, second try",
+        )
         log.log_feedback("r4", "bak01", "accepted")
         # r5: a creator the training catalogue does not know
-        log_one(log, "r5", ["ghost99"], "2025-07-05T10:00:00+00:00", brief_id="live-5", brand_id="brandB")
+        log_one(
+            log,
+            "r5",
+            ["ghost99"],
+            "2025-07-05T10:00:00+00:00",
+            brief_id="live-5",
+            brand_id="brandB",
+        )
         log.log_feedback("r5", "ghost99", "accepted")
         # an error request is never training data
-        log.log_request(RequestRecord(request_id="r6", brief=Brief(text="x"), k=3, model_name="matcher",
-                                      model_version="1", status="error", error="boom"))
+        log.log_request(
+            RequestRecord(
+                request_id="r6",
+                brief=Brief(text="x"),
+                k=3,
+                model_name="matcher",
+                model_version="1",
+                status="error",
+                error="boom",
+            )
+        )
     return path
 
 
@@ -59,14 +103,28 @@ def rows(out: pd.DataFrame) -> dict[tuple[str, str], dict]:
 
 def test_logged_rows_one_per_impression_with_outcomes(db):
     briefs, out = logged_tables(db)
-    assert list(briefs[S.BRIEF_ID]) == ["live-1", "r2", "live-1", "live-5"]  # oldest first, r3/r6 skipped
+    assert list(briefs[S.BRIEF_ID]) == [
+        "live-1",
+        "r2",
+        "live-1",
+        "live-5",
+    ]  # oldest first, r3/r6 skipped
     assert briefs.set_index(S.BRIEF_ID).loc["r2", S.BRAND_ID] == "anon:r2"
     r = rows(out.drop_duplicates([S.BRIEF_ID, S.INFLUENCER_ID], keep="last"))
     a = r[("live-1", "bak00")]
-    assert a[S.SHOWN_POSITION] == 1 and a[S.CONTACTED] and a[S.ACCEPTED]  # accepted implies contacted
-    assert (a[S.POST_ENGAGEMENTS], a[S.CLICKS], a[S.CONVERSIONS], a[S.BRAND_RATING]) == (950, 40, 3, 4)
+    assert (
+        a[S.SHOWN_POSITION] == 1 and a[S.CONTACTED] and a[S.ACCEPTED]
+    )  # accepted implies contacted
+    assert (a[S.POST_ENGAGEMENTS], a[S.CLICKS], a[S.CONVERSIONS], a[S.BRAND_RATING]) == (
+        950,
+        40,
+        3,
+        4,
+    )
     g = r[("live-1", "gam00")]
-    assert not g[S.CONTACTED] and not g[S.ACCEPTED] and pd.isna(g[S.CLICKS])  # shortlisted is not a label
+    assert (
+        not g[S.CONTACTED] and not g[S.ACCEPTED] and pd.isna(g[S.CLICKS])
+    )  # shortlisted is not a label
     assert r[("r2", "run01")][S.CONTACTED] and not r[("r2", "run00")][S.CONTACTED]
 
 
@@ -87,7 +145,10 @@ def test_merge_dedupes_keeping_newest_and_counts_new_rows(db, tiny_tables):
     assert n_new == 6
     assert len(merged.outcomes) == len(tiny_tables.outcomes) + 6
     assert merged.briefs[S.BRIEF_ID].is_unique
-    assert merged.briefs.set_index(S.BRIEF_ID).loc["live-1", S.TEXT] == "sourdough and bread baking, second try"
+    assert (
+        merged.briefs.set_index(S.BRIEF_ID).loc["live-1", S.TEXT]
+        == "sourdough and bread baking, second try"
+    )
     assert "live-5" not in set(merged.briefs[S.BRIEF_ID])  # no outcome left for it
     # the merged tables still satisfy the data contract, with the same dtypes as the history
     validate_outcomes(merged.outcomes, validate_briefs(merged.briefs), merged.influencers)
@@ -126,9 +187,14 @@ def test_training_entry_point_merges_the_log(db, tiny_market_dir):
 
 
 def test_event_outcome_columns():
-    assert EVENT_OUTCOME_COLUMNS == {"contacted": S.CONTACTED, "accepted": S.ACCEPTED,
-                                     "post_engagements": S.POST_ENGAGEMENTS, "clicks": S.CLICKS,
-                                     "conversions": S.CONVERSIONS, "rating": S.BRAND_RATING}
+    assert EVENT_OUTCOME_COLUMNS == {
+        "contacted": S.CONTACTED,
+        "accepted": S.ACCEPTED,
+        "post_engagements": S.POST_ENGAGEMENTS,
+        "clicks": S.CLICKS,
+        "conversions": S.CONVERSIONS,
+        "rating": S.BRAND_RATING,
+    }
     assert set(EVENT_OUTCOME_COLUMNS) == set(S.FEEDBACK_EVENTS) - {"shortlisted", "dismissed"}
 
 
@@ -137,9 +203,16 @@ def test_simulated_feedback_comes_back_as_the_outcomes_it_was_drawn_from(tmp_pat
     from matcher.online.traffic import feedback_events
 
     ids = ["bak00", "bak01", "bak02"]
-    drawn = pd.DataFrame({S.CONTACTED: [True, True, False], S.ACCEPTED: [True, False, False],
-                          S.POST_ENGAGEMENTS: [120.0, None, None], S.CLICKS: [4.0, None, None],
-                          S.CONVERSIONS: [1.0, None, None], S.BRAND_RATING: [5.0, None, None]})
+    drawn = pd.DataFrame(
+        {
+            S.CONTACTED: [True, True, False],
+            S.ACCEPTED: [True, False, False],
+            S.POST_ENGAGEMENTS: [120.0, None, None],
+            S.CLICKS: [4.0, None, None],
+            S.CONVERSIONS: [1.0, None, None],
+            S.BRAND_RATING: [5.0, None, None],
+        }
+    )
     path = tmp_path / "requests.db"
     with RequestLog(path) as log:
         log_one(log, "q1", ids, "2025-07-01T10:00:00+00:00", brief_id="x1", brand_id="b1")

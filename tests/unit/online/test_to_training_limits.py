@@ -12,12 +12,27 @@ from tests.helpers import match
 
 def test_logged_brief_over_the_limits_is_skipped(tmp_path, caplog) -> None:
     path = tmp_path / "requests.db"
-    old = Brief.model_construct(**{**Brief(text="x", brief_id="b0", brand_id="B0").model_dump(),
-                                   "text": "y" * (MAX_BRIEF_TEXT_CHARS + 1)})
+    old = Brief.model_construct(
+        **{
+            **Brief(text="x", brief_id="b0", brand_id="B0").model_dump(),
+            "text": "y" * (MAX_BRIEF_TEXT_CHARS + 1),
+        }
+    )
     with RequestLog(path) as log:
-        for rid, brief in (("r0", old), ("r1", Brief(text="vegan snacks", brief_id="b1", brand_id="B1"))):
-            log.log_request(RequestRecord(request_id=rid, brief=brief, k=1, model_name="m", model_version="1",
-                                          matches=[match(1, "bak00")]))
+        for rid, brief in (
+            ("r0", old),
+            ("r1", Brief(text="vegan snacks", brief_id="b1", brand_id="B1")),
+        ):
+            log.log_request(
+                RequestRecord(
+                    request_id=rid,
+                    brief=brief,
+                    k=1,
+                    model_name="m",
+                    model_version="1",
+                    matches=[match(1, "bak00")],
+                )
+            )
             log.log_feedback(rid, "bak00", "accepted")
     with caplog.at_level(logging.WARNING):
         briefs, outcomes = logged_tables(path)

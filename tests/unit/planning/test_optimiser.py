@@ -17,8 +17,17 @@ from tests.helpers import match
 def _pool(costs, platforms=None) -> Candidates:
     n = len(costs)
     ms = [match(i + 1, f"c{i}", score=float(n - i)) for i in range(n)]
-    return Candidates(ms, np.arange(n), np.asarray(costs, float), np.array(platforms or ["instagram"] * n, dtype=object),
-                      np.full(n, 0.5), np.full(n, 0.02), np.full(n, 0.01), np.full(n, 0.04), n)
+    return Candidates(
+        ms,
+        np.arange(n),
+        np.asarray(costs, float),
+        np.array(platforms or ["instagram"] * n, dtype=object),
+        np.full(n, 0.5),
+        np.full(n, 0.02),
+        np.full(n, 0.01),
+        np.full(n, 0.04),
+        n,
+    )
 
 
 def test_near_duplicate_audiences_greedy_by_score_is_provably_worse():
@@ -47,13 +56,19 @@ def test_one_expensive_creator_does_not_crowd_out_cheap_ones():
 def test_the_cheap_high_ratio_item_does_not_block_the_big_one():
     # classic bad case for pure cost-benefit greedy: a tiny cheap item with a great ratio blocks the big one
     obj = Modular(np.array([2.0, 100.0]))
-    sel = maximise(obj, np.array([1.0, 100.0]), np.array(["instagram"] * 2, dtype=object), 100, max_items=5)
-    assert sel.items == [1] and sel.value == 100.0  # not the $1 item the ratio alone would pick first
+    sel = maximise(
+        obj, np.array([1.0, 100.0]), np.array(["instagram"] * 2, dtype=object), 100, max_items=5
+    )
+    assert (
+        sel.items == [1] and sel.value == 100.0
+    )  # not the $1 item the ratio alone would pick first
 
 
 def test_coverage_is_monotone_and_submodular_on_random_sets():
     rng = np.random.default_rng(1)
-    obj = Coverage(rng.uniform(1, 100, 12), rng.uniform(0, 0.9, (8, 12)) * (rng.random((8, 12)) < 0.4))
+    obj = Coverage(
+        rng.uniform(1, 100, 12), rng.uniform(0, 0.9, (8, 12)) * (rng.random((8, 12)) < 0.4)
+    )
     for _ in range(200):
         a = set(rng.choice(8, rng.integers(0, 5), replace=False).tolist())
         b = a | set(rng.choice(8, rng.integers(0, 4), replace=False).tolist())
@@ -78,7 +93,9 @@ def test_random_instances_respect_every_constraint_and_the_guarantee():
     checked = 0
     for trial in range(150):
         n = int(rng.integers(2, 9))
-        obj = Coverage(rng.uniform(10, 100, 6), rng.uniform(0, 0.9, (n, 6)) * (rng.random((n, 6)) < 0.5))
+        obj = Coverage(
+            rng.uniform(10, 100, 6), rng.uniform(0, 0.9, (n, 6)) * (rng.random((n, 6)) < 0.5)
+        )
         costs = np.round(rng.uniform(1, 50, n), 2)
         platforms = plats[rng.integers(0, 3, n)]
         budget = float(rng.uniform(10, 120))
@@ -94,7 +111,10 @@ def test_random_instances_respect_every_constraint_and_the_guarantee():
         assert lo <= len(sel.items) <= hi and len(set(sel.items)) == len(sel.items)
         if caps is not None:
             for p in set(platforms[sel.items]):
-                assert costs[[i for i in sel.items if platforms[i] == p]].sum() <= caps.get(p, 0.0) + 1e-9
+                assert (
+                    costs[[i for i in sel.items if platforms[i] == p]].sum()
+                    <= caps.get(p, 0.0) + 1e-9
+                )
         checked += 1
     assert checked >= 50
 
@@ -104,7 +124,9 @@ def test_budget_alone_is_within_the_guarantee_of_the_brute_force_optimum():
     ratios = []
     for _ in range(60):
         n = int(rng.integers(3, 9))
-        obj = Coverage(rng.uniform(10, 100, 5), rng.uniform(0, 0.9, (n, 5)) * (rng.random((n, 5)) < 0.5))
+        obj = Coverage(
+            rng.uniform(10, 100, 5), rng.uniform(0, 0.9, (n, 5)) * (rng.random((n, 5)) < 0.5)
+        )
         costs = np.round(rng.uniform(1, 50, n), 2)
         budget = float(rng.uniform(max(costs.min(), 10), 120))
         sel = maximise(obj, costs, np.array(["instagram"] * n, dtype=object), budget, max_items=n)
@@ -122,7 +144,9 @@ def test_constraints_that_cannot_be_met_name_themselves():
     with pytest.raises(Infeasible, match="budget_usd: the cheapest candidate costs \\$40.00") as e:
         maximise(obj, costs, pl, 30, max_items=3)
     assert e.value.field == "budget_usd" and isinstance(e.value, ValueError)
-    with pytest.raises(Infeasible, match="min_creators: the 3 cheapest candidates cost \\$150.00") as e:
+    with pytest.raises(
+        Infeasible, match="min_creators: the 3 cheapest candidates cost \\$150.00"
+    ) as e:
         maximise(obj, costs, pl, 100, max_items=3, min_items=3)
     with pytest.raises(Infeasible, match="platform_mix") as e:
         maximise(obj, costs, pl, 100, max_items=3, caps={"youtube": 100.0})

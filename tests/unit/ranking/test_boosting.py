@@ -13,16 +13,35 @@ from matcher.ranking.boosting import (
 )
 from matcher.ranking.models import FitRanker
 
-PARAMS = LGBMParams(n_estimators=12, learning_rate=0.07, num_leaves=9, min_child_samples=6, subsample=0.6,
-                    subsample_freq=2, colsample_bytree=0.9, reg_lambda=0.5)
+PARAMS = LGBMParams(
+    n_estimators=12,
+    learning_rate=0.07,
+    num_leaves=9,
+    min_child_samples=6,
+    subsample=0.6,
+    subsample_freq=2,
+    colsample_bytree=0.9,
+    reg_lambda=0.5,
+)
 
 
 def test_ranker_params_in_lightgbm_names():
     assert ranker_params(PARAMS, random_state=5, threads=3) == {
-        "objective": "lambdarank", "label_gain": [0, 1, 3, 7], "lambdarank_truncation_level": 20,
-        "seed": 5, "verbose": -1, "deterministic": True, "force_row_wise": True, "num_threads": 3,
-        "learning_rate": 0.07, "num_leaves": 9, "min_data_in_leaf": 6, "bagging_fraction": 0.6,
-        "bagging_freq": 2, "feature_fraction": 0.9, "lambda_l2": 0.5,
+        "objective": "lambdarank",
+        "label_gain": [0, 1, 3, 7],
+        "lambdarank_truncation_level": 20,
+        "seed": 5,
+        "verbose": -1,
+        "deterministic": True,
+        "force_row_wise": True,
+        "num_threads": 3,
+        "learning_rate": 0.07,
+        "num_leaves": 9,
+        "min_data_in_leaf": 6,
+        "bagging_fraction": 0.6,
+        "bagging_freq": 2,
+        "feature_fraction": 0.9,
+        "lambda_l2": 0.5,
     }
 
 
@@ -42,7 +61,9 @@ def test_a_fitted_ranker_records_every_parameter_it_was_given():
     got = FitRanker.from_state(ranker.state()).booster_.params
     want = ranker_params(PARAMS, 5, LGBMThreads().fit)
     assert want["num_threads"] == 2 and want["label_gain"] == LABEL_GAIN
-    assert {k: got[k] for k in want if k != "verbose"} == {k: v for k, v in want.items() if k != "verbose"}
+    assert {k: got[k] for k in want if k != "verbose"} == {
+        k: v for k, v in want.items() if k != "verbose"
+    }
     assert got["eval_at"] == [5, 10]
 
 

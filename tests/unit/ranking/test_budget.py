@@ -20,7 +20,9 @@ def test_check() -> None:
     check(time.monotonic() + 60, "x")
     with pytest.raises(DeadlineExceeded, match="'scoring'") as e:
         check(time.monotonic() - 1, "scoring")
-    assert isinstance(e.value, TimeoutError) and e.value.stage == "scoring" and e.value.overrun_s >= 1
+    assert (
+        isinstance(e.value, TimeoutError) and e.value.stage == "scoring" and e.value.overrun_s >= 1
+    )
     assert deadline_in(None) is None and deadline_in(0) is None
     assert 59 < remaining(deadline_in(60)) <= 60 and remaining(None) is None
 
@@ -57,8 +59,16 @@ def test_every_stage_is_checked(tiny_pipeline, monkeypatch) -> None:
         break
     assert [m.influencer_id for m in rec.matches] == [m.influencer_id for m in expected.matches]
     order = list(dict.fromkeys(stages))
-    assert order == ["start", "embedding", "signals", "filters", "candidate search", "retrieval", "scoring",
-                     "explaining"]
+    assert order == [
+        "start",
+        "embedding",
+        "signals",
+        "filters",
+        "candidate search",
+        "retrieval",
+        "scoring",
+        "explaining",
+    ]
     assert stages.count("explaining") == 5  # inside the loop over the shown creators
 
 

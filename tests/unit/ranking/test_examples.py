@@ -31,7 +31,9 @@ def test_rows_and_text_of_examples(tiny_pipeline):
     assert [cat.ids[r] for r in rows] == ["bak03", "run01"]
     text = example_text(cat, rows[0])
     # the bio ("I love <niche phrase> ...") and recent captions of the creator
-    assert "Today:" in text and any(w in text for w in ("sourdough", "croissant", "cake", "bread", "pastry"))
+    assert "Today:" in text and any(
+        w in text for w in ("sourdough", "croissant", "cake", "bread", "pastry")
+    )
     assert example_rows(cat, []) == []
 
 
@@ -49,19 +51,27 @@ def test_query_is_the_brief_text_then_the_examples(tiny_pipeline):
     cat = tiny_pipeline.catalogue
     plain = Brief(text=GAMING)
     liked = Brief(text=GAMING, like=["@bak03"])
-    assert tiny_pipeline.query_text(plain) == GAMING  # no examples: unchanged (training is unaffected)
+    assert (
+        tiny_pipeline.query_text(plain) == GAMING
+    )  # no examples: unchanged (training is unaffected)
     q = tiny_pipeline.query_text(liked)
-    assert q.startswith(GAMING + " ") and q.endswith(example_text(cat, example_rows(cat, ["bak03"])[0]))
+    assert q.startswith(GAMING + " ") and q.endswith(
+        example_text(cat, example_rows(cat, ["bak03"])[0])
+    )
     assert query_text(liked, "base", cat).startswith("base ")
 
 
 def test_examples_pull_the_query_towards_their_content(tiny_pipeline):
     cat = tiny_pipeline.catalogue
-    q_plain, q_liked = tiny_pipeline.embed_briefs([Brief(text=GAMING), Brief(text=GAMING, like=["@bak03"])])
+    q_plain, q_liked = tiny_pipeline.embed_briefs(
+        [Brief(text=GAMING), Brief(text=GAMING, like=["@bak03"])]
+    )
     bak = cat.profile[cat.index["bak03"]]
     bakers = [i for i, x in enumerate(cat.ids) if str(x).startswith("bak")]
     assert float(q_liked @ bak) > float(q_plain @ bak) + 0.1
-    assert float(np.mean(cat.profile[bakers] @ q_liked)) > float(np.mean(cat.profile[bakers] @ q_plain))
+    assert float(np.mean(cat.profile[bakers] @ q_liked)) > float(
+        np.mean(cat.profile[bakers] @ q_plain)
+    )
     # and the ranked list changes accordingly: more bakers among the candidates the query retrieves
     rows_plain, _ = tiny_pipeline.candidates(Brief(text=GAMING), q_plain, 12)
     rows_liked, _ = tiny_pipeline.candidates(Brief(text=GAMING), q_liked, 12)
@@ -71,8 +81,10 @@ def test_examples_pull_the_query_towards_their_content(tiny_pipeline):
 
 def test_pyfunc_like_column(tiny_pipeline):
     model = MatcherModel(tiny_pipeline)
-    out = model.predict(None, pd.DataFrame([{"text": GAMING, "like": "@bak03|@run01", "k": 5},
-                                            {"text": GAMING, "k": 5}]))
+    out = model.predict(
+        None,
+        pd.DataFrame([{"text": GAMING, "like": "@bak03|@run01", "k": 5}, {"text": GAMING, "k": 5}]),
+    )
     assert len(out) == 10 and set(out["brief_index"]) == {0, 1}
     with pytest.raises(ValueError, match=r"row 1, like: unknown creator handle\(s\) \['@nobody'\]"):
         model.predict(None, pd.DataFrame([{"text": GAMING}, {"text": GAMING, "like": ["@nobody"]}]))
@@ -86,9 +98,26 @@ def test_cli_like_option(tiny_pipeline_dir):
     from matcher.cli.main import app
 
     runner = CliRunner()
-    ok = runner.invoke(app, ["match", "--model", str(tiny_pipeline_dir), "--text", GAMING, "--like", "@bak03",
-                             "--like", "run01", "--k", "5", "--json"])
+    ok = runner.invoke(
+        app,
+        [
+            "match",
+            "--model",
+            str(tiny_pipeline_dir),
+            "--text",
+            GAMING,
+            "--like",
+            "@bak03",
+            "--like",
+            "run01",
+            "--k",
+            "5",
+            "--json",
+        ],
+    )
     assert ok.exit_code == 0, ok.output
     assert len(json.loads(ok.stdout)) == 5
-    bad = runner.invoke(app, ["match", "--model", str(tiny_pipeline_dir), "--text", GAMING, "--like", "@nobody"])
+    bad = runner.invoke(
+        app, ["match", "--model", str(tiny_pipeline_dir), "--text", GAMING, "--like", "@nobody"]
+    )
     assert bad.exit_code != 0 and "@nobody" in bad.output

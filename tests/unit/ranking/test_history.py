@@ -25,7 +25,9 @@ def test_history_features_see_only_earlier_briefs(tiny_tables, catalogue):
     created = b.set_index(S.BRIEF_ID)[S.CREATED_AT]
     iid = o[S.INFLUENCER_ID].value_counts().index[0]
     row = np.array([catalogue.index[iid]])
-    mine = o[o[S.INFLUENCER_ID] == iid].assign(t=lambda d: d[S.BRIEF_ID].map(created)).sort_values("t")
+    mine = (
+        o[o[S.INFLUENCER_ID] == iid].assign(t=lambda d: d[S.BRIEF_ID].map(created)).sort_values("t")
+    )
     for t in mine["t"].unique():
         day = (pd.Timestamp(t) - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
         got = full.before(row, day)
@@ -40,10 +42,13 @@ def test_history_features_see_only_earlier_briefs(tiny_tables, catalogue):
 def test_known_history_as_of_a_day(catalogue):
     """run00: shown on day 10 (contacted, accepted, rated 4) and twice on day 20 (one contacted,
     not accepted); gar03 once on day 5; an id outside the catalogue is dropped."""
-    h = History(ids=np.array(["run00", "run00", "run00", "gar03", "nobody"], dtype=object),
-                days=np.array([10.0, 20.0, 20.0, 5.0, 1.0]),
-                contacted=np.array([1.0, 1.0, 0.0, 0.0, 1.0]), accepted=np.array([1.0, 0.0, 0.0, 0.0, 1.0]),
-                rating=np.array([4.0, np.nan, np.nan, np.nan, 5.0]))
+    h = History(
+        ids=np.array(["run00", "run00", "run00", "gar03", "nobody"], dtype=object),
+        days=np.array([10.0, 20.0, 20.0, 5.0, 1.0]),
+        contacted=np.array([1.0, 1.0, 0.0, 0.0, 1.0]),
+        accepted=np.array([1.0, 0.0, 0.0, 0.0, 1.0]),
+        rating=np.array([4.0, np.nan, np.nan, np.nan, 5.0]),
+    )
     aligned = h.aligned(catalogue)
     rows = catalogue.rows_for(["run00", "gar03", "bak01"])
     at20 = aligned.before(rows, 20.0)  # strictly before day 20: run00's day-10 outcome only
@@ -72,7 +77,10 @@ def test_frame_round_trip_keeps_every_outcome(tiny_tables):
 
 
 def test_brief_day_counts_days_since_epoch_and_ignores_the_timezone():
-    assert brief_day(Brief(text="x", created_at=pd.Timestamp("1970-01-03 12:00")), pd.Timestamp(0)) == 2.5
+    assert (
+        brief_day(Brief(text="x", created_at=pd.Timestamp("1970-01-03 12:00")), pd.Timestamp(0))
+        == 2.5
+    )
     aware = Brief(text="x", created_at=pd.Timestamp("1970-01-02", tz="Europe/Paris"))
     assert brief_day(aware, pd.Timestamp(0)) == 1.0
     assert brief_day(Brief(text="x"), pd.Timestamp("1970-01-11")) == 10.0

@@ -15,10 +15,24 @@ from matcher.schemas import Brief
 from tests.unit.ranking.test_text import TEXT
 
 CASES = [
-    (["vegan"], True), (["#vegan"], True), (["oatlyuk"], True), (["energy drinks"], True), (["ENERGY"], True),
-    (["run"], True), (["runner"], False), (["un"], False), (["drink"], False), (["alcohol", "  ", ""], False),
-    ([], False), (["gambling", "bowl"], True), (["@oatlyuk"], True), (["rinks? nev"], True),  # a phrase is a substring
-    (["big #vegan"], True), (["#"], False), (["'"], False), (["done 🏃"], True),
+    (["vegan"], True),
+    (["#vegan"], True),
+    (["oatlyuk"], True),
+    (["energy drinks"], True),
+    (["ENERGY"], True),
+    (["run"], True),
+    (["runner"], False),
+    (["un"], False),
+    (["drink"], False),
+    (["alcohol", "  ", ""], False),
+    ([], False),
+    (["gambling", "bowl"], True),
+    (["@oatlyuk"], True),
+    (["rinks? nev"], True),  # a phrase is a substring
+    (["big #vegan"], True),
+    (["#"], False),
+    (["'"], False),
+    (["done 🏃"], True),
 ]
 
 
@@ -30,16 +44,49 @@ def test_same_answers_as_keyword_hit(keywords, hit) -> None:
 
 def test_random_texts_and_keywords_agree_with_the_reference() -> None:
     rng = np.random.default_rng(0)
-    vocab = ["vegan", "#vegan", "@vegan", "run", "runner", "it's", "its", "wine", "red", "hatred", "#ad", "ad",
-             "Café", "café", "ÉTÉ", "e-bike", "bike", "x", "#", "@", "'", "!", "?", ".", "über", "beer", "pong",
-             "beer pong", "#Beer", "red wine", "a", "the"]
+    vocab = [
+        "vegan",
+        "#vegan",
+        "@vegan",
+        "run",
+        "runner",
+        "it's",
+        "its",
+        "wine",
+        "red",
+        "hatred",
+        "#ad",
+        "ad",
+        "Café",
+        "café",
+        "ÉTÉ",
+        "e-bike",
+        "bike",
+        "x",
+        "#",
+        "@",
+        "'",
+        "!",
+        "?",
+        ".",
+        "über",
+        "beer",
+        "pong",
+        "beer pong",
+        "#Beer",
+        "red wine",
+        "a",
+        "the",
+    ]
     seps = [" ", "  ", "\n", ", ", ". ", "#", "@", "-", ""]
     n = 0
     for _ in range(3000):
         words = rng.choice(vocab, size=int(rng.integers(0, 15)))
         text = "".join(str(w) + str(rng.choice(seps)) for w in words)
-        kws = [str(k) if rng.random() < 0.7 else str(k).upper() + " " for k in
-               rng.choice(vocab, size=int(rng.integers(0, 5)))]
+        kws = [
+            str(k) if rng.random() < 0.7 else str(k).upper() + " "
+            for k in rng.choice(vocab, size=int(rng.integers(0, 5)))
+        ]
         if rng.random() < 0.3:  # phrases made of two words
             kws.append(f"{rng.choice(vocab)} {rng.choice(vocab)}")
         want = keyword_hit(text, kws)
@@ -55,12 +102,22 @@ def test_matcher_is_falsy_without_keywords() -> None:
 def test_exclude_keywords_on_the_catalogue(tiny_pipeline) -> None:
     cat = tiny_pipeline.catalogue
     rows = np.arange(len(cat))
-    for kws in (["bread"], ["sourdough", "marathon"], ["home bakers"], ["#vegan"], ["nothing-like-this"]):
+    for kws in (
+        ["bread"],
+        ["sourdough", "marathon"],
+        ["home bakers"],
+        ["#vegan"],
+        ["nothing-like-this"],
+    ):
         brief = Brief(text="t", excluded_keywords=kws)
         want = [r for r in rows if not keyword_hit(cat.search_text[r], brief.excluded_keywords)]
         got = exclude_keywords(brief, cat, rows)
         assert got.tolist() == want and got.dtype == np.int64
-    assert 0 < len(exclude_keywords(Brief(text="t", excluded_keywords=["bread"]), cat, rows)) < len(rows)
+    assert (
+        0
+        < len(exclude_keywords(Brief(text="t", excluded_keywords=["bread"]), cat, rows))
+        < len(rows)
+    )
 
 
 def test_cost_does_not_grow_with_the_keyword_list() -> None:
@@ -68,9 +125,13 @@ def test_cost_does_not_grow_with_the_keyword_list() -> None:
     (the reference scans every keyword: hundreds of times slower)."""
     rng = np.random.default_rng(1)
     letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
-    junk = ["".join(rng.choice(letters, 12)) for _ in range(4000)] + \
-           [" ".join("".join(rng.choice(letters, 6)) for _ in range(2)) for _ in range(1000)]
-    texts = [" ".join("".join(rng.choice(letters, int(rng.integers(2, 9)))) for _ in range(300)) for _ in range(200)]
+    junk = ["".join(rng.choice(letters, 12)) for _ in range(4000)] + [
+        " ".join("".join(rng.choice(letters, 6)) for _ in range(2)) for _ in range(1000)
+    ]
+    texts = [
+        " ".join("".join(rng.choice(letters, int(rng.integers(2, 9)))) for _ in range(300))
+        for _ in range(200)
+    ]
 
     def per_text(m: KeywordMatcher) -> float:
         t0 = time.perf_counter()

@@ -11,8 +11,8 @@ DOCS = [
     "@run_with_ana marathon training and tempo run every sunday #running",
     "Sourdough starter, bread baking and cake frosting #bakinglife",
     "Trail running shoes review: my favourite running shoes of the year",
-    "",                                                                     # a creator with no text
-    "Kombucha brewing at home, plus bread baking on weekends",             # the only 'kombucha'
+    "",  # a creator with no text
+    "Kombucha brewing at home, plus bread baking on weekends",  # the only 'kombucha'
     "Hoy pan casero y receta fácil de tortilla de patatas #comidavegana",
     "Gaming setup tour, boss fight and esports stream tonight",
     "Running club long run, race day splits and running shoes talk",
@@ -25,17 +25,20 @@ def index() -> LexicalIndex:
 
 
 # ---------------------------------------------------------------------- tokens
-@pytest.mark.parametrize(("text", "tokens"), [
-    ("Love #SourdoughLife!", ["love", "sourdoughlife"]),                 # hashtag split off its '#'
-    ("@trail_runs.daily", ["trail", "runs", "daily"]),                   # handle words
-    ("Café CRÈME, l'été", ["café", "crème", "été"]),                     # casefold, accents kept, 'l' too short
-    ("ＡＢＣ 10k", ["abc", "10k"]),                                       # NFKC folds full-width letters
-    ("東京で走る", ["東京", "京で", "で走", "走る"]),                      # CJK as character bigrams
-    ("x", []),
-    ("", []),
-    (None, []),
-    (float("nan"), []),
-])
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("Love #SourdoughLife!", ["love", "sourdoughlife"]),  # hashtag split off its '#'
+        ("@trail_runs.daily", ["trail", "runs", "daily"]),  # handle words
+        ("Café CRÈME, l'été", ["café", "crème", "été"]),  # casefold, accents kept, 'l' too short
+        ("ＡＢＣ 10k", ["abc", "10k"]),  # NFKC folds full-width letters
+        ("東京で走る", ["東京", "京で", "で走", "走る"]),  # CJK as character bigrams
+        ("x", []),
+        ("", []),
+        (None, []),
+        (float("nan"), []),
+    ],
+)
 def test_tokenize(text, tokens):
     assert tokenize(text) == tokens
 
@@ -43,7 +46,10 @@ def test_tokenize(text, tokens):
 def test_english_stop_words_are_dropped_by_default_and_others_kept():
     stop = stopword_set(("en",))
     assert tokenize("The shoes and the trail", stop) == ["shoes", "trail"]
-    assert tokenize("son y hija", stop) == ["son", "hija"]  # Spanish 'son' is not an English stop word
+    assert tokenize("son y hija", stop) == [
+        "son",
+        "hija",
+    ]  # Spanish 'son' is not an English stop word
     assert tokenize("son y hija", stopword_set(("es",))) == ["hija"]
     with pytest.raises(ValueError, match="no stop-word list"):
         stopword_set(("xx",))
@@ -65,12 +71,14 @@ def test_bm25_equals_the_lucene_formula_by_hand():
     def tfc(tf: int, dl: int) -> float:
         return tf / (tf + 1.5 * (1 - 0.75 + 0.75 * dl / avgdl))
 
-    np.testing.assert_allclose(ix.scores("brew"), [idf * tfc(1, 2), idf * tfc(2, 4), 0.0], rtol=1e-6)
+    np.testing.assert_allclose(
+        ix.scores("brew"), [idf * tfc(1, 2), idf * tfc(2, 4), 0.0], rtol=1e-6
+    )
 
 
 def test_scores_of_a_subset_equal_full_scores_at_those_rows(index):
     full = index.scores("running shoes bread")
-    rows = np.array([7, 1, 2, 3], dtype=np.int64)          # any order, an empty document included
+    rows = np.array([7, 1, 2, 3], dtype=np.int64)  # any order, an empty document included
     np.testing.assert_array_equal(index.scores("running shoes bread", rows), full[rows])
     assert full.shape == (len(DOCS),) and full.dtype == np.float32
     assert full[3] == 0.0
@@ -94,7 +102,7 @@ def test_corpus_without_words_scores_zeros(tmp_path):
 
 def test_search_respects_mask_order_and_only_returns_matches(index):
     rows, scores = index.search("running shoes", k=10)
-    assert set(rows.tolist()) == {0, 2, 7}                 # only documents sharing a word
+    assert set(rows.tolist()) == {0, 2, 7}  # only documents sharing a word
     assert np.all(np.diff(scores) <= 0)
     mask = np.ones(len(DOCS), bool)
     mask[2] = False
@@ -114,7 +122,12 @@ def test_save_load_round_trip_scores_identically(index, tmp_path):
     loaded = LexicalIndex.load(folder)
     for q in ("kombucha", "receta fácil de pan", "running shoes", ""):
         np.testing.assert_array_equal(loaded.scores(q), index.scores(q))
-    assert (loaded.k1, loaded.b, loaded.stopwords, len(loaded)) == (index.k1, index.b, index.stopwords, len(DOCS))
+    assert (loaded.k1, loaded.b, loaded.stopwords, len(loaded)) == (
+        index.k1,
+        index.b,
+        index.stopwords,
+        len(DOCS),
+    )
 
 
 def test_load_rejects_a_folder_without_an_index(tmp_path):
@@ -133,8 +146,8 @@ def test_competition_ranks_share_the_best_rank_on_ties():
 
 
 def test_rrf_of_two_known_rankings():
-    dense = np.array([0.9, 0.8, 0.1, 0.5])      # ranks 1, 2, 4, 3
-    lexical = np.array([0.0, 3.0, 1.0, 2.0])    # no match, ranks 1, 3, 2
+    dense = np.array([0.9, 0.8, 0.1, 0.5])  # ranks 1, 2, 4, 3
+    lexical = np.array([0.0, 3.0, 1.0, 2.0])  # no match, ranks 1, 3, 2
     fused = fuse(dense, lexical, weight=0.5, method="rrf")
     expected = [0.5 / 61, 0.5 / 62 + 0.5 / 61, 0.5 / 64 + 0.5 / 63, 0.5 / 63 + 0.5 / 62]
     np.testing.assert_allclose(fused, expected)
@@ -160,7 +173,9 @@ def test_convex_minmax_by_hand():
     fused = fuse(np.array([0.0, 1.0, 0.5]), np.array([4.0, 0.0, 2.0]), weight=0.25, method="convex")
     np.testing.assert_allclose(fused, [0.25, 0.75, 0.5])
     # a constant side carries no information: only the other side orders the candidates
-    np.testing.assert_allclose(fuse(np.array([0.3, 0.3]), np.array([0.0, 2.0]), 0.5, "convex"), [0.0, 0.5])
+    np.testing.assert_allclose(
+        fuse(np.array([0.3, 0.3]), np.array([0.0, 2.0]), 0.5, "convex"), [0.0, 0.5]
+    )
 
 
 def test_fuse_rejects_bad_input():

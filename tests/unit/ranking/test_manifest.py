@@ -24,9 +24,20 @@ def test_manifest_lists_every_pipeline_file(saved) -> None:
     m = json.loads((saved / MANIFEST).read_text())
     assert m["algorithm"] == "sha256"
     files = set(m["files"])
-    assert {"pipeline.json", "ranker.json", "engagement.json", "cost.json", "catalogue.npz", "topics.npz",
-            "history.parquet", "lexical/lexical.json", "lexical/vocab.index.json"} <= files
-    on_disk = {p.relative_to(saved).as_posix() for p in saved.rglob("*") if p.is_file()} - {MANIFEST}
+    assert {
+        "pipeline.json",
+        "ranker.json",
+        "engagement.json",
+        "cost.json",
+        "catalogue.npz",
+        "topics.npz",
+        "history.parquet",
+        "lexical/lexical.json",
+        "lexical/vocab.index.json",
+    } <= files
+    on_disk = {p.relative_to(saved).as_posix() for p in saved.rglob("*") if p.is_file()} - {
+        MANIFEST
+    }
     assert files == on_disk
     assert all(m["files"][f]["sha256"] == sha256_file(saved / f) for f in files)
     MatchPipeline.load(saved)  # verifies
@@ -70,8 +81,15 @@ def test_planted_pipeline_file_is_refused(saved) -> None:
     MatchPipeline.load(saved)
 
 
-@pytest.mark.parametrize("content", ["not json", '{"files": []}', '{"algorithm": "md5", "files": {}}',
-                                     '{"algorithm": "sha256", "files": {"../../etc/passwd": {"sha256": "0"}}}'])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "not json",
+        '{"files": []}',
+        '{"algorithm": "md5", "files": {}}',
+        '{"algorithm": "sha256", "files": {"../../etc/passwd": {"sha256": "0"}}}',
+    ],
+)
 def test_unreadable_manifest_is_refused(saved, content) -> None:
     (saved / MANIFEST).write_text(content)
     with pytest.raises(CorruptModelError, match=MANIFEST):

@@ -29,8 +29,9 @@ from matcher.training.trainer import training_sets
 from tests.helpers import make_tiny_market, tiny_tables_from
 
 # bagging on, so that the seed matters to the boosters that bag rows
-SMALL = LGBMParams(n_estimators=30, num_leaves=7, min_child_samples=5, subsample=0.7,
-                   early_stopping_rounds=10)
+SMALL = LGBMParams(
+    n_estimators=30, num_leaves=7, min_child_samples=5, subsample=0.7, early_stopping_rounds=10
+)
 
 
 @dataclass
@@ -46,15 +47,21 @@ class Data:
 def data(tiny_pipeline_dir) -> Data:
     pipe = MatchPipeline.load(tiny_pipeline_dir)  # trained on make_tiny_market() with tiny_config()
     tables = tiny_tables_from(make_tiny_market())
-    train, valid = training_sets(pipe, tables, time_split(tables.briefs, pipe.config.split), pipe.config)
+    train, valid = training_sets(
+        pipe, tables, time_split(tables.briefs, pipe.config.split), pipe.config
+    )
     # the tiny market knows 24 prices, too few for the cost booster: 120 creators priced at a
     # known rate per follower and platform, with noise
     rng = np.random.default_rng(0)
     n = 120
     followers = rng.integers(2_000, 90_000, n).astype(float)
     platforms = np.array(["instagram", "tiktok", "youtube"], dtype=object)[rng.integers(0, 3, n)]
-    cost_X = CostModel.design(followers, rng.uniform(0.01, 0.06, n), platforms,
-                              np.array(["US", "GB"], dtype=object)[rng.integers(0, 2, n)])
+    cost_X = CostModel.design(
+        followers,
+        rng.uniform(0.01, 0.06, n),
+        platforms,
+        np.array(["US", "GB"], dtype=object)[rng.integers(0, 2, n)],
+    )
     rate = np.select([platforms == "instagram", platforms == "tiktok"], [10.0, 2.5], 20.0)
     price = followers / 1000.0 * rate * rng.lognormal(0.0, 0.2, n)
     return Data(pipe, train, valid, cost_X, price)
@@ -72,11 +79,23 @@ class Case:
 
 def _featurize(f: PairFeaturizer, d: Data) -> list[np.ndarray]:
     pipe = d.pipe
-    brief = Brief(text="sourdough starter and bread baking", target_countries=["US"], budget_usd=300,
-                  created_at=pd.Timestamp("2025-03-01"))
+    brief = Brief(
+        text="sourdough starter and bread baking",
+        target_countries=["US"],
+        budget_usd=300,
+        created_at=pd.Timestamp("2025-03-01"),
+    )
     rows = np.arange(len(pipe.catalogue))
-    X, best = f.transform(brief, pipe.embed_briefs([brief])[0], rows, pipe.catalogue, pipe.costs,
-                          pipe.price_known, pipe.aligned_history, brief_day(brief, pd.Timestamp.now()))
+    X, best = f.transform(
+        brief,
+        pipe.embed_briefs([brief])[0],
+        rows,
+        pipe.catalogue,
+        pipe.costs,
+        pipe.price_known,
+        pipe.aligned_history,
+        brief_day(brief, pd.Timestamp.now()),
+    )
     return [X, best, f.typical_er(pipe.catalogue, rows)]
 
 
@@ -88,25 +107,42 @@ def _rank(m: FitRanker, d: Data) -> list[np.ndarray]:
 CASES: dict[str, Case] = {
     "FitRanker": Case(
         make=lambda rs: FitRanker(SMALL, random_state=rs),
-        fit=lambda m, d: m.fit(d.train.X, d.train.y, d.train.group, d.pipe.feature_names,
-                               d.valid.X, d.valid.y, d.valid.group),
-        predict=_rank, seeded=True),
+        fit=lambda m, d: m.fit(
+            d.train.X,
+            d.train.y,
+            d.train.group,
+            d.pipe.feature_names,
+            d.valid.X,
+            d.valid.y,
+            d.valid.group,
+        ),
+        predict=_rank,
+        seeded=True,
+    ),
     "EngagementModel": Case(
         make=lambda rs: EngagementModel(SMALL, random_state=rs),
         fit=lambda m, d: m.fit(d.train.er_X, d.train.er_y, d.pipe.feature_names),
-        predict=lambda m, d: list(m.predict(d.valid.X)), seeded=True),
+        predict=lambda m, d: list(m.predict(d.valid.X)),
+        seeded=True,
+    ),
     "CostModel": Case(
         make=lambda rs: CostModel(random_state=rs),
         fit=lambda m, d: m.fit(d.cost_X, d.price),
-        predict=lambda m, d: [m.predict(d.cost_X)], seeded=False),
+        predict=lambda m, d: [m.predict(d.cost_X)],
+        seeded=False,
+    ),
     "CostModel-cpm-rule": Case(  # too few known prices: the market CPM rule, no booster
         make=lambda rs: CostModel(random_state=rs),
         fit=lambda m, d: m.fit(d.cost_X, np.where(np.arange(len(d.price)) < 10, d.price, np.nan)),
-        predict=lambda m, d: [m.predict(d.cost_X)], seeded=False),
+        predict=lambda m, d: [m.predict(d.cost_X)],
+        seeded=False,
+    ),
     "PairFeaturizer": Case(
         make=lambda rs: PairFeaturizer(top_posts=3),
         fit=lambda m, d: m.fit(d.pipe.catalogue),
-        predict=_featurize, seeded=False),
+        predict=_featurize,
+        seeded=False,
+    ),
 }
 
 
@@ -160,4 +196,6 @@ def test_the_cost_cases_cover_both_the_booster_and_the_cpm_rule(data):
     # the rule: 25% of followers reached at $10 CPM (Instagram, TikTok) or $22.5 (YouTube), >= $5
     followers = 10 ** data.cost_X[:, 0]
     cpm = np.where(data.cost_X[:, 2] == 2, 22.5, 10.0)
-    np.testing.assert_allclose(rule.predict(data.cost_X), np.maximum(followers * 0.25 / 1000 * cpm, 5.0))
+    np.testing.assert_allclose(
+        rule.predict(data.cost_X), np.maximum(followers * 0.25 / 1000 * cpm, 5.0)
+    )

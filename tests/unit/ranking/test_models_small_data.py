@@ -80,10 +80,16 @@ def test_smoothed_best_round_known_answers():
 def test_smooth_rounds_keeps_the_smoothed_peak():
     rng = np.random.default_rng(3)
     X, Xv = (rng.normal(size=(800, 3)).astype(np.float32) for _ in range(2))
-    y, yv = (np.digitize(Z[:, 1] + rng.normal(size=800), [-0.5, 0.5, 1.2]).astype(np.int64) for Z in (X, Xv))
+    y, yv = (
+        np.digitize(Z[:, 1] + rng.normal(size=800), [-0.5, 0.5, 1.2]).astype(np.int64)
+        for Z in (X, Xv)
+    )
     g = gv = np.full(40, 20)
-    r = FitRanker(PARAMS.model_copy(update={"n_estimators": 30, "early_stopping_rounds": 30}),
-                  smooth_rounds=5).fit(X, y, g, ["a", "b", "c"], Xv, yv, gv)
+    r = FitRanker(
+        PARAMS.model_copy(update={"n_estimators": 30, "early_stopping_rounds": 30}), smooth_rounds=5
+    ).fit(X, y, g, ["a", "b", "c"], Xv, yv, gv)
     from matcher.ranking.models import smoothed_best_round
 
-    assert r.booster_.current_iteration() == smoothed_best_round(r.evals_result_["valid_0"]["ndcg@10"], 5)
+    assert r.booster_.current_iteration() == smoothed_best_round(
+        r.evals_result_["valid_0"]["ndcg@10"], 5
+    )

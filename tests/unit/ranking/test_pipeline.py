@@ -22,7 +22,9 @@ from tests.helpers import tiny_config
 
 
 def test_recommend_ranks_the_briefs_niche_first(tiny_pipeline):
-    rec = tiny_pipeline.recommend(Brief(text="sourdough starter and bread baking for home bakers"), k=8)
+    rec = tiny_pipeline.recommend(
+        Brief(text="sourdough starter and bread baking for home bakers"), k=8
+    )
     assert len(rec.matches) == 8
     assert all(m.influencer_id.startswith("bak") for m in rec.matches[:5])
     assert [m.rank for m in rec.matches] == list(range(1, 9))
@@ -30,14 +32,20 @@ def test_recommend_ranks_the_briefs_niche_first(tiny_pipeline):
 
 
 def test_match_fields_are_consistent(tiny_pipeline):
-    m = tiny_pipeline.recommend(Brief(text="trail running shoes for marathon training"), k=3).matches[0]
+    m = tiny_pipeline.recommend(
+        Brief(text="trail running shoes for marathon training"), k=3
+    ).matches[0]
     e = m.expected_engagement
     assert 0 < e.rate_low <= e.rate <= e.rate_high
     assert e.engagements == pytest.approx(e.rate * m.followers, rel=1e-3)
     assert 0.0 <= m.fit_score <= 1.0
     assert m.estimated_cost_usd > 0
     assert m.reasons and all(isinstance(r, str) and r for r in m.reasons)
-    assert m.best_post is not None and "run" in m.best_post.lower() or "marathon" in m.best_post.lower()
+    assert (
+        m.best_post is not None
+        and "run" in m.best_post.lower()
+        or "marathon" in m.best_post.lower()
+    )
 
 
 def test_known_price_is_used_as_cost(tiny_pipeline, tiny_market):
@@ -53,8 +61,14 @@ def test_known_price_is_used_as_cost(tiny_pipeline, tiny_market):
 
 
 def test_filters_are_respected(tiny_pipeline):
-    brief = Brief(text="tomato seedlings and compost", platforms=["tiktok"], target_countries=["GB"],
-                  min_followers=5000, max_followers=60000, excluded_handles=["gar01"])
+    brief = Brief(
+        text="tomato seedlings and compost",
+        platforms=["tiktok"],
+        target_countries=["GB"],
+        min_followers=5000,
+        max_followers=60000,
+        excluded_handles=["gar01"],
+    )
     rec = tiny_pipeline.recommend(brief, k=50)
     assert rec.matches
     for m in rec.matches:
@@ -65,8 +79,13 @@ def test_filters_are_respected(tiny_pipeline):
 
 def test_excluded_keyword_removes_creators(tiny_pipeline):
     base = tiny_pipeline.recommend(Brief(text="sourdough bread baking"), k=50)
-    assert any("croissant" in (m.best_post or "") or m.influencer_id.startswith("bak") for m in base.matches)
-    rec = tiny_pipeline.recommend(Brief(text="sourdough bread baking", excluded_keywords=["croissant"]), k=50)
+    assert any(
+        "croissant" in (m.best_post or "") or m.influencer_id.startswith("bak")
+        for m in base.matches
+    )
+    rec = tiny_pipeline.recommend(
+        Brief(text="sourdough bread baking", excluded_keywords=["croissant"]), k=50
+    )
     cat = tiny_pipeline.catalogue
     for m in rec.matches:
         assert "croissant" not in cat.search_text[cat.index[m.influencer_id]]
@@ -95,15 +114,28 @@ def test_saved_folder_layout_is_format_1(tiny_pipeline, tmp_path):
     where it goes."""
     path = tiny_pipeline.save(tmp_path / "p")
     assert sorted(p.name for p in path.iterdir()) == [
-        "catalogue.npz", "cost.json", "engagement.json", "history.parquet", "lexical", "manifest.json",
-        "pipeline.json", "ranker.json", "topics.npz"]
-    (path / "manifest.json").unlink()  # older folders have no manifest (tests/unit/ranking/test_manifest.py)
+        "catalogue.npz",
+        "cost.json",
+        "engagement.json",
+        "history.parquet",
+        "lexical",
+        "manifest.json",
+        "pipeline.json",
+        "ranker.json",
+        "topics.npz",
+    ]
+    (
+        path / "manifest.json"
+    ).unlink()  # older folders have no manifest (tests/unit/ranking/test_manifest.py)
     (path / "topics.npz").unlink()
     shutil.rmtree(path / "lexical")
-    old = MatchPipeline.load(path)  # a folder of the earlier layout still loads and answers the same
+    old = MatchPipeline.load(
+        path
+    )  # a folder of the earlier layout still loads and answers the same
     brief = Brief(text="sourdough bread baking", min_followers=0, max_followers=10**9)
-    assert [m.influencer_id for m in old.recommend(brief, k=5).matches] == \
-        [m.influencer_id for m in tiny_pipeline.recommend(brief, k=5).matches]
+    assert [m.influencer_id for m in old.recommend(brief, k=5).matches] == [
+        m.influencer_id for m in tiny_pipeline.recommend(brief, k=5).matches
+    ]
     state = json.loads((path / "pipeline.json").read_text())
     assert list(state) == ["format_version", "config", "metadata", "encoder", "featurizer"]
     assert state["format_version"] == 1
@@ -111,26 +143,40 @@ def test_saved_folder_layout_is_format_1(tiny_pipeline, tmp_path):
     assert state["featurizer"] == tiny_pipeline.featurizer.state()
     assert json.loads((path / "ranker.json").read_text()) == tiny_pipeline.ranker.state()
     assert list(pd.read_parquet(path / "history.parquet").columns) == [
-        "influencer_id", "day", "contacted", "accepted", "rating"]
+        "influencer_id",
+        "day",
+        "contacted",
+        "accepted",
+        "rating",
+    ]
 
 
 def test_cold_start_catalogue_with_missing_columns(tiny_pipeline, tiny_market):
     """A brand's own list: no audience data, no prices, no history, some creators without posts."""
-    inf = tiny_market["influencers"][[S.INFLUENCER_ID, S.HANDLE, S.PLATFORM, S.FOLLOWERS, S.BIO]].copy()
+    inf = tiny_market["influencers"][
+        [S.INFLUENCER_ID, S.HANDLE, S.PLATFORM, S.FOLLOWERS, S.BIO]
+    ].copy()
     inf[S.INFLUENCER_ID] = "new-" + inf[S.INFLUENCER_ID]
     posts = tiny_market["posts"].copy()
     posts[S.INFLUENCER_ID] = "new-" + posts[S.INFLUENCER_ID]
     posts = posts[~posts[S.INFLUENCER_ID].str.endswith("0")]  # creators ...0 have no posts at all
     pipe = tiny_pipeline.with_catalogue(inf, posts)
-    rec = pipe.recommend(Brief(text="raised garden bed and balcony herbs", target_countries=["US"]), k=5)
+    rec = pipe.recommend(
+        Brief(text="raised garden bed and balcony herbs", target_countries=["US"]), k=5
+    )
     assert len(rec.matches) == 5
     assert rec.matches[0].influencer_id.startswith("new-gar")
     assert all(m.cost_is_estimate for m in rec.matches)
 
 
 def test_relevance_from_outcomes_grades():
-    o = pd.DataFrame({S.CONTACTED: [False, True, True, True], S.ACCEPTED: [False, False, True, True],
-                      S.BRAND_RATING: [np.nan, np.nan, 3.0, 5.0]})
+    o = pd.DataFrame(
+        {
+            S.CONTACTED: [False, True, True, True],
+            S.ACCEPTED: [False, False, True, True],
+            S.BRAND_RATING: [np.nan, np.nan, 3.0, 5.0],
+        }
+    )
     assert relevance_from_outcomes(o).tolist() == [0, 1, 2, 3]
 
 
@@ -145,8 +191,13 @@ def test_time_split_orders_by_created_at(tiny_tables):
 def test_feature_matrix_has_stable_names_and_known_values(tiny_pipeline):
     pipe = tiny_pipeline
     assert pipe.feature_names == list(FEATURES)
-    brief = Brief(text="x", target_countries=["US"], target_ages=["18-24"], target_gender="female",
-                  budget_usd=200)
+    brief = Brief(
+        text="x",
+        target_countries=["US"],
+        target_ages=["18-24"],
+        target_gender="female",
+        budget_usd=200,
+    )
     rows = pipe.catalogue.rows_for(["run00", "run01"])
     X, best = pipe.features_for(brief, rows, pipe.embed_briefs([brief])[0])
     f = dict(zip(pipe.feature_names, X[0], strict=True))
@@ -181,7 +232,9 @@ def test_exact_index_returns_best_first_within_mask():
 def test_hard_filter_country_via_audience_share(tiny_pipeline):
     cat = tiny_pipeline.catalogue
     brief = Brief(text="x", target_countries=["GB"])
-    m_strict = hard_filter(brief, cat, tiny_pipeline.costs, RetrievalConfig(min_audience_share=0.95))
+    m_strict = hard_filter(
+        brief, cat, tiny_pipeline.costs, RetrievalConfig(min_audience_share=0.95)
+    )
     m_loose = hard_filter(brief, cat, tiny_pipeline.costs, RetrievalConfig(min_audience_share=0.25))
     # creators in the US with 30% GB audience pass only the loose share threshold
     us_with_gb = np.array([c == "US" for c in cat.countries])
@@ -194,5 +247,6 @@ def test_training_is_deterministic(tiny_tables):
     a, _ = fit_pipeline(tiny_tables, cfg, encoder=HashingEncoder(), progress=False)
     b, _ = fit_pipeline(tiny_tables, cfg, encoder=HashingEncoder(), progress=False)
     brief = Brief(text="pruning roses in the garden")
-    assert [m.model_dump() for m in a.recommend(brief, k=10).matches] == \
-        [m.model_dump() for m in b.recommend(brief, k=10).matches]
+    assert [m.model_dump() for m in a.recommend(brief, k=10).matches] == [
+        m.model_dump() for m in b.recommend(brief, k=10).matches
+    ]

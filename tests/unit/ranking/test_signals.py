@@ -26,8 +26,12 @@ def test_hybrid_search_weights(tiny_pipeline):
     mask = np.ones(len(cat), bool)
     dense_rows, _ = pipe.index.search(q, 10, mask)
     # weight 0: the dense order; weight 1: the BM25 order (ties by row)
-    assert hybrid_search(q, "tomato seedlings compost", cat, pipe.index, pipe.lexical, mask, 10, 0.0)[:5].tolist() \
+    assert (
+        hybrid_search(q, "tomato seedlings compost", cat, pipe.index, pipe.lexical, mask, 10, 0.0)[
+            :5
+        ].tolist()
         == dense_rows[:5].tolist()
+    )
     lex = pipe.lexical.scores("tomato seedlings compost")
     top_lex = np.lexsort((np.arange(len(cat)), -lex))[:5]
     got = hybrid_search(q, "tomato seedlings compost", cat, pipe.index, pipe.lexical, mask, 10, 1.0)
@@ -36,15 +40,23 @@ def test_hybrid_search_weights(tiny_pipeline):
     # the mask is honoured
     only = np.zeros(len(cat), bool)
     only[[0, 1, 2]] = True
-    assert set(hybrid_search(q, "tomato", cat, pipe.index, pipe.lexical, only, 10, 0.3).tolist()) <= {0, 1, 2}
+    assert set(
+        hybrid_search(q, "tomato", cat, pipe.index, pipe.lexical, only, 10, 0.3).tolist()
+    ) <= {0, 1, 2}
 
 
 def test_lexical_feature_finds_an_exact_word(tiny_pipeline):
     pipe = tiny_pipeline
-    sig = pipe.signals(brief("croissant lamination"), pipe.embed_briefs([brief("croissant lamination")])[0])
+    sig = pipe.signals(
+        brief("croissant lamination"), pipe.embed_briefs([brief("croissant lamination")])[0]
+    )
     f = sig.features(np.arange(len(pipe.catalogue)))
     has_word = np.array(["croissant" in d for d in pipe.catalogue.lexical_documents()])
-    assert has_word.any() and (f["lexical_score"][has_word] > 0).all() and (f["lexical_score"][~has_word] == 0).all()
+    assert (
+        has_word.any()
+        and (f["lexical_score"][has_word] > 0).all()
+        and (f["lexical_score"][~has_word] == 0).all()
+    )
     assert np.isnan(f["interest_sim"]).all()  # the brief names no interest
     assert np.isfinite(f["topic_overlap"]).all()
 
@@ -62,7 +74,9 @@ def test_interests_filter_and_feature(tiny_pipeline):
     strict = pipe.signals(brief(interests=["Vegan Diets"], strict_interests=True), q).mask()
     assert strict is not None and np.flatnonzero(strict).tolist() == [3, 7]
     assert pipe.signals(brief(interests=["Vegan Diets"]), q).mask() is None  # soft by default
-    excl = pipe.signals(brief(excluded_interests=["Food & Drink"]), q).mask()  # a parent excludes its subtree
+    excl = pipe.signals(
+        brief(excluded_interests=["Food & Drink"]), q
+    ).mask()  # a parent excludes its subtree
     assert excl is not None and not excl[[3, 7]].any() and excl.sum() == len(cat) - 2
     sig = pipe.signals(brief(interests=["Vegan Diets"]), q)
     f = sig.features(np.arange(len(cat)))
@@ -103,6 +117,8 @@ def test_brand_safety_drops_a_creator_and_quotes_the_post(tiny_pipeline):
 def test_unknown_topics_are_refused(tiny_pipeline, field):
     q = tiny_pipeline.embed_briefs([brief()])[0]
     with pytest.raises(ValueError, match="Underwater Basketweaving"):
-        sig = tiny_pipeline.signals(brief(**{field: ["Underwater Basketweaving"], "strict_interests": True}), q)
+        sig = tiny_pipeline.signals(
+            brief(**{field: ["Underwater Basketweaving"], "strict_interests": True}), q
+        )
         sig.mask()
         sig.features(np.arange(3))

@@ -36,11 +36,16 @@ class CountingEncoder(HashingEncoder):
 
 # --- loading and paths --------------------------------------------------------------------------
 
+
 def test_packaged_taxonomies_have_the_published_sizes(content, ad):
     assert (len(content), len(ad)) == (704, 583)
     assert len(set(content.ids)) == 704 and len(set(ad.ids)) == 583
     assert max(t.tier for t in content) == 4 and max(t.tier for t in ad) == 3
-    assert [t.name for t in content.children(None)][:3] == ["Attractions", "Automotive", "Books and Literature"]
+    assert [t.name for t in content.children(None)][:3] == [
+        "Attractions",
+        "Automotive",
+        "Books and Literature",
+    ]
 
 
 @pytest.mark.parametrize("kind", ["content", "ad_product"])
@@ -57,15 +62,18 @@ def test_parents_follow_the_tiers_where_the_parent_column_is_wrong(content, ad):
     horse = content["497"]
     assert horse.name == "Horse Racing" and horse.parent_id == "496"
     assert horse.path_text == "Sports > Equine Sports > Horse Racing" and horse.tier == 3
-    assert ad["1000"].parent_id is None          # listed as its own parent
-    assert ad["1037"].parent_id == "1036"        # Aerospace and Defense under Industrials
-    assert ad["1038"].parent_id == "1036"        # not under Aerospace and Defense
-    assert ad["1426"].parent_id == "1425"        # Core Gaming Apps under Core Gaming
+    assert ad["1000"].parent_id is None  # listed as its own parent
+    assert ad["1037"].parent_id == "1036"  # Aerospace and Defense under Industrials
+    assert ad["1038"].parent_id == "1036"  # not under Aerospace and Defense
+    assert ad["1426"].parent_id == "1425"  # Core Gaming Apps under Core Gaming
 
 
 def test_ids_are_strings_and_alphanumeric_ids_work(content):
     assert content["JLBCU7"].name == "Entertainment"
-    assert content["324"].parent_id == "JLBCU7" and content["324"].path_text == "Entertainment > Movies"
+    assert (
+        content["324"].parent_id == "JLBCU7"
+        and content["324"].path_text == "Entertainment > Movies"
+    )
     assert content["212"].extension == "SCD" and content["213"].extension == ""
     with pytest.raises(KeyError, match="no topic with id 'nope' in the content taxonomy"):
         content["nope"]
@@ -73,16 +81,26 @@ def test_ids_are_strings_and_alphanumeric_ids_work(content):
 
 def test_subtree_holds_the_topic_and_its_descendants_in_file_order(ad, content):
     assert ad.subtree("1002") == ["1002", "1003", "1004", "1005", "1006", "1007"]
-    assert [t.name for t in ad.children("1002")] == ["Bars", "Beer", "Hard Sodas, Seltzers, Alco Pops",
-                                                     "Spirits", "Wine"]
+    assert [t.name for t in ad.children("1002")] == [
+        "Bars",
+        "Beer",
+        "Hard Sodas, Seltzers, Alco Pops",
+        "Spirits",
+        "Wine",
+    ]
     assert content.subtree("212") == ["212"]
 
 
 def test_label_text_is_name_parent_path_and_description(content, ad):
     assert content["150"].label_text == "Attractions"
-    assert content["604"].label_text == ("Photo Editing Software (Technology & Computing > Computing > "
-                                         "Computer Software and Applications)")
-    assert ad["1003"].label_text == "Bars (Alcohol): pubs, bars and cocktail lounges serving alcoholic drinks"
+    assert content["604"].label_text == (
+        "Photo Editing Software (Technology & Computing > Computing > "
+        "Computer Software and Applications)"
+    )
+    assert (
+        ad["1003"].label_text
+        == "Bars (Alcohol): pubs, bars and cocktail lounges serving alcoholic drinks"
+    )
 
 
 def test_description_file_is_checked_against_the_taxonomy():
@@ -101,16 +119,22 @@ def test_description_file_is_checked_against_the_taxonomy():
 
 # --- validation ---------------------------------------------------------------------------------
 
+
 def test_validate_accepts_ids_names_and_paths_in_any_case(content, ad):
     refs = ["212", "vegan diets", "Food & Drink>Vegan Diets", "JLBCU7", "  Cooking "]
     assert content.validate(refs) == ["212", "JLBCU7", "216"]
-    assert validate_topics(["Soccer", "Vegan Diets"]) == ["533", "212"]   # content by default
+    assert validate_topics(["Soccer", "Vegan Diets"]) == ["533", "212"]  # content by default
     assert validate_topics(["Beer"], ad) == ["1004"]
-    assert ad.resolve("Personal/Consumer Telecom") == ad.resolve("Personal/Consumer Telcom") == "1467"
+    assert (
+        ad.resolve("Personal/Consumer Telecom") == ad.resolve("Personal/Consumer Telcom") == "1467"
+    )
 
 
 def test_unknown_topic_is_named_with_a_suggestion(content):
-    with pytest.raises(ValueError, match=r"unknown content topic 'Vegan'; did you mean 'Food & Drink > Vegan Diets'"):
+    with pytest.raises(
+        ValueError,
+        match=r"unknown content topic 'Vegan'; did you mean 'Food & Drink > Vegan Diets'",
+    ):
         content.validate(["Cooking", "Vegan", "Crypto"])
     with pytest.raises(ValueError, match=r"^unknown content topic 'Crypto'$"):
         content.validate(["Crypto"])
@@ -131,6 +155,7 @@ def test_sensitive_categories_are_named_as_in_the_ad_product_taxonomy(ad):
 
 # --- classifier ---------------------------------------------------------------------------------
 
+
 def test_unfitted_classifier_refuses(content):
     clf = TopicClassifier(content, HashingEncoder())
     with pytest.raises(RuntimeError, match="not fitted"):
@@ -142,7 +167,9 @@ def test_topic_vectors_are_unit_rows_in_taxonomy_order(content):
     clf = TopicClassifier(content, enc).fit()
     assert clf.topic_vectors.shape == (704, 128)
     np.testing.assert_allclose(np.linalg.norm(clf.topic_vectors, axis=1), 1.0, atol=1e-5)
-    np.testing.assert_allclose(clf.topic_vectors[content.index("212")], enc.encode([content["212"].label_text])[0])
+    np.testing.assert_allclose(
+        clf.topic_vectors[content.index("212")], enc.encode([content["212"].label_text])[0]
+    )
 
 
 def test_a_label_text_classifies_as_its_own_topic(content):
@@ -159,7 +186,7 @@ def test_min_score_top_k_and_topic_subset(content):
     enc = HashingEncoder()
     clf = TopicClassifier(content, enc, min_score=0.99).fit()
     v = enc.encode([content["212"].label_text])
-    assert [t.topic_id for t in clf.classify(v, top_k=5)[0]] == ["212"]   # the classifier's floor
+    assert [t.topic_id for t in clf.classify(v, top_k=5)[0]] == ["212"]  # the classifier's floor
     assert clf.classify(v, top_k=5, min_score=1.01) == [[]]
     assert len(clf.classify(v, top_k=5, min_score=-1.0)[0]) == 5
     sub = clf.classify(v, top_k=5, min_score=-1.0, topics=["533", "212"])[0]
@@ -179,7 +206,9 @@ def test_softmax_calibration_sums_to_one_and_keeps_the_order(content):
 
 def test_dimension_mismatch_is_explained(content):
     clf = TopicClassifier(content, HashingEncoder(dim=64)).fit()
-    with pytest.raises(ValueError, match="text vectors are 128-d, the topic vectors of hashing-64 64-d"):
+    with pytest.raises(
+        ValueError, match="text vectors are 128-d, the topic vectors of hashing-64 64-d"
+    ):
         clf.classify(HashingEncoder().encode(["x"]))
 
 
@@ -188,17 +217,18 @@ def test_label_cache_embeds_each_taxonomy_once_per_encoder_spec(content, ad):
     first = TopicClassifier(content, enc, cache=cache).fit()
     second = TopicClassifier(content, enc, calibration="softmax", cache=cache).fit()
     assert enc.calls == [704] and second.topic_vectors is first.topic_vectors
-    TopicClassifier(content, CountingEncoder(), cache=cache).fit()   # same spec: a hit
+    TopicClassifier(content, CountingEncoder(), cache=cache).fit()  # same spec: a hit
     assert len(cache) == 1
     other = CountingEncoder(dim=64)
-    TopicClassifier(content, other, cache=cache).fit()               # another spec
-    TopicClassifier(ad, enc, cache=cache).fit()                      # other labels
+    TopicClassifier(content, other, cache=cache).fit()  # another spec
+    TopicClassifier(ad, enc, cache=cache).fit()  # other labels
     assert other.calls == [704] and enc.calls == [704, 583] and len(cache) == 3
-    TopicClassifier(content, enc).fit()                              # no shared cache: embeds again
+    TopicClassifier(content, enc).fit()  # no shared cache: embeds again
     assert enc.calls == [704, 583, 704]
 
 
 # --- brand safety -------------------------------------------------------------------------------
+
 
 def test_text_matching_a_subcategory_is_caught_by_its_excluded_parent(ad):
     enc = HashingEncoder()
@@ -208,7 +238,7 @@ def test_text_matching_a_subcategory_is_caught_by_its_excluded_parent(ad):
     assert hits[0] is not None and hits[0][:4] == ("1002", "Alcohol", "1004", "Beer")
     assert hits[0].score == pytest.approx(1.0, abs=1e-5)
     assert hits[1] is not None and (hits[1].category, hits[1].topic) == ("Gambling", "Lottery")
-    assert hits[2] is None                                          # Coffee and Tea
+    assert hits[2] is None  # Coffee and Tea
     assert safety.sensitive_hits(v, ["Tobacco"]) == [None, None, None]
     assert safety.sensitive_hits(v, []) == [None, None, None]
     with pytest.raises(ValueError, match="unknown ad_product topic 'Booze'"):
@@ -220,11 +250,15 @@ def test_margin_keeps_a_text_whose_best_category_is_not_excluded(ad):
     beer, beverages = clf.topic_vectors[ad.index("1004")], clf.topic_vectors[ad.index("1131")]
     v = unit_rows((0.6 * beer + 0.8 * beverages)[None, :])
     cos = clf.cosines(v)[0]
-    assert cos[ad.index("1131")] > cos[ad.index("1004")] >= 0.4   # Beer passes the threshold...
-    assert BrandSafety(clf, threshold=0.4).sensitive_hits(v, ["Alcohol"]) == [None]   # ...but loses
+    assert cos[ad.index("1131")] > cos[ad.index("1004")] >= 0.4  # Beer passes the threshold...
+    assert BrandSafety(clf, threshold=0.4).sensitive_hits(v, ["Alcohol"]) == [None]  # ...but loses
     hit = BrandSafety(clf, threshold=0.4, margin=-1.0).sensitive_hits(v, ["Alcohol"])[0]
     best_in_alcohol = max(cos[ad.index(t)] for t in ad.subtree("1002"))
-    assert hit is not None and hit.category_id == "1002" and hit.score == pytest.approx(best_in_alcohol)
+    assert (
+        hit is not None
+        and hit.category_id == "1002"
+        and hit.score == pytest.approx(best_in_alcohol)
+    )
     assert BrandSafety(clf, threshold=0.99, margin=-1.0).sensitive_hits(v, ["Alcohol"]) == [None]
 
 
@@ -232,4 +266,8 @@ def test_product_categories_map_a_product_text_onto_ad_products(ad):
     enc = HashingEncoder()
     safety = BrandSafety(TopicClassifier(ad, enc).fit())
     got = safety.product_categories(enc.encode([ad["1449"].label_text]), top_k=2, min_score=0.0)
-    assert len(got[0]) == 2 and got[0][0].topic_id == "1449" and got[0][0].name == "Cryptocurrency Exchanges"
+    assert (
+        len(got[0]) == 2
+        and got[0][0].topic_id == "1449"
+        and got[0][0].name == "Cryptocurrency Exchanges"
+    )

@@ -14,21 +14,30 @@ from serving.metrics import UNKNOWN_ROUTE, route_label
 from serving.openapi import rewrite
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("cannot load /srv/models/v2/ranker.json: bad", "cannot load <path>: bad"),
-    ("folder '/tmp/x/y' missing", "folder '<path>' missing"),
-    ("models:/matcher/3 and models:/matcher@champion", "models:/matcher/3 and models:/matcher@champion"),
-    ("see http://host/a/b for help", "see http://host/a/b for help"),
-    ("ratio 3/4 and /healthz", "ratio 3/4 and /healthz"),
-    (r"C:\models\v2 is gone", "<path> is gone"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("cannot load /srv/models/v2/ranker.json: bad", "cannot load <path>: bad"),
+        ("folder '/tmp/x/y' missing", "folder '<path>' missing"),
+        (
+            "models:/matcher/3 and models:/matcher@champion",
+            "models:/matcher/3 and models:/matcher@champion",
+        ),
+        ("see http://host/a/b for help", "see http://host/a/b for help"),
+        ("ratio 3/4 and /healthz", "ratio 3/4 and /healthz"),
+        (r"C:\models\v2 is gone", "<path> is gone"),
+    ],
+)
 def test_scrub_paths(text, expected):
     assert scrub_paths(text) == expected
 
 
 def test_api_error_body_and_headers():
     e = ApiError(401, "missing key", "authorization")
-    assert e.body() == {"error": "missing key", "detail": [{"loc": ["authorization"], "msg": "missing key"}]}
+    assert e.body() == {
+        "error": "missing key",
+        "detail": [{"loc": ["authorization"], "msg": "missing key"}],
+    }
     assert e.headers() == {"WWW-Authenticate": 'Bearer realm="matcher"'}
     e = ApiError(503, "log locked at /var/lib/m/requests.db", request_id="abc", retry_after=0.2)
     assert e.body()["request_id"] == "abc" and "<path>" in e.message and "/var" not in e.message
@@ -59,33 +68,75 @@ def test_route_labels_are_bounded():
 
 
 def test_openapi_rewrite_declares_31_and_documents_errors():
-    doc = {"openapi": "3.0.2", "info": {"title": "x", "version": "none"},
-           "paths": {"/match": {"post": {
-               "requestBody": {"content": {"application/json": {"schema": {"title": "In"}}}},
-               "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
-                   "title": "Out", "type": "object", "properties": {"reason": {"type": "string", "default": None}}}}}},
-                   "404": {"description": "nf", "content": {"application/json": {"schema": {
-                       "$ref": "#/components/schemas/NotFound"}}}}}}},
-               "/readyz": {"get": {"responses": {"200": {"description": "ok"}}}}},
-           "components": {"schemas": {"In": {"title": "In", "type": "object"}, "NotFound": {}}}}
+    doc = {
+        "openapi": "3.0.2",
+        "info": {"title": "x", "version": "none"},
+        "paths": {
+            "/match": {
+                "post": {
+                    "requestBody": {"content": {"application/json": {"schema": {"title": "In"}}}},
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "title": "Out",
+                                        "type": "object",
+                                        "properties": {
+                                            "reason": {"type": "string", "default": None}
+                                        },
+                                    }
+                                }
+                            },
+                        },
+                        "404": {
+                            "description": "nf",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/NotFound"}
+                                }
+                            },
+                        },
+                    },
+                }
+            },
+            "/readyz": {"get": {"responses": {"200": {"description": "ok"}}}},
+        },
+        "components": {"schemas": {"In": {"title": "In", "type": "object"}, "NotFound": {}}},
+    }
     out = rewrite(doc)
-    assert out["openapi"] == "3.1.0" and out["info"]["title"] == "matcher" and out["info"]["version"] != "none"
+    assert (
+        out["openapi"] == "3.1.0"
+        and out["info"]["title"] == "matcher"
+        and out["info"]["version"] != "none"
+    )
     op = out["paths"]["/match"]["post"]
-    assert op["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/In"}
+    assert op["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/In"
+    }
     assert op["requestBody"]["required"] is True and op["security"] == [{"apiKey": []}]
-    assert {"400", "401", "403", "413", "415", "429", "503"} <= set(op["responses"]) and "404" not in op["responses"]
+    assert {"400", "401", "403", "413", "415", "429", "503"} <= set(
+        op["responses"]
+    ) and "404" not in op["responses"]
     reason = op["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["reason"]
     assert reason["anyOf"] == [{"type": "string"}, {"type": "null"}] and reason["default"] is None
-    assert "NotFound" not in out["components"]["schemas"] and "Error" in out["components"]["schemas"]
+    assert (
+        "NotFound" not in out["components"]["schemas"] and "Error" in out["components"]["schemas"]
+    )
     assert "security" not in out["paths"]["/readyz"]["get"]
     assert doc["openapi"] == "3.0.2"  # the input is not changed
 
 
 def _receiver(chunks):
-    messages = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)]
+    messages = [
+        {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
+        for i, c in enumerate(chunks)
+    ]
 
     async def receive():
         return messages.pop(0)
+
     return receive
 
 

@@ -20,8 +20,11 @@ BRIEF_TEXT = "sourdough starter and bread baking for home bakers"
 @pytest.fixture(scope="module")
 def app_env(tiny_pipeline_dir, tmp_path_factory):
     d = tmp_path_factory.mktemp("webapp")
-    with serve_in_process(MATCHER_MODEL=str(tiny_pipeline_dir), MATCHER_REQUEST_LOG=str(d / "requests.db"),
-                          MATCHER_SESSION_SECRET="test-secret") as (c, _):
+    with serve_in_process(
+        MATCHER_MODEL=str(tiny_pipeline_dir),
+        MATCHER_REQUEST_LOG=str(d / "requests.db"),
+        MATCHER_SESSION_SECRET="test-secret",
+    ) as (c, _):
         c.headers.pop("authorization")  # the page's only credential is its session cookie
         yield c, d / "requests.db"
 
@@ -45,7 +48,11 @@ def sign_in(client, brand: str = "brand-bake"):
     client.cookies.clear()
     page = client.get("/app/")
     key = client.keys.add(brand)
-    r = client.post("/app/signin", data={"api_key": key, "csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    r = client.post(
+        "/app/signin",
+        data={"api_key": key, "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     return r
 
@@ -74,8 +81,11 @@ def results_of(client, **fields) -> tuple[str, str]:
 
 
 def act(client, path: str, rid: str, inf: str, event: str, csrf: str, **extra):
-    return client.post(f"/app/{path}", data={"request_id": rid, "influencer_id": inf, "event": event,
-                                             "csrf_token": csrf, **extra}, headers={"Accept": "application/json"})
+    return client.post(
+        f"/app/{path}",
+        data={"request_id": rid, "influencer_id": inf, "event": event, "csrf_token": csrf, **extra},
+        headers={"Accept": "application/json"},
+    )
 
 
 # --------------------------------------------------------------------------- sessions
@@ -90,13 +100,18 @@ def test_sign_in_page_and_cookie_flags(client):
         assert flag in cookie.lower(), cookie
     home = client.get("/app/")
     assert '<textarea id="text" name="text"' in home.text and "brand-bake" in home.text
-    assert len(re.findall(r'type="submit"', home.text.split('id="brief-form"')[1].split("</form>")[0])) == 1
+    assert (
+        len(re.findall(r'type="submit"', home.text.split('id="brief-form"')[1].split("</form>")[0]))
+        == 1
+    )
 
 
 def test_bad_key_missing_csrf_and_sign_out(client):
     client.cookies.clear()
     page = client.get("/app/")
-    r = client.post("/app/signin", data={"api_key": "mk_nosuch_secret", "csrf_token": csrf_of(page.text)})
+    r = client.post(
+        "/app/signin", data={"api_key": "mk_nosuch_secret", "csrf_token": csrf_of(page.text)}
+    )
     assert r.status_code == 401 and "invalid or revoked API key" in r.text
     r = client.post("/app/signin", data={"api_key": client.keys.add("brand-bake")})  # no CSRF token
     assert r.status_code == 403 and "CSRF" in r.text
@@ -122,16 +137,19 @@ def test_a_revoked_key_ends_the_session(client):
 
 
 # --------------------------------------------------------------------------- brief form
-@pytest.mark.parametrize(("fields", "field", "words"), [
-    ({"text": "   "}, "text", "at least 1 character"),
-    ({"min_followers": "50000", "max_followers": "1000"}, "max_followers", "must not exceed"),
-    ({"target_countries": "US, XX"}, "target_countries", "unknown country"),
-    ({"budget_usd": "-5"}, "budget_usd", "greater than 0"),
-    ({"min_followers": "lots"}, "min_followers", "whole number"),
-    ({"k": "500"}, "k", "1 to 100"),
-    ({"interests": "No Such Topic Anywhere"}, "interests", "No Such Topic"),
-    ({"like": "@nobody_here"}, "like", "@nobody_here"),
-])
+@pytest.mark.parametrize(
+    ("fields", "field", "words"),
+    [
+        ({"text": "   "}, "text", "at least 1 character"),
+        ({"min_followers": "50000", "max_followers": "1000"}, "max_followers", "must not exceed"),
+        ({"target_countries": "US, XX"}, "target_countries", "unknown country"),
+        ({"budget_usd": "-5"}, "budget_usd", "greater than 0"),
+        ({"min_followers": "lots"}, "min_followers", "whole number"),
+        ({"k": "500"}, "k", "1 to 100"),
+        ({"interests": "No Such Topic Anywhere"}, "interests", "No Such Topic"),
+        ({"like": "@nobody_here"}, "like", "@nobody_here"),
+    ],
+)
 def test_form_errors_name_the_field(client, fields, field, words):
     sign_in(client)
     r = submit(client, **fields)
@@ -150,11 +168,22 @@ def test_results_shortlist_undo_csv(app_env):
     ids = ids_of(html)
     assert len(ids) == 20 and ids[0].startswith("bak")
     with sqlite3.connect(log_path) as con:
-        logged = [r[0] for r in con.execute("SELECT influencer_id FROM impressions WHERE request_id = ? "
-                                            "ORDER BY position", (rid,))]
-        brand = con.execute("SELECT brand_id FROM requests WHERE request_id = ?", (rid,)).fetchone()[0]
+        logged = [
+            r[0]
+            for r in con.execute(
+                "SELECT influencer_id FROM impressions WHERE request_id = ? ORDER BY position",
+                (rid,),
+            )
+        ]
+        brand = con.execute(
+            "SELECT brand_id FROM requests WHERE request_id = ?", (rid,)
+        ).fetchone()[0]
     assert ids == logged and brand == "brand-bake"  # rank order, logged under the key's brand
-    assert html.count('data-action="shortlist"') == 20 and "model" in html and "passed the filters" in html
+    assert (
+        html.count('data-action="shortlist"') == 20
+        and "model" in html
+        and "passed the filters" in html
+    )
     csrf = csrf_of(html)
     for inf in ids[:2]:
         r = act(client, "feedback", rid, inf, "shortlisted", csrf)
@@ -164,15 +193,23 @@ def test_results_shortlist_undo_csv(app_env):
     again = client.get(f"/app/requests/{rid}").text
     assert again.count('aria-pressed="true"') == 2
     rows = list(csv.DictReader(io.StringIO(client.get("/app/shortlist.csv").text)))
-    assert [r["influencer_id"] for r in rows] == [ids[1], ids[0]] and rows[0]["handle"].startswith("@")
+    assert [r["influencer_id"] for r in rows] == [ids[1], ids[0]] and rows[0]["handle"].startswith(
+        "@"
+    )
     # undo: gone from the shortlist and from the feedback table (kept as a retraction), and re-doable
     assert act(client, "undo", rid, ids[0], "shortlisted", csrf).json()["undone"] is True
     assert ids_of(client.get("/app/shortlist").text) == [ids[1]]
     with sqlite3.connect(log_path) as con:
-        assert con.execute("SELECT COUNT(*) FROM feedback WHERE request_id = ? AND influencer_id = ?",
-                           (rid, ids[0])).fetchone()[0] == 0
-        assert con.execute("SELECT event FROM feedback_retractions WHERE request_id = ?", (rid,)).fetchall() == [
-            ("shortlisted",)]
+        assert (
+            con.execute(
+                "SELECT COUNT(*) FROM feedback WHERE request_id = ? AND influencer_id = ?",
+                (rid, ids[0]),
+            ).fetchone()[0]
+            == 0
+        )
+        assert con.execute(
+            "SELECT event FROM feedback_retractions WHERE request_id = ?", (rid,)
+        ).fetchall() == [("shortlisted",)]
     assert act(client, "feedback", rid, ids[0], "shortlisted", csrf).json()["duplicate"] is False
     assert set(ids_of(client.get("/app/shortlist").text)) == {ids[0], ids[1]}
     # the other actions are the API's events, with its rules
@@ -194,8 +231,11 @@ def test_more_like_a_match(client):
     sign_in(client)
     rid, html = results_of(client, text="esports stream and gaming setup")
     example = "@bak03"
-    r = client.post(f"/app/requests/{rid}/more-like", data={"handle": example, "csrf_token": csrf_of(html)},
-                    follow_redirects=False)
+    r = client.post(
+        f"/app/requests/{rid}/more-like",
+        data={"handle": example, "csrf_token": csrf_of(html)},
+        follow_redirects=False,
+    )
     assert r.status_code == 200, r.text
     page = r.text
     ids = ids_of(page)
@@ -203,7 +243,10 @@ def test_more_like_a_match(client):
     assert "Like: @bak03" in page and ids != ids_of(html)
     new_rid = canonical_id(page)
     reopened = client.get(f"/app/?from={new_rid}").text
-    assert 'name="like" value="bak03"' in reopened and "bak03" in reopened.split('id="excluded_handles"')[1][:200]
+    assert (
+        'name="like" value="bak03"' in reopened
+        and "bak03" in reopened.split('id="excluded_handles"')[1][:200]
+    )
 
 
 def test_creator_page_shows_audience_and_posts(client):
@@ -223,28 +266,50 @@ def test_plan_a_campaign_from_a_brief(client):
     sign_in(client)
     rid, html = results_of(client, text="sourdough starter and bread baking for home bakers")
     assert f'action="/app/requests/{rid}/plan"' in html
-    r = client.post(f"/app/requests/{rid}/plan", data={"budget_usd": "600", "max_creators": "4",
-                                                       "goal": "engagements", "csrf_token": csrf_of(html)})
+    r = client.post(
+        f"/app/requests/{rid}/plan",
+        data={
+            "budget_usd": "600",
+            "max_creators": "4",
+            "goal": "engagements",
+            "csrf_token": csrf_of(html),
+        },
+    )
     assert r.status_code == 200, r.text
     page = r.text
     plan_rid = re.search(r'data-plan-request-id="([0-9a-f]+)"', page).group(1)
     ids = ids_of(page)
-    api = client.post("/plan", json={"brief": {"text": BRIEF_TEXT}, "budget_usd": 600, "max_creators": 4,
-                                     "goal": "engagements"},
-                      headers={"Authorization": f"Bearer {client.keys.add('brand-bake')}"}).json()
+    api = client.post(
+        "/plan",
+        json={
+            "brief": {"text": BRIEF_TEXT},
+            "budget_usd": 600,
+            "max_creators": 4,
+            "goal": "engagements",
+        },
+        headers={"Authorization": f"Bearer {client.keys.add('brand-bake')}"},
+    ).json()
     assert ids == [c["influencer_id"] for c in api["creators"]] and 1 <= len(ids) <= 4
     assert "of a $600 budget" in page and "engagements (goal)" in page
-    assert act(client, "feedback", plan_rid, ids[0], "shortlisted", csrf_of(page)).status_code == 200
+    assert (
+        act(client, "feedback", plan_rid, ids[0], "shortlisted", csrf_of(page)).status_code == 200
+    )
     assert ids[0] in ids_of(client.get("/app/shortlist").text)
-    for data, field in (({"budget_usd": "", "max_creators": "4"}, "budget_usd"),
-                        ({"budget_usd": "0.5", "max_creators": "4"}, "budget_usd"),
-                        ({"budget_usd": "500", "max_creators": "0"}, "max_creators")):
+    for data, field in (
+        ({"budget_usd": "", "max_creators": "4"}, "budget_usd"),
+        ({"budget_usd": "0.5", "max_creators": "4"}, "budget_usd"),
+        ({"budget_usd": "500", "max_creators": "0"}, "max_creators"),
+    ):
         bad = client.post(f"/app/requests/{rid}/plan", data={**data, "csrf_token": csrf_of(html)})
         assert bad.status_code == 400 and field in bad.text, bad.text
     sign_in(client, "brand-other")
     home = client.get("/app/").text
-    assert client.post(f"/app/requests/{rid}/plan", data={"budget_usd": "600", "csrf_token": csrf_of(home)}
-                       ).status_code == 404
+    assert (
+        client.post(
+            f"/app/requests/{rid}/plan", data={"budget_usd": "600", "csrf_token": csrf_of(home)}
+        ).status_code
+        == 404
+    )
 
 
 # --------------------------------------------------------------------------- other brands
@@ -272,20 +337,42 @@ def test_nothing_of_another_brand_is_visible(client):
 # --------------------------------------------------------------------------- the API side of the same features
 def test_api_like_and_dismissed(client):
     headers = {"Authorization": f"Bearer {client.keys.add('brand-api')}"}
-    r = client.post("/match", json={"brief": {"text": "esports stream", "like": ["@bak03", "@nobody", "ghost"]}},
-                    headers=headers)
+    r = client.post(
+        "/match",
+        json={"brief": {"text": "esports stream", "like": ["@bak03", "@nobody", "ghost"]}},
+        headers=headers,
+    )
     assert r.status_code == 400, r.text
-    assert "@nobody" in r.json()["error"] and "@ghost" in r.json()["error"] and "@bak03" not in r.json()["error"]
+    assert (
+        "@nobody" in r.json()["error"]
+        and "@ghost" in r.json()["error"]
+        and "@bak03" not in r.json()["error"]
+    )
     assert r.json()["detail"][0]["loc"] == ["brief.like"]
-    r = client.post("/match", json={"brief": {"text": "esports stream", "like": ["@bak03"]}, "k": 5}, headers=headers)
+    r = client.post(
+        "/match",
+        json={"brief": {"text": "esports stream", "like": ["@bak03"]}, "k": 5},
+        headers=headers,
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     inf = body["matches"][0]["influencer_id"]
-    fb = client.post("/feedback", json={"request_id": body["request_id"], "influencer_id": inf, "event": "dismissed"},
-                     headers=headers)
+    fb = client.post(
+        "/feedback",
+        json={"request_id": body["request_id"], "influencer_id": inf, "event": "dismissed"},
+        headers=headers,
+    )
     assert fb.status_code == 200 and fb.json()["value"] == 1
-    bad = client.post("/feedback", json={"request_id": body["request_id"], "influencer_id": inf, "event": "dismissed",
-                                         "value": 2}, headers=headers)
+    bad = client.post(
+        "/feedback",
+        json={
+            "request_id": body["request_id"],
+            "influencer_id": inf,
+            "event": "dismissed",
+            "value": 2,
+        },
+        headers=headers,
+    )
     assert bad.status_code == 400 and "must be 1" in bad.text
 
 

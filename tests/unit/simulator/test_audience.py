@@ -23,8 +23,11 @@ def market():
 
 
 def _digest(d: Path) -> dict[str, str]:
-    return {str(f.relative_to(d)): hashlib.sha256(f.read_bytes()).hexdigest()
-            for f in sorted(d.rglob("*")) if f.is_file()}
+    return {
+        str(f.relative_to(d)): hashlib.sha256(f.read_bytes()).hexdigest()
+        for f in sorted(d.rglob("*"))
+        if f.is_file()
+    }
 
 
 def test_audience_truth_changes_no_other_file(market, tmp_path):
@@ -55,16 +58,40 @@ def _hand_truth() -> Truth:
     niches = niche_names()
     rows = []
     for iid, platform in (("a", "instagram"), ("b", "instagram"), ("c", "tiktok")):
-        r = {"influencer_id": iid, "handle": iid, "platform": platform, "followers": 1000.0, "following": 10,
-             "country": "US", "language": "en", "quality": 0.0, "fake_severity": 0.0, "true_er": 0.04,
-             "true_price": 50.0, "female": 0.5, "generalist": False, "flags": ""}
+        r = {
+            "influencer_id": iid,
+            "handle": iid,
+            "platform": platform,
+            "followers": 1000.0,
+            "following": 10,
+            "country": "US",
+            "language": "en",
+            "quality": 0.0,
+            "fake_severity": 0.0,
+            "true_er": 0.04,
+            "true_price": 50.0,
+            "female": 0.5,
+            "generalist": False,
+            "flags": "",
+        }
         r.update({f"w_{n}": float(n == niches[0]) for n in niches})
         r.update({f"ac_{x}": float(x == "US") for x in S.COUNTRIES})
         r.update({f"age_{x}": 1.0 / len(S.AGE_BUCKETS) for x in S.AGE_BUCKETS})
         rows.append(r)
-    brief = {"brief_id": "b1", "brand_id": "x", "platforms": "", "target_countries": "", "target_ages": "",
-             "target_gender": "any", "min_followers": 1, "max_followers": 10**6, "budget_usd": 50.0,
-             "excluded_handles": "", "excluded_keywords": "", "language": "en"}
+    brief = {
+        "brief_id": "b1",
+        "brand_id": "x",
+        "platforms": "",
+        "target_countries": "",
+        "target_ages": "",
+        "target_gender": "any",
+        "min_followers": 1,
+        "max_followers": 10**6,
+        "budget_usd": 50.0,
+        "excluded_handles": "",
+        "excluded_keywords": "",
+        "language": "en",
+    }
     brief.update({f"w_{n}": float(n == niches[0]) for n in niches})
     return Truth(pd.DataFrame(rows), pd.DataFrame([brief]), niche_latent())
 
@@ -75,8 +102,12 @@ def test_known_values_on_hand_set_creators():
     aud = AudienceTruth(t, kappa)
     # a and b: their community has 2000 / kappa = 1000 members, each follows each with p = 1000 / 1000 -> capped
     # at 0.9: N = max(1000, 1000 / 0.9) = 1111.1, p = 0.9
-    assert aud.value("b1", ["a"], "reach") == pytest.approx(1000.0)  # alone: all its authentic followers
-    assert aud.value("b1", ["a", "b"], "reach") == pytest.approx(1000 / 0.9 * (1 - 0.1**2))  # 1100, not 2000
+    assert aud.value("b1", ["a"], "reach") == pytest.approx(
+        1000.0
+    )  # alone: all its authentic followers
+    assert aud.value("b1", ["a", "b"], "reach") == pytest.approx(
+        1000 / 0.9 * (1 - 0.1**2)
+    )  # 1100, not 2000
     assert aud.value("b1", ["a", "c"], "reach") == pytest.approx(2000.0)  # other platform: disjoint
     # engagements alone = the outcome model's expected engagements (fit 1, audience 1)
     assert aud.value("b1", ["a"], "engagements") == pytest.approx(1000 * 0.04 * SPONSORED_ER * 1.3)

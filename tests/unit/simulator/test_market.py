@@ -25,9 +25,13 @@ def _creator_stats(m: Market) -> pd.DataFrame:
     p = m.posts.merge(m.influencers[[S.INFLUENCER_ID, S.FOLLOWERS, S.PLATFORM]], on=S.INFLUENCER_ID)
     p["er"] = (p[S.LIKES] + p[S.COMMENTS]) / p[S.FOLLOWERS]
     g = p.groupby(S.INFLUENCER_ID).agg(
-        er=("er", "mean"), log_sd=("er", lambda x: float(np.std(np.log(x + 1e-6)))),
-        comments=(S.COMMENTS, "sum"), likes=(S.LIKES, "sum"), followers=(S.FOLLOWERS, "first"),
-        platform=(S.PLATFORM, "first"))
+        er=("er", "mean"),
+        log_sd=("er", lambda x: float(np.std(np.log(x + 1e-6)))),
+        comments=(S.COMMENTS, "sum"),
+        likes=(S.LIKES, "sum"),
+        followers=(S.FOLLOWERS, "first"),
+        platform=(S.PLATFORM, "first"),
+    )
     hidden = m.truth.creators.set_index("influencer_id")
     g["fake"] = hidden.loc[g.index, "fake_severity"].to_numpy() > 0
     g["tier"] = [S.follower_tier(f) for f in g["followers"]]
@@ -58,7 +62,16 @@ def test_columns_follow_the_schema(market: Market) -> None:
 
 
 def test_no_hidden_variable_leaks_into_public_tables(market: Market) -> None:
-    hidden = {"niche", "category", "quality", "fake", "fake_severity", "true_er", "true_price", "flags"}
+    hidden = {
+        "niche",
+        "category",
+        "quality",
+        "fake",
+        "fake_severity",
+        "true_er",
+        "true_price",
+        "flags",
+    }
     for df in (market.influencers, market.posts, market.briefs, market.outcomes):
         assert not hidden & set(df.columns)
         assert not any(c.startswith(("w_", "ac_", "age_")) for c in df.columns)
@@ -76,13 +89,20 @@ def test_write_and_load_round_trip(market: Market, tmp_path) -> None:
     truth = Truth.from_dir(tmp_path)
     ids = market.influencers[S.INFLUENCER_ID].tolist()
     for bid in market.briefs[S.BRIEF_ID].head(5):
-        np.testing.assert_allclose(truth.expected_utility(bid, ids), market.truth.expected_utility(bid, ids))
+        np.testing.assert_allclose(
+            truth.expected_utility(bid, ids), market.truth.expected_utility(bid, ids)
+        )
     assert (tmp_path / "market.json").is_file()
 
 
 # --------------------------------------------------------------------------- calibration
 def test_follower_quantiles_match_kim_et_al(market: Market) -> None:
-    f = np.concatenate([market.influencers[S.FOLLOWERS].to_numpy(), sample_followers(np.random.default_rng(1), 5000)])
+    f = np.concatenate(
+        [
+            market.influencers[S.FOLLOWERS].to_numpy(),
+            sample_followers(np.random.default_rng(1), 5000),
+        ]
+    )
     inside = f[(f >= 1_000) & (f <= 100_000)]
     p10, p50, p90 = np.percentile(inside, [10, 50, 90])
     assert 1_400 <= p10 <= 2_100
@@ -106,9 +126,15 @@ def test_fake_accounts_have_low_and_erratic_engagement(market: Market) -> None:
     assert 0.18 <= g["fake"].mean() <= 0.32
     fake, real = g[g["fake"]], g[~g["fake"]]
     for tier in ("nano", "micro"):
-        assert fake.loc[fake["tier"] == tier, "er"].median() < real.loc[real["tier"] == tier, "er"].median()
+        assert (
+            fake.loc[fake["tier"] == tier, "er"].median()
+            < real.loc[real["tier"] == tier, "er"].median()
+        )
     assert fake["log_sd"].median() > 1.5 * real["log_sd"].median()
-    assert fake["comments"].sum() / fake["likes"].sum() < 0.8 * real["comments"].sum() / real["likes"].sum()
+    assert (
+        fake["comments"].sum() / fake["likes"].sum()
+        < 0.8 * real["comments"].sum() / real["likes"].sum()
+    )
 
 
 def test_public_table_shares(market: Market) -> None:
@@ -118,7 +144,9 @@ def test_public_table_shares(market: Market) -> None:
     assert 0.42 <= inf[S.PRICE_USD].isna().mean() <= 0.58
     assert 0.10 <= posts[S.IS_SPONSORED].mean() <= 0.22
     sp = posts.loc[posts[S.IS_SPONSORED], S.TEXT].str.lower()
-    assert sp.str.contains("#ad|sponsored|partner|#publi|#werbung|#anzeige|#partenariat").mean() > 0.95
+    assert (
+        sp.str.contains("#ad|sponsored|partner|#publi|#werbung|#anzeige|#partenariat").mean() > 0.95
+    )
     assert inf[S.BIO].nunique() > 0.8 * len(inf)
     assert inf[S.PLATFORM].value_counts().index[0] == "instagram"
     # views only where the platform has them
@@ -133,15 +161,23 @@ def test_profiles_look_like_real_ones(market: Market) -> None:
     bio = inf[S.BIO].fillna("")
     tiktok = inf[S.PLATFORM] == "tiktok"
     assert 0.02 <= (bio.str.strip() == "").mean() <= 0.07
-    assert 0.6 <= bio.map(lambda b: any(ord(ch) > 0x2190 for ch in b)).mean() <= 0.9  # emoji and arrows
-    promo = bio.str.contains(r"@\w+\.\w|\bcode\b|c[oó]digo|cupom|\bDM\b|link|⬇️|👇|📩|collab|shop", case=False)
+    assert (
+        0.6 <= bio.map(lambda b: any(ord(ch) > 0x2190 for ch in b)).mean() <= 0.9
+    )  # emoji and arrows
+    promo = bio.str.contains(
+        r"@\w+\.\w|\bcode\b|c[oó]digo|cupom|\bDM\b|link|⬇️|👇|📩|collab|shop", case=False
+    )
     assert 0.3 <= promo.mean() <= 0.6
-    assert bio.str.contains(r"\\n|\\u002F", regex=True).mean() >= 0.03  # scraping escapes, literally
+    assert (
+        bio.str.contains(r"\\n|\\u002F", regex=True).mean() >= 0.03
+    )  # scraping escapes, literally
     assert bio[tiktok].str.len().max() <= 80
     assert 6 <= bio[tiktok].str.split().str.len().median() <= 10
     lang = inf.loc[tiktok, S.LANGUAGE]
     assert 0.28 <= (lang != "en").mean() <= 0.45 and 0.18 <= (lang == "es").mean() <= 0.35
-    decorated = inf[S.HANDLE].map(lambda h: re.search(r"(\w)\1\1|\d\.\d|zilla|hub|_$", h) is not None)
+    decorated = inf[S.HANDLE].map(
+        lambda h: re.search(r"(\w)\1\1|\d\.\d|zilla|hub|_$", h) is not None
+    )
     assert 0.1 <= decorated.mean() <= 0.5
 
 
@@ -161,12 +197,14 @@ def test_related_niches_are_closer_than_unrelated() -> None:
     a = niche_affinity()
     ix = {n: i for i, n in enumerate(niche_names())}
     assert len(ix) >= 22
-    for near, far in [(("running", "cycling"), ("running", "makeup")),
-                      (("vegan", "sustainability"), ("vegan", "gaming")),
-                      (("vegan", "home_cooking"), ("vegan", "tech")),
-                      (("hiking", "travel"), ("hiking", "personal_finance")),
-                      (("skincare", "makeup"), ("skincare", "gaming")),
-                      (("personal_finance", "tech"), ("personal_finance", "fashion"))]:
+    for near, far in [
+        (("running", "cycling"), ("running", "makeup")),
+        (("vegan", "sustainability"), ("vegan", "gaming")),
+        (("vegan", "home_cooking"), ("vegan", "tech")),
+        (("hiking", "travel"), ("hiking", "personal_finance")),
+        (("skincare", "makeup"), ("skincare", "gaming")),
+        (("personal_finance", "tech"), ("personal_finance", "fashion")),
+    ]:
         assert a[ix[near[0]], ix[near[1]]] > a[ix[far[0]], ix[far[1]]] + 0.25
     np.testing.assert_allclose(np.diag(a), 1.0)
 
@@ -218,7 +256,9 @@ def test_grades_are_monotone_in_utility_with_fixed_thresholds(market: Market) ->
         order = np.argsort(u)
         assert np.all(np.diff(g[order]) >= 0)
         assert set(np.unique(g)) <= {0, 1, 2, 3}
-        np.testing.assert_array_equal(g, (u >= GRADES[0]).astype(int) + (u >= GRADES[1]) + (u >= GRADES[2]))
+        np.testing.assert_array_equal(
+            g, (u >= GRADES[0]).astype(int) + (u >= GRADES[1]) + (u >= GRADES[2])
+        )
 
 
 def test_unknown_ids_raise_key_error(market: Market) -> None:
@@ -226,7 +266,9 @@ def test_unknown_ids_raise_key_error(market: Market) -> None:
     with pytest.raises(KeyError):
         market.truth.expected_utility(bid, ["no-such-creator"])
     with pytest.raises(KeyError):
-        market.truth.expected_utility("no-such-brief", market.influencers[S.INFLUENCER_ID].head(2).tolist())
+        market.truth.expected_utility(
+            "no-such-brief", market.influencers[S.INFLUENCER_ID].head(2).tolist()
+        )
 
 
 # --------------------------------------------------------------------------- outcomes
@@ -276,10 +318,17 @@ def test_outcomes_follow_utility_and_position(market: Market) -> None:
 def test_historical_labels_track_true_utility(market: Market) -> None:
     o = market.outcomes
     assert o.groupby(S.BRIEF_ID)[S.SHOWN_POSITION].max().between(1, 30).all()
-    u = np.concatenate([market.truth.expected_utility(b, g[S.INFLUENCER_ID].tolist())
-                        for b, g in o.groupby(S.BRIEF_ID, sort=False)])
-    label = (o[S.CONTACTED].astype(int) + o[S.ACCEPTED].astype(int)
-             + (o[S.ACCEPTED] & (o[S.BRAND_RATING].fillna(0) >= 4)).astype(int)).to_numpy()
+    u = np.concatenate(
+        [
+            market.truth.expected_utility(b, g[S.INFLUENCER_ID].tolist())
+            for b, g in o.groupby(S.BRIEF_ID, sort=False)
+        ]
+    )
+    label = (
+        o[S.CONTACTED].astype(int)
+        + o[S.ACCEPTED].astype(int)
+        + (o[S.ACCEPTED] & (o[S.BRAND_RATING].fillna(0) >= 4)).astype(int)
+    ).to_numpy()
     assert 0.04 <= o[S.CONTACTED].mean() <= 0.3
     assert u[label >= 2].mean() > u[label == 0].mean() + 2.0
     assert np.corrcoef(u, label)[0, 1] > 0.3

@@ -25,15 +25,35 @@ from matcher.training.distributed import (  # noqa: E402
     group_partitions,
 )
 
-WORDS = ["marathon", "sourdough", "speedrun", "compost", "tempo", "croissant", "boss", "roses",
-         "trail", "frosting", "console", "seedlings"]
+WORDS = [
+    "marathon",
+    "sourdough",
+    "speedrun",
+    "compost",
+    "tempo",
+    "croissant",
+    "boss",
+    "roses",
+    "trail",
+    "frosting",
+    "console",
+    "seedlings",
+]
 
 
 @pytest.fixture(scope="module")
 def client():
     """Two worker processes, one thread each (LightGBM's network needs separate processes)."""
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster, Client(cluster) as c:
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as c,
+    ):
         yield c
 
 
@@ -73,8 +93,11 @@ def test_embed_texts_fills_the_shared_cache_and_builds_one_encoder_per_worker(cl
     np.testing.assert_array_equal(vecs, enc.encode(unique))
 
     def encoders(dask_worker):
-        return [id(p.encoder) for n, p in dask_worker.plugins.items()
-                if n.startswith("matcher-encoder-") and p.cache_dir == str(tmp_path.resolve())]
+        return [
+            id(p.encoder)
+            for n, p in dask_worker.plugins.items()
+            if n.startswith("matcher-encoder-") and p.cache_dir == str(tmp_path.resolve())
+        ]
 
     per_worker = client.run(encoders)
     assert len(per_worker) == 2 and all(len(ids) == 1 for ids in per_worker.values())
@@ -83,8 +106,9 @@ def test_embed_texts_fills_the_shared_cache_and_builds_one_encoder_per_worker(cl
 def test_build_catalogue_distributed_equals_local(client, tiny_tables):
     enc = HashingEncoder()
     local = Catalogue.build(tiny_tables.influencers, tiny_tables.posts, enc).to_arrays()
-    dist = build_catalogue_distributed(tiny_tables.influencers, tiny_tables.posts, enc, client,
-                                       n_partitions=3).to_arrays()
+    dist = build_catalogue_distributed(
+        tiny_tables.influencers, tiny_tables.posts, enc, client, n_partitions=3
+    ).to_arrays()
     assert local.keys() == dist.keys()
     for name in local:
         np.testing.assert_array_equal(dist[name], local[name], err_msg=name)
@@ -95,7 +119,9 @@ def test_group_partitions_keep_groups_whole_and_balance_rows():
     group = np.array([5, 1, 9, 3, 3, 7, 2, 10, 4, 6])
     runs = group_partitions(group, 3)
     assert runs[0][0] == 0 and runs[-1][1] == len(group)
-    assert all(a < b for a, b in runs) and all(runs[i][1] == runs[i + 1][0] for i in range(len(runs) - 1))
+    assert all(a < b for a, b in runs) and all(
+        runs[i][1] == runs[i + 1][0] for i in range(len(runs) - 1)
+    )
     rows = [int(group[a:b].sum()) for a, b in runs]
     assert sum(rows) == group.sum() and max(rows) - min(rows) <= group.max()
     assert group_partitions(group, 1) == [(0, len(group))]
@@ -119,7 +145,9 @@ def test_fit_ranker_distributed_orders_held_out_groups(client):
 
     assert isinstance(ranker, FitRanker) and ranker.feature_names_ == names
     scores = ranker.decision_function(Xt)
-    ndcg = np.mean([ndcg_at_k(yt[i:i + 20], scores[i:i + 20], k=5) for i in range(0, len(yt), 20)])
+    ndcg = np.mean(
+        [ndcg_at_k(yt[i : i + 20], scores[i : i + 20], k=5) for i in range(0, len(yt), 20)]
+    )
     assert ndcg > 0.95
     imp = ranker.feature_importance()
     assert max(imp, key=imp.get) == "signal"
@@ -138,11 +166,15 @@ def test_distributed_and_local_rankers_train_with_the_same_parameters(client):
     X, y, group = _ranking_problem(40, 10, seed=2)
     names = ["signal", "noise_a", "noise_b", "noise_c"]
     params = LGBMParams(n_estimators=5, num_leaves=5, min_child_samples=7, subsample=0.7)
-    dist = fit_ranker_distributed(X, y, group, names, client, params, random_state=4).booster_.params
+    dist = fit_ranker_distributed(
+        X, y, group, names, client, params, random_state=4
+    ).booster_.params
     local = FitRanker(params, random_state=4).fit(X, y, group, names).booster_.params
     shared = set(ranker_params(params, 4, threads=None)) - {"verbose"}
     assert {k: dist[k] for k in shared} == {k: local[k] for k in shared}
-    assert dist["min_data_in_leaf"] == 7 and dist["label_gain"] == [0, 1, 3, 7] and dist["seed"] == 4
+    assert (
+        dist["min_data_in_leaf"] == 7 and dist["label_gain"] == [0, 1, 3, 7] and dist["seed"] == 4
+    )
     assert dist["num_threads"] == 1 and local["num_threads"] == 2
 
 

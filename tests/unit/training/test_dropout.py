@@ -33,8 +33,15 @@ from tests.helpers import make_tiny_market, tiny_config, tiny_tables_from
 ROOT = Path(__file__).resolve().parents[3]
 CREATOR = "bak03"  # a baker with posts, audience data, a known price and logged outcomes
 # a brief that uses every targeting field, so audience, cost and language features are live
-BRIEF = Brief(text="sourdough starter and bread baking", target_countries=["GB"], target_ages=["18-24", "25-34"],
-              target_gender="female", budget_usd=300, language="en", created_at=pd.Timestamp("2025-03-20"))
+BRIEF = Brief(
+    text="sourdough starter and bread baking",
+    target_countries=["GB"],
+    target_ages=["18-24", "25-34"],
+    target_gender="female",
+    budget_usd=300,
+    language="en",
+    created_at=pd.Timestamp("2025-03-20"),
+)
 OFF = FeatureDropoutConfig(posts=0.0, audience=0.0, price=0.0, history=0.0)
 
 
@@ -49,7 +56,9 @@ def tables():
 
 @pytest.fixture(scope="module")
 def fitted(tables):
-    return fit_pipeline(tables, tiny_config(feature_dropout=OFF), encoder=HashingEncoder(), progress=False)
+    return fit_pipeline(
+        tables, tiny_config(feature_dropout=OFF), encoder=HashingEncoder(), progress=False
+    )
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +73,12 @@ def test_groups_are_the_feature_groups_and_the_config_fields():
 
 def test_config_overrides_and_bounds():
     cfg = TrainConfig().with_overrides(["feature_dropout.posts=0.3", "feature_dropout.history=1"])
-    assert cfg.feature_dropout.shares() == {"posts": 0.3, "audience": TrainConfig().feature_dropout.audience,
-                                            "price": TrainConfig().feature_dropout.price, "history": 1.0}
+    assert cfg.feature_dropout.shares() == {
+        "posts": 0.3,
+        "audience": TrainConfig().feature_dropout.audience,
+        "price": TrainConfig().feature_dropout.price,
+        "history": 1.0,
+    }
     assert cfg.feature_dropout.active and not OFF.active
     with pytest.raises(ValidationError):
         FeatureDropoutConfig(price=1.5)
@@ -121,7 +134,9 @@ def _truly_missing(pipe: MatchPipeline, tables, groups: set[str]) -> MatchPipeli
     inf, posts = market["influencers"].copy(), market["posts"]
     who = inf[S.INFLUENCER_ID] == CREATOR
     if "audience" in groups:
-        inf[[S.AUDIENCE_COUNTRIES, S.AUDIENCE_AGES]] = inf[[S.AUDIENCE_COUNTRIES, S.AUDIENCE_AGES]].astype(object)
+        inf[[S.AUDIENCE_COUNTRIES, S.AUDIENCE_AGES]] = inf[
+            [S.AUDIENCE_COUNTRIES, S.AUDIENCE_AGES]
+        ].astype(object)
         inf.loc[who, [S.AUDIENCE_COUNTRIES, S.AUDIENCE_AGES]] = ""
         inf.loc[who, S.AUDIENCE_FEMALE] = np.nan
     if "price" in groups:
@@ -133,12 +148,18 @@ def _truly_missing(pipe: MatchPipeline, tables, groups: set[str]) -> MatchPipeli
     fitted = tables.outcomes[S.BRIEF_ID].isin(split.train + split.valid)
     if "history" in groups:
         fitted &= tables.outcomes[S.INFLUENCER_ID] != CREATOR
-    return pipe.with_catalogue(t.influencers, t.posts,
-                               history=History.from_outcomes(tables.outcomes[fitted], tables.briefs))
+    return pipe.with_catalogue(
+        t.influencers,
+        t.posts,
+        history=History.from_outcomes(tables.outcomes[fitted], tables.briefs),
+    )
 
 
-@pytest.mark.parametrize("groups", [{"posts"}, {"audience"}, {"price"}, {"history"}, set(GROUPS)],
-                         ids=["posts", "audience", "price", "history", "all"])
+@pytest.mark.parametrize(
+    "groups",
+    [{"posts"}, {"audience"}, {"price"}, {"history"}, set(GROUPS)],
+    ids=["posts", "audience", "price", "history", "all"],
+)
 def test_masked_features_equal_truly_missing_features(pipe, tables, groups):
     cat = pipe.catalogue
     row = cat.index[CREATOR]
@@ -192,12 +213,16 @@ def _legacy_training_sets(pipe, tables, cfg):
     split = time_split(tables.briefs, cfg.split)
     fitted = set(split.train) | set(split.valid)
     outcomes = tables.outcomes[tables.outcomes[S.BRIEF_ID].astype(str).isin(fitted)]
-    briefs = dict(zip(tables.briefs[S.BRIEF_ID].astype(str), briefs_to_models(tables.briefs), strict=True))
+    briefs = dict(
+        zip(tables.briefs[S.BRIEF_ID].astype(str), briefs_to_models(tables.briefs), strict=True)
+    )
     ids = split.train + split.valid
     queries = dict(zip(ids, pipe.embed_briefs([briefs[b] for b in ids]), strict=True))
     rng = np.random.default_rng(cfg.seed)
-    return tuple(build_training_set(pipe, briefs, queries, outcomes, part, cfg.negatives_per_brief, rng)
-                 for part in (split.train, split.valid))
+    return tuple(
+        build_training_set(pipe, briefs, queries, outcomes, part, cfg.negatives_per_brief, rng)
+        for part in (split.train, split.valid)
+    )
 
 
 def _assert_same_set(a, b, with_X: bool = True) -> None:
@@ -226,7 +251,9 @@ def test_dropout_masks_training_rows_per_creator_and_never_validation(pipe, tabl
     split = time_split(tables.briefs, cfg.split)
     train, valid = training_sets(pipe, tables, split, cfg)
     _assert_same_set(train, training_sets(pipe, tables, split, cfg)[0])  # deterministic for a seed
-    off_train, off_valid = training_sets(pipe, tables, split, cfg.model_copy(update={"feature_dropout": OFF}))
+    off_train, off_valid = training_sets(
+        pipe, tables, split, cfg.model_copy(update={"feature_dropout": OFF})
+    )
     _assert_same_set(valid, off_valid)  # validation untouched, negatives included
     _assert_same_set(train, off_train, with_X=False)  # same rows and labels, only features differ
 
@@ -242,7 +269,10 @@ def test_dropout_masks_training_rows_per_creator_and_never_validation(pipe, tabl
     rows = np.array(logged_rows)
     cat_rows = pipe.catalogue.rows_for(creators)
     X, X_off, names = train.X[rows], off_train.X[rows], pipe.feature_names
-    col = {f: names.index(f) for f in ("sim_post_max", "has_audience_data", "price_known", "hist_shown")}
+    col = {
+        f: names.index(f)
+        for f in ("sim_post_max", "has_audience_data", "price_known", "hist_shown")
+    }
     no = {g: masks[g][cat_rows] for g in GROUPS}
     assert all(0 < m.mean() < 1 for m in no.values())  # both kinds of rows are there
     per_creator = [j for j, f in enumerate(names) if f not in CORPUS_LEVEL | {UPLOAD_LEVEL}]
@@ -262,10 +292,19 @@ def test_dropout_masks_training_rows_per_creator_and_never_validation(pipe, tabl
 
 def test_fit_with_dropout_trains_on_the_same_rows(tables, fitted):
     shares = FeatureDropoutConfig(posts=0.3, audience=0.3, price=0.3, history=0.3)
-    pipe, report = fit_pipeline(tables, tiny_config(feature_dropout=shares), encoder=HashingEncoder(), progress=False)
+    pipe, report = fit_pipeline(
+        tables, tiny_config(feature_dropout=shares), encoder=HashingEncoder(), progress=False
+    )
     off_pipe, off = fitted
-    assert (report.n_train_rows, report.n_valid_rows, report.n_engagement_rows) == \
-        (off.n_train_rows, off.n_valid_rows, off.n_engagement_rows)
+    assert (report.n_train_rows, report.n_valid_rows, report.n_engagement_rows) == (
+        off.n_train_rows,
+        off.n_valid_rows,
+        off.n_engagement_rows,
+    )
     assert pipe.config.feature_dropout == shares  # saved with the pipeline, logged with the run
-    X, _ = off_pipe.features_for(BRIEF, np.arange(len(off_pipe.catalogue)), off_pipe.embed_briefs([BRIEF])[0])
-    assert not np.array_equal(pipe.ranker.decision_function(X), off_pipe.ranker.decision_function(X))
+    X, _ = off_pipe.features_for(
+        BRIEF, np.arange(len(off_pipe.catalogue)), off_pipe.embed_briefs([BRIEF])[0]
+    )
+    assert not np.array_equal(
+        pipe.ranker.decision_function(X), off_pipe.ranker.decision_function(X)
+    )

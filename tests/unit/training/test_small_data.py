@@ -16,8 +16,13 @@ from matcher.training.small_data import (
     prior_weight,
 )
 
-BASE = LGBMParams(n_estimators=300, learning_rate=0.03, num_leaves=15, min_child_samples=50,
-                  early_stopping_rounds=300)
+BASE = LGBMParams(
+    n_estimators=300,
+    learning_rate=0.03,
+    num_leaves=15,
+    min_child_samples=50,
+    early_stopping_rounds=300,
+)
 
 
 def test_full_capacity_from_the_threshold_on():
@@ -57,11 +62,15 @@ def test_prior_weight_is_a_pseudo_count_share():
 
 
 def test_make_ranker_follows_the_config():
-    cfg = TrainConfig().with_overrides(["small_data.prior_briefs=100", "small_data.monotone_semantic=true"])
+    cfg = TrainConfig().with_overrides(
+        ["small_data.prior_briefs=100", "small_data.monotone_semantic=true"]
+    )
     r = make_ranker(cfg, 300)
     assert r.params.num_leaves == 8 and r.prior_weight == pytest.approx(0.25)
     assert r.monotone == SEMANTIC_FEATURES and "sim_profile" in SEMANTIC_FEATURES
-    off = TrainConfig().with_overrides(["small_data.adaptive=false", "small_data.monotone_semantic=false"])
+    off = TrainConfig().with_overrides(
+        ["small_data.adaptive=false", "small_data.monotone_semantic=false"]
+    )
     r = make_ranker(off, 300)
     assert r.params == off.ranker and r.monotone == () and r.prior_weight == 0.0
 
@@ -83,7 +92,9 @@ def test_warm_start_continues_from_the_saved_ranker(tmp_path):
     (tmp_path / "ranker.json").write_text(json.dumps(first.state()))
     init = load_warm_start(tmp_path)
     assert init.current_iteration() == 20
-    more = FitRanker(params.model_copy(update={"n_estimators": 5})).fit(X, y, g, names, init_model=init)
+    more = FitRanker(params.model_copy(update={"n_estimators": 5})).fit(
+        X, y, g, names, init_model=init
+    )
     assert more.booster_.current_iteration() == 25
     with pytest.raises(ValueError, match="features differ"):
         FitRanker(params).fit(X, y, g, ["x", "b", "c"], init_model=init)
@@ -97,5 +108,6 @@ def test_training_size_note_warns_below_the_curve_threshold():
     text, low = training_size_note({"n_train_briefs": WARN_BELOW_BRIEFS - 21, "n_valid_briefs": 20})
     assert low and f"fitted on {WARN_BELOW_BRIEFS - 1:,} briefs" in text and "below" in text
     text, low = training_size_note({"n_train_briefs": WARN_BELOW_BRIEFS - 20, "n_valid_briefs": 20})
-    assert not low and text == (f"fitted on {WARN_BELOW_BRIEFS:,} briefs "
-                                f"({WARN_BELOW_BRIEFS - 20:,} train + 20 validation)")
+    assert not low and text == (
+        f"fitted on {WARN_BELOW_BRIEFS:,} briefs ({WARN_BELOW_BRIEFS - 20:,} train + 20 validation)"
+    )

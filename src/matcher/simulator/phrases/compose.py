@@ -57,9 +57,9 @@ def with_typo(d: Dice, s: str) -> str:
     j = d.randint(1, len(w) - 1)
     k = d.randint(0, 3)
     if k == 0:
-        w = w[: j - 1] + w[j] + w[j - 1] + w[j + 1:]  # swap
+        w = w[: j - 1] + w[j] + w[j - 1] + w[j + 1 :]  # swap
     elif k == 1:
-        w = w[:j] + w[j + 1:]  # drop
+        w = w[:j] + w[j + 1 :]  # drop
     else:
         w = w[:j] + w[j] + w[j:]  # double
     words[i] = w
@@ -110,13 +110,22 @@ def _sentence_en(d: Dice, b: Bank) -> str:
     if k == 4:
         return f"{t} {some_emojis(d, b)}"
     if k == 5:
-        q = d.pick((f"what's your go-to {p}?", f"anyone else obsessed with {t}?",
-                    f"how do you feel about {t}?", f"which {p} should I try next?",
-                    f"is {p} worth it?", f"any advice on {t}?"))
+        q = d.pick(
+            (
+                f"what's your go-to {p}?",
+                f"anyone else obsessed with {t}?",
+                f"how do you feel about {t}?",
+                f"which {p} should I try next?",
+                f"is {p} worth it?",
+                f"any advice on {t}?",
+            )
+        )
         return f"{q} {e}"
     if k == 6:
-        return (f"{d.pick(TIME).capitalize()} I {a}. The {p} was a game changer, "
-                f"and {d.pick(b.topics)} is next on the list. {f} {e}")
+        return (
+            f"{d.pick(TIME).capitalize()} I {a}. The {p} was a game changer, "
+            f"and {d.pick(b.topics)} is next on the list. {f} {e}"
+        )
     if k == 7:
         p1, p2, p3 = d.sample(b.products, 3)
         return f"{d.pick(('my', 'the', 'current', 'weekend'))} essentials: {p1}, {p2} and {p3} {e}"
@@ -127,7 +136,9 @@ def _sentence_en(d: Dice, b: Bank) -> str:
     if k == 10:
         return f"{a} and honestly? {f}"
     if k == 11:
-        return f"my {d.pick(('new', 'favourite', 'current', 'go-to', 'latest'))} {p} {e} {t} edition"
+        return (
+            f"my {d.pick(('new', 'favourite', 'current', 'go-to', 'latest'))} {p} {e} {t} edition"
+        )
     if k == 12:
         return f"{f}! {a} {d.pick(TIME)} {e}"
     if k == 13:
@@ -154,10 +165,18 @@ def _sentence_lang(d: Dice, L: dict[str, tuple[str, ...]], family: str) -> str:
     return f"{v}"
 
 
-def write_caption(d: Dice, niche: str | None, platform: str, lang: str = "en", *,
-                  related: str | None = None, sponsor: str | None = None,
-                  mentions: Sequence[str] = (), sensitive: str | None = None,
-                  noise: bool = False) -> str:
+def write_caption(
+    d: Dice,
+    niche: str | None,
+    platform: str,
+    lang: str = "en",
+    *,
+    related: str | None = None,
+    sponsor: str | None = None,
+    mentions: Sequence[str] = (),
+    sensitive: str | None = None,
+    noise: bool = False,
+) -> str:
     """One post caption. ``niche=None`` writes an off-topic (daily life) post; ``noise`` a
     near-empty one; ``related`` borrows a fragment from a related niche; ``sponsor`` (a brand
     handle) adds a disclosure; ``sensitive`` mentions alcohol/gambling/crypto/vaping."""
@@ -199,7 +218,11 @@ def write_caption(d: Dice, niche: str | None, platform: str, lang: str = "en", *
         code = sponsor[:5].upper() + str(d.pick((10, 15, 20, 25)))
         if foreign and L is not None and d.chance(0.7):
             tag = d.pick(L["sponsor"])
-            s += f" {tag} @{sponsor} #ad" if tag.startswith("#") else f" {tag} @{sponsor} {L['sponsor'][0]}"
+            s += (
+                f" {tag} @{sponsor} #ad"
+                if tag.startswith("#")
+                else f" {tag} @{sponsor} {L['sponsor'][0]}"
+            )
         else:
             s += " " + d.pick(SPONSOR_EN).format(b=sponsor, code=code, pct=d.pick((10, 15, 20)))
     if d.chance(0.72):

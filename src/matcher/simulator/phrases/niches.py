@@ -39,34 +39,84 @@ class NicheSpec:
 
 # related niches: (a, b, strength in [0, 1]); the affinity matrix is built from these
 RELATED: tuple[tuple[str, str, float], ...] = (
-    ("fashion", "streetwear", 0.5), ("fashion", "menswear", 0.35), ("fashion", "jewelry", 0.5),
-    ("fashion", "vintage", 0.55), ("fashion", "makeup", 0.35), ("fashion", "skincare", 0.2),
-    ("fashion", "travel", 0.2), ("streetwear", "menswear", 0.45), ("streetwear", "vintage", 0.35),
-    ("streetwear", "gaming", 0.2), ("menswear", "jewelry", 0.2), ("menswear", "fitness", 0.2),
-    ("jewelry", "makeup", 0.25), ("jewelry", "vintage", 0.3), ("vintage", "sustainability", 0.5),
-    ("vintage", "diy", 0.3), ("vintage", "home_decor", 0.3), ("travel", "hiking", 0.5),
-    ("travel", "foodie", 0.45), ("hiking", "running", 0.3), ("hiking", "cycling", 0.35),
-    ("hiking", "sustainability", 0.3), ("hiking", "pets", 0.2), ("parenting", "baby", 0.6),
-    ("parenting", "home_cooking", 0.35), ("parenting", "home_decor", 0.25),
-    ("parenting", "personal_finance", 0.2), ("parenting", "diy", 0.25), ("parenting", "books", 0.25),
-    ("parenting", "pets", 0.15), ("baby", "home_decor", 0.2), ("baby", "skincare", 0.15),
-    ("home_cooking", "baking", 0.55), ("home_cooking", "vegan", 0.45), ("home_cooking", "foodie", 0.4),
-    ("home_cooking", "gardening", 0.25), ("baking", "vegan", 0.25), ("baking", "foodie", 0.3),
-    ("vegan", "sustainability", 0.5), ("vegan", "fitness", 0.3), ("vegan", "yoga", 0.3),
-    ("vegan", "foodie", 0.3), ("vegan", "skincare", 0.15), ("skincare", "makeup", 0.6),
-    ("skincare", "yoga", 0.2), ("skincare", "sustainability", 0.15), ("home_decor", "gardening", 0.45),
-    ("home_decor", "diy", 0.55), ("home_decor", "sustainability", 0.2), ("gardening", "sustainability", 0.4),
-    ("gardening", "diy", 0.3), ("fitness", "running", 0.5), ("fitness", "yoga", 0.45),
-    ("fitness", "cycling", 0.35), ("running", "cycling", 0.5), ("running", "yoga", 0.2),
-    ("yoga", "sustainability", 0.2), ("yoga", "books", 0.15), ("cycling", "sustainability", 0.25),
-    ("cycling", "tech", 0.15), ("pets", "home_decor", 0.1), ("tech", "gaming", 0.5),
-    ("tech", "personal_finance", 0.4), ("tech", "diy", 0.2), ("personal_finance", "books", 0.3),
-    ("personal_finance", "sustainability", 0.1), ("books", "home_decor", 0.15),
+    ("fashion", "streetwear", 0.5),
+    ("fashion", "menswear", 0.35),
+    ("fashion", "jewelry", 0.5),
+    ("fashion", "vintage", 0.55),
+    ("fashion", "makeup", 0.35),
+    ("fashion", "skincare", 0.2),
+    ("fashion", "travel", 0.2),
+    ("streetwear", "menswear", 0.45),
+    ("streetwear", "vintage", 0.35),
+    ("streetwear", "gaming", 0.2),
+    ("menswear", "jewelry", 0.2),
+    ("menswear", "fitness", 0.2),
+    ("jewelry", "makeup", 0.25),
+    ("jewelry", "vintage", 0.3),
+    ("vintage", "sustainability", 0.5),
+    ("vintage", "diy", 0.3),
+    ("vintage", "home_decor", 0.3),
+    ("travel", "hiking", 0.5),
+    ("travel", "foodie", 0.45),
+    ("hiking", "running", 0.3),
+    ("hiking", "cycling", 0.35),
+    ("hiking", "sustainability", 0.3),
+    ("hiking", "pets", 0.2),
+    ("parenting", "baby", 0.6),
+    ("parenting", "home_cooking", 0.35),
+    ("parenting", "home_decor", 0.25),
+    ("parenting", "personal_finance", 0.2),
+    ("parenting", "diy", 0.25),
+    ("parenting", "books", 0.25),
+    ("parenting", "pets", 0.15),
+    ("baby", "home_decor", 0.2),
+    ("baby", "skincare", 0.15),
+    ("home_cooking", "baking", 0.55),
+    ("home_cooking", "vegan", 0.45),
+    ("home_cooking", "foodie", 0.4),
+    ("home_cooking", "gardening", 0.25),
+    ("baking", "vegan", 0.25),
+    ("baking", "foodie", 0.3),
+    ("vegan", "sustainability", 0.5),
+    ("vegan", "fitness", 0.3),
+    ("vegan", "yoga", 0.3),
+    ("vegan", "foodie", 0.3),
+    ("vegan", "skincare", 0.15),
+    ("skincare", "makeup", 0.6),
+    ("skincare", "yoga", 0.2),
+    ("skincare", "sustainability", 0.15),
+    ("home_decor", "gardening", 0.45),
+    ("home_decor", "diy", 0.55),
+    ("home_decor", "sustainability", 0.2),
+    ("gardening", "sustainability", 0.4),
+    ("gardening", "diy", 0.3),
+    ("fitness", "running", 0.5),
+    ("fitness", "yoga", 0.45),
+    ("fitness", "cycling", 0.35),
+    ("running", "cycling", 0.5),
+    ("running", "yoga", 0.2),
+    ("yoga", "sustainability", 0.2),
+    ("yoga", "books", 0.15),
+    ("cycling", "sustainability", 0.25),
+    ("cycling", "tech", 0.15),
+    ("pets", "home_decor", 0.1),
+    ("tech", "gaming", 0.5),
+    ("tech", "personal_finance", 0.4),
+    ("tech", "diy", 0.2),
+    ("personal_finance", "books", 0.3),
+    ("personal_finance", "sustainability", 0.1),
+    ("books", "home_decor", 0.15),
 )
 
 NICHES: tuple[NicheSpec, ...] = (
     NicheSpec(
-        "fashion", "fashion", 13.0, 0.80, 0.0, "fashion", "👗;👠;✨;🛍️;💃;🤍;👜",
+        "fashion",
+        "fashion",
+        13.0,
+        0.80,
+        0.0,
+        "fashion",
+        "👗;👠;✨;🛍️;💃;🤍;👜",
         "outfit of the day; spring capsule wardrobe; how to style a slip dress; neutral tones; "
         "trench coat season; what I wore this week; fall layering; linen everything; monochrome looks; "
         "my go-to work outfits; styling one blazer five ways; wardrobe essentials; mixing prints; "
@@ -100,7 +150,13 @@ NICHES: tuple[NicheSpec, ...] = (
         "a new sunglasses collection",
     ),
     NicheSpec(
-        "streetwear", "fashion", 7.0, 0.35, -0.8, "fashion", "👟;🔥;🧢;💯;🖤;⚡",
+        "streetwear",
+        "fashion",
+        7.0,
+        0.35,
+        -0.8,
+        "fashion",
+        "👟;🔥;🧢;💯;🖤;⚡",
         "sneaker rotation; new drop this weekend; limited release; cop or drop; hoodie season; "
         "graphic tees; cargo pants fits; sneaker cleaning; resell prices; retro runners; "
         "streetwear essentials; layering a puffer; skate style; archive pieces; "
@@ -129,7 +185,13 @@ NICHES: tuple[NicheSpec, ...] = (
         "a graphic tee collection",
     ),
     NicheSpec(
-        "menswear", "fashion", 5.0, 0.20, 0.4, "fashion", "👔;🕶️;⌚;🧥;🤵;👞",
+        "menswear",
+        "fashion",
+        5.0,
+        0.20,
+        0.4,
+        "fashion",
+        "👔;🕶️;⌚;🧥;🤵;👞",
         "menswear basics; how a suit should fit; smart casual for the office; grooming routine; "
         "tailoring tips; chelsea boots styling; watch collection; capsule wardrobe for men; "
         "wedding guest suits; oxford shirts; dressing for your body type; layering for winter; "
@@ -156,7 +218,13 @@ NICHES: tuple[NicheSpec, ...] = (
         "a new chelsea boot; an overshirt collection; a men's fragrance; a minimalist watch",
     ),
     NicheSpec(
-        "jewelry", "fashion", 3.5, 0.85, 0.2, "fashion", "💍;✨;💎;🤍;🌙;⭐",
+        "jewelry",
+        "fashion",
+        3.5,
+        0.85,
+        0.2,
+        "fashion",
+        "💍;✨;💎;🤍;🌙;⭐",
         "layered necklaces; gold hoops; stacking rings; dainty jewelry; birthstone pieces; "
         "ear stack ideas; everyday gold; jewelry storage; pearl trend; demi-fine jewelry; "
         "bridal jewelry; charm bracelets; how to clean silver; minimalist accessories; "
@@ -180,7 +248,13 @@ NICHES: tuple[NicheSpec, ...] = (
         "a stacking ring set; tarnish-free everyday earrings; a bridal jewelry line",
     ),
     NicheSpec(
-        "vintage", "fashion", 4.5, 0.70, -0.3, "fashion", "🧵;♻️;🕰️;🛍️;🌼;📻",
+        "vintage",
+        "fashion",
+        4.5,
+        0.70,
+        -0.3,
+        "fashion",
+        "🧵;♻️;🕰️;🛍️;🌼;📻",
         "thrift haul; secondhand first; vintage finds; charity shop treasures; 70s style; "
         "upcycled denim; depop selling tips; flea market sunday; how to spot real vintage; "
         "mending old clothes; thrift flip; vintage levis; retro homeware finds; "
@@ -205,7 +279,13 @@ NICHES: tuple[NicheSpec, ...] = (
         "a clothing swap event; a mending kit",
     ),
     NicheSpec(
-        "travel", "travel", 8.5, 0.60, 0.4, "travel", "✈️;🌍;🏝️;🧳;🌅;🗺️;📍",
+        "travel",
+        "travel",
+        8.5,
+        0.60,
+        0.4,
+        "travel",
+        "✈️;🌍;🏝️;🧳;🌅;🗺️;📍",
         "weekend in lisbon; hidden beaches; travel on a budget; packing list; best cafes in paris; "
         "road trip itinerary; solo travel tips; island hopping; boutique hotels; airport hacks; "
         "48 hours in rome; bucket list destinations; travel diaries; sunset spots; "
@@ -235,7 +315,13 @@ NICHES: tuple[NicheSpec, ...] = (
         "a rail pass; a packing cube set",
     ),
     NicheSpec(
-        "hiking", "travel", 4.5, 0.45, 0.3, "outdoors", "🏔️;🥾;🌲;⛺;🏕️;🌄;🧭",
+        "hiking",
+        "travel",
+        4.5,
+        0.45,
+        0.3,
+        "outdoors",
+        "🏔️;🥾;🌲;⛺;🏕️;🌄;🧭",
         "summit views; trail report; hiking gear list; wild camping; thru-hike prep; "
         "national park guide; layering for the mountains; backpacking food; trail running; "
         "leave no trace; alpine lakes; fastpacking; mountain weather; ultralight gear; "
@@ -260,7 +346,13 @@ NICHES: tuple[NicheSpec, ...] = (
         "a water filter bottle; a merino base layer; a camping stove; a trail daypack",
     ),
     NicheSpec(
-        "parenting", "family", 8.5, 0.85, 1.0, "family", "👨‍👩‍👧;💕;🧸;🏡;👶;🍼;🎈",
+        "parenting",
+        "family",
+        8.5,
+        0.85,
+        1.0,
+        "family",
+        "👨‍👩‍👧;💕;🧸;🏡;👶;🍼;🎈",
         "mom life; toddler activities; school lunch ideas; family routines; screen time rules; "
         "bedtime battles; raising kids; rainy day crafts; working mom tips; family holidays; "
         "potty training; sibling rivalry; meal planning for families; back to school; "
@@ -285,7 +377,13 @@ NICHES: tuple[NicheSpec, ...] = (
         "a family meal kit; a learning app for kids; a kids water bottle",
     ),
     NicheSpec(
-        "baby", "family", 3.5, 0.90, 0.6, "family", "👶;🍼;🤰;💗;🧸;☁️",
+        "baby",
+        "family",
+        3.5,
+        0.90,
+        0.6,
+        "family",
+        "👶;🍼;🤰;💗;🧸;☁️",
         "pregnancy journey; newborn essentials; baby sleep; nursery tour; breastfeeding; "
         "postpartum recovery; baby-led weaning; third trimester; hospital bag; "
         "baby's first year; teething tips; baby registry; bump update; newborn photos",
@@ -307,7 +405,13 @@ NICHES: tuple[NicheSpec, ...] = (
         "a smart baby monitor; a nursing bra collection; a swaddle set",
     ),
     NicheSpec(
-        "home_cooking", "food", 3.5, 0.65, 0.6, "food", "🍝;🥘;🍲;🔪;🧄;🍋;🥗",
+        "home_cooking",
+        "food",
+        3.5,
+        0.65,
+        0.6,
+        "food",
+        "🍝;🥘;🍲;🔪;🧄;🍋;🥗",
         "easy weeknight dinners; one pot pasta; meal prep sunday; 20 minute recipes; "
         "family dinner ideas; comfort food; sheet pan dinners; slow cooker recipes; "
         "budget meals; homemade pizza; grandma's recipe; pantry staples; knife skills; "
@@ -331,7 +435,13 @@ NICHES: tuple[NicheSpec, ...] = (
         "a spice blend range; a grocery delivery service; a pasta sauce line",
     ),
     NicheSpec(
-        "baking", "food", 2.2, 0.75, 0.4, "food", "🍰;🧁;🥐;🍪;🎂;🍞",
+        "baking",
+        "food",
+        2.2,
+        0.75,
+        0.4,
+        "food",
+        "🍰;🧁;🥐;🍪;🎂;🍞",
         "sourdough starter; cake decorating; bread baking; cookie recipes; pastry tips; "
         "layer cakes; banana bread; gluten free baking; croissant lamination; cupcake ideas; "
         "baking science; holiday cookies; cheesecake; macarons",
@@ -351,7 +461,13 @@ NICHES: tuple[NicheSpec, ...] = (
         "a stand mixer; a premium flour range; a bakeware set; a cake decorating kit",
     ),
     NicheSpec(
-        "vegan", "food", 2.3, 0.70, 0.0, "food", "🌱;🥑;🥦;💚;🌿;🥗",
+        "vegan",
+        "food",
+        2.3,
+        0.70,
+        0.0,
+        "food",
+        "🌱;🥑;🥦;💚;🌿;🥗",
         "plant-based recipes; vegan meal prep; high protein vegan; dairy free desserts; "
         "tofu recipes; vegan on a budget; what I eat in a day; oat milk latte; "
         "vegan protein sources; meatless monday; plant-based swaps; lentil curry; "
@@ -373,7 +489,13 @@ NICHES: tuple[NicheSpec, ...] = (
         "a plant protein powder; a dairy free ice cream",
     ),
     NicheSpec(
-        "foodie", "food", 3.5, 0.55, 0.3, "food", "🍜;🍣;🍔;☕;🍕;🥐;🌮",
+        "foodie",
+        "food",
+        3.5,
+        0.55,
+        0.3,
+        "food",
+        "🍜;🍣;🍔;☕;🍕;🥐;🌮",
         "best brunch spots; restaurant reviews; street food tour; hidden gems in town; "
         "coffee shop hopping; date night restaurants; tasting menu; food market finds; "
         "ramen ranking; new opening this week; cheap eats; rooftop dining; pizza crawl",
@@ -394,7 +516,13 @@ NICHES: tuple[NicheSpec, ...] = (
         "a new brunch menu; a specialty coffee roastery",
     ),
     NicheSpec(
-        "skincare", "beauty", 2.3, 0.85, -0.2, "beauty", "🧴;✨;💧;🌸;🧖‍♀️;🫧",
+        "skincare",
+        "beauty",
+        2.3,
+        0.85,
+        -0.2,
+        "beauty",
+        "🧴;✨;💧;🌸;🧖‍♀️;🫧",
         "skincare routine; acne journey; spf every day; sensitive skin; double cleansing; "
         "retinol for beginners; hyaluronic acid; skin barrier repair; night routine; "
         "glass skin; hyperpigmentation; ingredients explained; dermatologist tips; k-beauty",
@@ -415,7 +543,13 @@ NICHES: tuple[NicheSpec, ...] = (
         "a retinol serum; a fragrance free moisturiser",
     ),
     NicheSpec(
-        "makeup", "beauty", 2.1, 0.85, -0.4, "beauty", "💄;💋;✨;💅;🎨;👁️",
+        "makeup",
+        "beauty",
+        2.1,
+        0.85,
+        -0.4,
+        "beauty",
+        "💄;💋;✨;💅;🎨;👁️",
         "everyday makeup; grwm; glam look; foundation review; drugstore dupes; "
         "eyeliner tutorial; bridal makeup; no-makeup makeup; lip combo; contour tips; "
         "makeup for hooded eyes; festival glitter; blush trend",
@@ -424,8 +558,7 @@ NICHES: tuple[NicheSpec, ...] = (
         "did a full glam for the wedding; tested a drugstore dupe; tried the blush trend; "
         "swatched the new palette; did a get ready with me; learned a new liner trick",
         "face beat; feeling glam; obsessed with this lip; slay; makeup is art; cute look",
-        "makeup;makeuptutorial;grwm;beauty;makeupartist;mua;glam;eyeshadow;lipstick;"
-        "makeuplover",
+        "makeup;makeuptutorial;grwm;beauty;makeupartist;mua;glam;eyeshadow;lipstick;makeuplover",
         "makeup artist; beauty & glam; grwm every day; drugstore beauty queen; bridal mua",
         "young women into beauty; makeup lovers; gen z beauty shoppers",
         "cosmetics brand; beauty brand; makeup line",
@@ -433,7 +566,13 @@ NICHES: tuple[NicheSpec, ...] = (
         "an eyeshadow palette; a setting spray",
     ),
     NicheSpec(
-        "home_decor", "interior", 2.5, 0.80, 0.8, "home", "🏡;🕯️;🛋️;🪴;🖼️;✨",
+        "home_decor",
+        "interior",
+        2.5,
+        0.80,
+        0.8,
+        "home",
+        "🏡;🕯️;🛋️;🪴;🖼️;✨",
         "living room makeover; small space ideas; cosy home; rental friendly decor; "
         "styling shelves; neutral interior; bedroom refresh; gallery wall; "
         "scandi style; budget home updates; home tour; seasonal decor; kitchen styling",
@@ -453,7 +592,13 @@ NICHES: tuple[NicheSpec, ...] = (
         "a modular sofa; a bedding collection; a candle range; a rug collection; a floor lamp",
     ),
     NicheSpec(
-        "gardening", "interior", 1.2, 0.60, 1.4, "home", "🌿;🪴;🌱;🌻;🍅;🌸",
+        "gardening",
+        "interior",
+        1.2,
+        0.60,
+        1.4,
+        "home",
+        "🌿;🪴;🌱;🌻;🍅;🌸",
         "houseplant care; balcony garden; growing tomatoes; propagation; raised beds; "
         "composting; garden makeover; plant shelfie; seed starting; pruning roses; "
         "allotment diaries; succulents; grow your own veg",
@@ -462,18 +607,22 @@ NICHES: tuple[NicheSpec, ...] = (
         "repotted all my plants; planted out the seedlings; harvested the first tomatoes; "
         "built a raised bed; propagated my pothos; turned the compost; "
         "weeded the allotment",
-        "plant parent life; growing happiness; green thumb vibes; new leaf alert; "
-        "garden therapy",
+        "plant parent life; growing happiness; green thumb vibes; new leaf alert; garden therapy",
         "gardening;houseplants;plantsofinstagram;urbanjungle;growyourown;gardenlife;"
         "plantparent;allotment;garden",
         "plant parent; allotment life; growing food in a small garden; houseplant nerd",
         "gardeners and plant parents; homeowners with gardens; grow-your-own fans",
         "garden centre; plant delivery service; gardening tools brand",
-        "a houseplant subscription; a smart grow light; a raised bed kit; "
-        "an organic fertiliser",
+        "a houseplant subscription; a smart grow light; a raised bed kit; an organic fertiliser",
     ),
     NicheSpec(
-        "fitness", "fitness", 1.5, 0.50, -0.3, "fitness", "💪;🏋️;🔥;🥇;⚡;🏃",
+        "fitness",
+        "fitness",
+        1.5,
+        0.50,
+        -0.3,
+        "fitness",
+        "💪;🏋️;🔥;🥇;⚡;🏃",
         "leg day; home workout; strength training; progressive overload; glute workout; "
         "gym routine; fat loss tips; protein intake; full body workout; mobility; "
         "hiit session; push pull legs; deadlift form; gym motivation; body recomposition",
@@ -494,7 +643,13 @@ NICHES: tuple[NicheSpec, ...] = (
         "a set of adjustable dumbbells; a pre-workout",
     ),
     NicheSpec(
-        "running", "fitness", 0.9, 0.45, 0.3, "fitness", "🏃;👟;🏅;⏱️;🔥;🌄",
+        "running",
+        "fitness",
+        0.9,
+        0.45,
+        0.3,
+        "fitness",
+        "🏃;👟;🏅;⏱️;🔥;🌄",
         "marathon training; long run sunday; tempo run; 5k pr; race day; running shoes review; "
         "half marathon plan; trail running; easy miles; interval session; running injuries; "
         "run club; couch to 5k; fuelling for long runs",
@@ -503,8 +658,7 @@ NICHES: tuple[NicheSpec, ...] = (
         "ran 30 km this morning; smashed my 5k pr; joined a new run club; "
         "finished my first marathon; did intervals on the track; "
         "ran in the rain; tested new carbon shoes",
-        "runner's high; legs are toast; every mile counts; one more km; "
-        "pace is just a number",
+        "runner's high; legs are toast; every mile counts; one more km; pace is just a number",
         "running;runner;marathon;runnersofinstagram;halfmarathon;run;trailrunning;"
         "runningcommunity;5k;instarunners",
         "marathoner; chasing a sub 3; run coach; trail runner; miles & smiles",
@@ -514,15 +668,20 @@ NICHES: tuple[NicheSpec, ...] = (
         "a half marathon event; a running vest",
     ),
     NicheSpec(
-        "yoga", "fitness", 0.7, 0.80, 0.4, "fitness", "🧘;🕉️;🌿;☀️;🌙;🤍",
+        "yoga",
+        "fitness",
+        0.7,
+        0.80,
+        0.4,
+        "fitness",
+        "🧘;🕉️;🌿;☀️;🌙;🤍",
         "morning yoga flow; meditation practice; breathwork; mindfulness; yin yoga; "
         "yoga for beginners; self care sunday; pilates core; hip openers; journaling",
         "yoga mat; yoga blocks; meditation cushion; essential oils; journal; "
         "pilates reformer; herbal tea",
         "did a 30 minute flow; meditated before work; went on a yoga retreat; "
         "practiced breathwork; tried reformer pilates",
-        "breathe in, breathe out; calm mind; find your balance; namaste; "
-        "slow down",
+        "breathe in, breathe out; calm mind; find your balance; namaste; slow down",
         "yoga;meditation;mindfulness;yogaeveryday;selfcare;wellness;pilates;breathwork;"
         "yogainspiration",
         "yoga teacher; meditation & mindful living; wellness coach; pilates instructor",
@@ -531,7 +690,13 @@ NICHES: tuple[NicheSpec, ...] = (
         "a meditation app; a yoga mat; a wellness retreat; a herbal tea range",
     ),
     NicheSpec(
-        "cycling", "other", 1.5, 0.25, 0.7, "fitness", "🚴;🚲;⛰️;🏁;☕;🌄",
+        "cycling",
+        "other",
+        1.5,
+        0.25,
+        0.7,
+        "fitness",
+        "🚴;🚲;⛰️;🏁;☕;🌄",
         "gravel ride; bike commute; century ride; cycling climbs; bike maintenance; "
         "bikepacking; indoor training; cafe ride; road bike setup; race season",
         "road bike; gravel bike; bike helmet; cycling kit; bike computer; smart trainer; "
@@ -546,23 +711,33 @@ NICHES: tuple[NicheSpec, ...] = (
         "a gravel bike; an e-bike; a cycling jersey; a smart trainer; a bike light",
     ),
     NicheSpec(
-        "pets", "pet", 1.7, 0.70, 0.5, "pets", "🐶;🐱;🐾;🦴;❤️;🐕",
+        "pets",
+        "pet",
+        1.7,
+        0.70,
+        0.5,
+        "pets",
+        "🐶;🐱;🐾;🦴;❤️;🐕",
         "puppy training; dog walks; cat life; pet care tips; adopting a rescue; "
         "dog friendly cafes; grooming day; pet food; vet visit; zoomies",
-        "dog food; cat tree; dog harness; pet bed; chew toys; cat litter; "
-        "grooming brush; treats",
+        "dog food; cat tree; dog harness; pet bed; chew toys; cat litter; grooming brush; treats",
         "took the dog to the beach; adopted a rescue cat; taught a new trick; "
         "went to the groomer; tried a new food",
         "best boy; furry family; good boy energy; cat tax; paws up",
-        "dogsofinstagram;catsofinstagram;petstagram;dog;puppy;rescuedog;catlife;"
-        "doglover;pets",
+        "dogsofinstagram;catsofinstagram;petstagram;dog;puppy;rescuedog;catlife;doglover;pets",
         "dog mom; cat dad; rescue pup adventures; pet care tips",
         "pet owners; dog parents; cat lovers",
         "pet food brand; pet accessories brand; pet insurance",
         "a premium dog food; a pet insurance plan; a cat tree; a dog harness",
     ),
     NicheSpec(
-        "tech", "other", 3.2, 0.25, 0.0, "tech", "💻;📱;🎧;⚙️;🔋;🖥️",
+        "tech",
+        "other",
+        3.2,
+        0.25,
+        0.0,
+        "tech",
+        "💻;📱;🎧;⚙️;🔋;🖥️",
         "desk setup; smartphone review; productivity apps; new laptop; smart home; "
         "gadgets under 50; tech news; mechanical keyboard; ai tools; wireless earbuds",
         "laptop; smartphone; wireless earbuds; mechanical keyboard; monitor; smartwatch; "
@@ -570,21 +745,25 @@ NICHES: tuple[NicheSpec, ...] = (
         "unboxed the new phone; upgraded my desk setup; tested three earbuds; "
         "built a smart home routine; benchmarked the laptop",
         "tech is life; worth the upgrade; game changer; clean setup",
-        "tech;gadgets;desksetup;techreview;apple;android;smarthome;productivity;"
-        "technology",
+        "tech;gadgets;desksetup;techreview;apple;android;smarthome;productivity;technology",
         "tech reviewer; gadgets & desk setups; software engineer; productivity nerd",
         "tech enthusiasts; young professionals; early adopters",
         "consumer electronics brand; software company; app",
         "wireless earbuds; a productivity app; a laptop stand; a smart home hub",
     ),
     NicheSpec(
-        "gaming", "other", 3.3, 0.25, -1.0, "tech", "🎮;🕹️;👾;🔥;🏆;💥",
+        "gaming",
+        "other",
+        3.3,
+        0.25,
+        -1.0,
+        "tech",
+        "🎮;🕹️;👾;🔥;🏆;💥",
         "new game release; gaming setup; speedrun; ranked grind; indie games; "
         "retro gaming; stream highlights; boss fight; controller review",
         "gaming headset; controller; gaming chair; console; gaming mouse; "
         "capture card; energy drink",
-        "hit diamond rank; finished the campaign; streamed for 6 hours; "
-        "beat the final boss",
+        "hit diamond rank; finished the campaign; streamed for 6 hours; beat the final boss",
         "gg; let's go; clutch; one more game; no sleep",
         "gaming;gamer;twitch;ps5;xbox;nintendoswitch;pcgaming;streamer;esports",
         "streamer; gamer; variety streams; esports fan",
@@ -593,26 +772,36 @@ NICHES: tuple[NicheSpec, ...] = (
         "a gaming headset; a new game launch; a gaming chair; a controller",
     ),
     NicheSpec(
-        "personal_finance", "other", 2.4, 0.40, 0.5, "tech", "💸;📈;💰;🏦;📊;🧾",
+        "personal_finance",
+        "other",
+        2.4,
+        0.40,
+        0.5,
+        "tech",
+        "💸;📈;💰;🏦;📊;🧾",
         "budgeting tips; saving money; investing for beginners; index funds; "
         "side hustles; debt free journey; emergency fund; credit score",
         "budgeting app; savings account; index fund; credit card; robo advisor",
         "paid off my credit card; rebalanced my portfolio; tracked every expense; "
         "set up a sinking fund",
         "money talks; financial freedom; compound interest; stay the course",
-        "personalfinance;budgeting;investing;money;savingmoney;financialfreedom;"
-        "debtfree;fire",
+        "personalfinance;budgeting;investing;money;savingmoney;financialfreedom;debtfree;fire",
         "finance coach; money tips for millennials; debt free mama; investing made simple",
         "young professionals; people saving for a home; beginner investors",
         "fintech app; bank; investing platform",
         "a budgeting app; a high yield savings account; an investing app",
     ),
     NicheSpec(
-        "sustainability", "other", 2.2, 0.70, 0.2, "home", "♻️;🌍;🌱;💚;🌿;🌊",
+        "sustainability",
+        "other",
+        2.2,
+        0.70,
+        0.2,
+        "home",
+        "♻️;🌍;🌱;💚;🌿;🌊",
         "zero waste; low waste swaps; sustainable living; plastic free july; "
         "eco friendly home; composting; climate action; refill shops",
-        "reusable bottle; beeswax wraps; bamboo toothbrush; refill station; "
-        "tote bag; solar panels",
+        "reusable bottle; beeswax wraps; bamboo toothbrush; refill station; tote bag; solar panels",
         "went plastic free for a month; shopped at the refill store; "
         "made my own cleaning spray; joined a beach clean",
         "small steps matter; there is no planet b; reduce reuse recycle",
@@ -624,12 +813,17 @@ NICHES: tuple[NicheSpec, ...] = (
         "a refillable cleaning range; a reusable bottle; a plastic free toiletries line",
     ),
     NicheSpec(
-        "books", "other", 2.2, 0.75, 0.0, "culture", "📚;📖;☕;🕯️;✨;🖋️",
+        "books",
+        "other",
+        2.2,
+        0.75,
+        0.0,
+        "culture",
+        "📚;📖;☕;🕯️;✨;🖋️",
         "book recommendations; monthly wrap up; tbr pile; fantasy books; book club; "
         "romance reads; annotating books; reading goals",
         "e-reader; hardback; audiobook; bookmarks; book light",
-        "read five books this month; joined a new book club; "
-        "annotated my favourite novel",
+        "read five books this month; joined a new book club; annotated my favourite novel",
         "just one more chapter; book hangover; bookish heart",
         "bookstagram;booktok;reading;books;bookworm;bookrecommendations;tbr;booklover",
         "book lover; reviewer; fantasy & romance reads",
@@ -638,12 +832,17 @@ NICHES: tuple[NicheSpec, ...] = (
         "a new fantasy novel; an audiobook app; an e-reader",
     ),
     NicheSpec(
-        "diy", "other", 2.2, 0.60, 0.6, "home", "🔨;🛠️;🎨;🧶;✂️;🪚",
+        "diy",
+        "other",
+        2.2,
+        0.60,
+        0.6,
+        "home",
+        "🔨;🛠️;🎨;🧶;✂️;🪚",
         "diy projects; upcycling furniture; crochet patterns; home renovation; "
         "woodworking; painting tips; craft ideas",
         "power drill; paint; sander; yarn; glue gun; workbench",
-        "built a bookshelf; upcycled a dresser; finished a crochet blanket; "
-        "tiled the bathroom",
+        "built a bookshelf; upcycled a dresser; finished a crochet blanket; tiled the bathroom",
         "made it myself; proud of this one; before and after",
         "diy;crafts;woodworking;upcycling;crochet;diyhome;handmade;renovation;makersgonnamake",
         "diy & renovation; maker; crochet addict; upcycler",
@@ -658,7 +857,7 @@ NICHES: tuple[NicheSpec, ...] = (
 EXTRA: dict[str, dict[str, str]] = {
     "jewelry": {
         "topics": "gold vs silver debate; jewelry for sensitive ears; anniversary gift ideas; "
-                  "how to layer chains without tangles; vintage rings",
+        "how to layer chains without tangles; vintage rings",
         "activities": "wore pearls with a hoodie; added a charm to my bracelet; re-plated an old ring",
         "bio": "jewelry designer; handmade in my studio",
     },
@@ -671,11 +870,11 @@ EXTRA: dict[str, dict[str, str]] = {
     },
     "baby": {
         "topics": "sleep regressions; baby sensory play; maternity style; c-section recovery; "
-                  "baby food pouches; first foods; babywearing",
+        "baby food pouches; first foods; babywearing",
         "products": "sleep sack; high chair; play mat",
         "activities": "made the first purees; took baby swimming for the first time; "
-                      "tried babywearing on a hike; washed all the tiny clothes; "
-                      "got four hours of sleep in a row",
+        "tried babywearing on a hike; washed all the tiny clothes; "
+        "got four hours of sleep in a row",
         "feelings": "so much love; we made a human",
         "audience": "moms in their first trimester; new dads",
         "bio": "doula in training",
@@ -684,17 +883,17 @@ EXTRA: dict[str, dict[str, str]] = {
         "topics": "high protein dinners; freezer meals; air fryer recipes; fresh pasta; curry night",
         "products": "wok; spice grinder",
         "activities": "batch cooked soups for the freezer; made dumplings with my mum; "
-                      "cooked a curry from scratch",
+        "cooked a curry from scratch",
         "feelings": "better than takeaway",
         "bio": "cooking my way through grandma's recipes",
     },
     "baking": {
         "topics": "babka; pie crust; brownies; focaccia art; birthday cakes; scones; "
-                  "cinnamon rolls; choux pastry",
+        "cinnamon rolls; choux pastry",
         "products": "bundt tin; dutch oven for bread; bench scraper; cocoa powder",
         "activities": "laminated croissant dough for two days; baked a wedding cake for a friend; "
-                      "made focaccia art; shaped a batard; baked cinnamon rolls for breakfast; "
-                      "made pie crust from scratch; frosted cupcakes with the kids",
+        "made focaccia art; shaped a batard; baked cinnamon rolls for breakfast; "
+        "made pie crust from scratch; frosted cupcakes with the kids",
         "feelings": "the crumb though; smells like a bakery in here",
         "bio": "cake maker; bread nerd & flour dusted",
         "brief_products": "a sourdough starter kit; a cake decorating class; a bread flour",
@@ -702,68 +901,67 @@ EXTRA: dict[str, dict[str, str]] = {
     },
     "vegan": {
         "topics": "vegan comfort food; vegan travel; plant-based protein shakes; "
-                  "vegan grocery haul; seitan; dairy free baking",
+        "vegan grocery haul; seitan; dairy free baking",
         "products": "seitan; vegan butter; soy yoghurt",
         "activities": "made seitan from scratch; did a vegan grocery haul; "
-                      "veganised my grandma's lasagne; blended a protein smoothie; "
-                      "tried every vegan ice cream in the shop; hosted a plant-based dinner; "
-                      "made a chickpea salad for lunch",
-        "feelings": "animals are friends; tastes just like the real thing; "
-                    "no one missed the meat",
+        "veganised my grandma's lasagne; blended a protein smoothie; "
+        "tried every vegan ice cream in the shop; hosted a plant-based dinner; "
+        "made a chickpea salad for lunch",
+        "feelings": "animals are friends; tastes just like the real thing; no one missed the meat",
         "bio": "plant-based nutritionist; vegan mama of two",
         "audience": "plant-based athletes",
     },
     "foodie": {
         "topics": "coffee shop review; bakery crawl; best pastries in town; supper club; "
-                  "bottomless brunch; food hall visit; street food market; michelin star on a budget",
+        "bottomless brunch; food hall visit; street food market; michelin star on a budget",
         "products": "smash burger; pastry box; bao buns",
         "activities": "tried every flavour at the gelato shop; found a secret supper club; "
-                      "did a coffee crawl; booked a chef's table; "
-                      "ate at a food truck park; ranked the best burgers; visited a new food hall",
+        "did a coffee crawl; booked a chef's table; "
+        "ate at a food truck park; ranked the best burgers; visited a new food hall",
         "feelings": "dreaming about this dish; best bite of the year",
         "bio": "always hungry; food critic wannabe",
         "audience": "coffee lovers",
     },
     "skincare": {
         "topics": "skin cycling; spf reapplication; rosacea; body care; skincare for men; "
-                  "morning routine",
+        "morning routine",
         "products": "micellar water; body lotion; spot patches",
         "activities": "did a skincare shelfie; cleared my breakout with patches; "
-                      "built a minimalist routine; visited a dermatologist; "
-                      "tried skin cycling for a month; emptied a whole serum bottle; "
-                      "did my evening routine live",
+        "built a minimalist routine; visited a dermatologist; "
+        "tried skin cycling for a month; emptied a whole serum bottle; "
+        "did my evening routine live",
         "feelings": "skin feels like butter; no filter needed",
         "bio": "chemist talking skincare; rosacea warrior",
         "audience": "men starting a skincare routine",
     },
     "makeup": {
         "topics": "wedding guest makeup; makeup for beginners; clean girl look; smokey eye; "
-                  "graphic liner; brow routine; makeup collection declutter",
+        "graphic liner; brow routine; makeup collection declutter",
         "products": "brow gel; primer; lash curler",
         "activities": "tried graphic liner for the first time; did a 5 minute face; "
-                      "decluttered my makeup drawer; did makeup for a bride; "
-                      "tested long wear foundation for 12 hours; recreated a red carpet look; "
-                      "did a full face using only drugstore; did a smokey eye tutorial",
+        "decluttered my makeup drawer; did makeup for a bride; "
+        "tested long wear foundation for 12 hours; recreated a red carpet look; "
+        "did a full face using only drugstore; did a smokey eye tutorial",
         "feelings": "this blush though",
         "bio": "self-taught mua; makeup for mature skin",
     },
     "home_decor": {
         "topics": "entryway makeover; bathroom refresh; lighting ideas; cosy autumn decor; "
-                  "kids room ideas; dining room styling; japandi interiors",
+        "kids room ideas; dining room styling; japandi interiors",
         "products": "side table; pendant light; linen bedding",
         "activities": "installed new lighting; styled the coffee table; did a thrift store decor haul; "
-                      "put up wallpaper; hung new curtains; created a reading nook",
+        "put up wallpaper; hung new curtains; created a reading nook",
         "feelings": "obsessed with this corner; home is where the heart is; soft and calm",
         "bio": "renter making it home; lover of old houses",
         "audience": "renters who want to personalise their space",
     },
     "gardening": {
         "topics": "no dig gardening; cut flower garden; companion planting; "
-                  "indoor herb garden; garden pests; wildflower meadow; overwintering dahlias",
+        "indoor herb garden; garden pests; wildflower meadow; overwintering dahlias",
         "products": "dahlia tubers; hose; seeds; greenhouse",
         "activities": "sowed seeds in the greenhouse; planted a wildflower strip; "
-                      "picked the first sweet peas; mulched the beds; "
-                      "divided the hostas; made leaf mould; built a bean teepee",
+        "picked the first sweet peas; mulched the beds; "
+        "divided the hostas; made leaf mould; built a bean teepee",
         "feelings": "dirt under my nails; patience pays; bloom where you are planted",
         "tags": "cutflowers",
         "bio": "cut flower grower; balcony gardener in the city; grow your own advocate",
@@ -772,23 +970,23 @@ EXTRA: dict[str, dict[str, str]] = {
     },
     "fitness": {
         "topics": "gym bag essentials; workout split for beginners; calisthenics; "
-                  "post workout meals; cardio vs weights; rest day",
+        "post workout meals; cardio vs weights; rest day",
         "products": "gym bag; pull-up bar; creatine",
         "activities": "did 100 pull-ups; finished a spin class; coached a client to a pr; "
-                      "did a mobility flow; hit 10k steps every day; filmed a full workout; "
-                      "started a new 12 week programme",
+        "did a mobility flow; hit 10k steps every day; filmed a full workout; "
+        "started a new 12 week programme",
         "feelings": "earned it",
         "bio": "former athlete; strength coach for women",
         "audience": "women who lift",
     },
     "running": {
         "topics": "race recap; running form; recovery days; fartlek; track tuesday; "
-                  "running in the heat; ultra marathon; running on holiday",
+        "running in the heat; ultra marathon; running on holiday",
         "products": "running belt; foam roller; hydration vest; running socks; sports sunglasses; "
-                    "recovery sandals",
+        "recovery sandals",
         "activities": "ran my first ultra; paced a friend to a pr; did hill repeats; "
-                      "ran a parkrun; did a 20 miler; foam rolled for ages; "
-                      "ran a virtual race",
+        "ran a parkrun; did a 20 miler; foam rolled for ages; "
+        "ran a virtual race",
         "feelings": "chasing pbs; miles make me happy; slow miles count too",
         "tags": "parkrun;ultrarunning",
         "bio": "parkrun regular; ultra runner; mum who runs",
@@ -797,14 +995,14 @@ EXTRA: dict[str, dict[str, str]] = {
     },
     "yoga": {
         "topics": "yoga retreat; vinyasa flow; morning rituals; stress relief; "
-                  "sound bath; gratitude practice; moon rituals; somatic stretching; "
-                  "yoga for runners; slow living",
+        "sound bath; gratitude practice; moon rituals; somatic stretching; "
+        "yoga for runners; slow living",
         "products": "yoga strap; incense; singing bowl; yoga leggings; bolster; "
-                    "gratitude journal; matcha",
+        "gratitude journal; matcha",
         "activities": "held a crow pose for 10 seconds; taught a sunrise class; "
-                      "went to a sound bath; journaled for 10 minutes; "
-                      "did a digital detox weekend; practiced on the beach; "
-                      "went on a silent retreat; made a matcha ritual",
+        "went to a sound bath; journaled for 10 minutes; "
+        "did a digital detox weekend; practiced on the beach; "
+        "went on a silent retreat; made a matcha ritual",
         "feelings": "peace within; grounded; less doing more being; soft mornings",
         "tags": "yogi;vinyasa",
         "bio": "200hr ryt; slow living & breathwork; meditation guide",
@@ -813,14 +1011,14 @@ EXTRA: dict[str, dict[str, str]] = {
     },
     "cycling": {
         "topics": "bike fit; cycling nutrition; sportive; cycling holidays; "
-                  "tubeless setup; winter riding; group ride etiquette; mountain biking; "
-                  "bike storage; cycling for beginners",
+        "tubeless setup; winter riding; group ride etiquette; mountain biking; "
+        "bike storage; cycling for beginners",
         "products": "cleats; saddle; bike pump; tubeless tyres; cycling shoes; "
-                    "bib shorts; bike bag",
+        "bib shorts; bike bag",
         "activities": "did a sportive; set up tubeless tyres; rode to the coast; "
-                      "went mountain biking in the forest; got a proper bike fit; "
-                      "rode a sunrise loop; went bikepacking for three days; "
-                      "cleaned and lubed the chain",
+        "went mountain biking in the forest; got a proper bike fit; "
+        "rode a sunrise loop; went bikepacking for three days; "
+        "cleaned and lubed the chain",
         "feelings": "pedal on; two wheels good; happy legs; that descent though",
         "tags": "cyclist;gravelbike",
         "bio": "ex-racer, now coffee rider; bikepacking the world; mtb & gravel",
@@ -829,36 +1027,33 @@ EXTRA: dict[str, dict[str, str]] = {
     },
     "pets": {
         "topics": "dog training tips; cat enrichment; senior dog care; pet friendly travel; "
-                  "raw feeding; puppy socialisation; dog birthday; multi-cat household; "
-                  "adopt don't shop; grooming at home; pet first aid",
+        "raw feeding; puppy socialisation; dog birthday; multi-cat household; "
+        "adopt don't shop; grooming at home; pet first aid",
         "products": "dog bed; cat fountain; lick mat; dog raincoat; pet camera; "
-                    "poop bags; puzzle feeder",
+        "poop bags; puzzle feeder",
         "activities": "went on a long dog walk; trained recall at the park; "
-                      "built a catio; celebrated the pup's birthday; "
-                      "brushed the cat for an hour; took the dog camping; "
-                      "fostered a kitten; visited the vet for a check-up; "
-                      "did agility class",
-        "feelings": "unconditional love; whiskers and wonder; who's a good boy; "
-                    "my shadow",
+        "built a catio; celebrated the pup's birthday; "
+        "brushed the cat for an hour; took the dog camping; "
+        "fostered a kitten; visited the vet for a check-up; "
+        "did agility class",
+        "feelings": "unconditional love; whiskers and wonder; who's a good boy; my shadow",
         "tags": "dogmom;adoptdontshop",
-        "bio": "two rescues & a lot of hair; cat lady and proud; "
-               "dog trainer; foster mom",
+        "bio": "two rescues & a lot of hair; cat lady and proud; dog trainer; foster mom",
         "audience": "new puppy owners; people with senior pets",
         "brief_products": "a pet camera; a puzzle feeder; a grain free cat food",
     },
     "tech": {
         "topics": "budget phone comparison; laptop for students; home office upgrade; "
-                  "cable management; wearable tech; camera gear; coding setup; "
-                  "best apps this month; battery life test; privacy settings",
+        "cable management; wearable tech; camera gear; coding setup; "
+        "best apps this month; battery life test; privacy settings",
         "products": "usb-c hub; ring light; standing desk; router; "
-                    "noise cancelling headphones; e-reader",
+        "noise cancelling headphones; e-reader",
         "activities": "tested the battery for a week; cleaned up my cables; "
-                      "switched from android to iphone; set up a home server; "
-                      "reviewed the new smartwatch; built my first pc; "
-                      "automated my lights; compared three laptops; "
-                      "tried every ai tool so you don't have to",
-        "feelings": "specs don't lie; clean desk clear mind; shiny new toy; "
-                    "tech done right",
+        "switched from android to iphone; set up a home server; "
+        "reviewed the new smartwatch; built my first pc; "
+        "automated my lights; compared three laptops; "
+        "tried every ai tool so you don't have to",
+        "feelings": "specs don't lie; clean desk clear mind; shiny new toy; tech done right",
         "tags": "techtok;setup",
         "bio": "unboxing everything; honest reviews, no hype; dev by day, reviewer by night",
         "audience": "students buying a laptop; remote workers",
@@ -866,15 +1061,15 @@ EXTRA: dict[str, dict[str, str]] = {
     },
     "gaming": {
         "topics": "gaming news; co-op games; cozy games; game reviews; "
-                  "patch notes; tier list; fps settings; handheld gaming; "
-                  "nostalgia games; first impressions; tournament recap",
+        "patch notes; tier list; fps settings; handheld gaming; "
+        "nostalgia games; first impressions; tournament recap",
         "products": "mechanical keyboard; gaming monitor; handheld console; "
-                    "mic; stream deck; rgb lights",
+        "mic; stream deck; rgb lights",
         "activities": "ranked every game of the year; ran a charity stream; "
-                      "built a new streaming setup; played co-op with my brother; "
-                      "found a hidden easter egg; got my first 100 subs; "
-                      "tested the new handheld; went to a lan party; "
-                      "speedran the first level",
+        "built a new streaming setup; played co-op with my brother; "
+        "found a hidden easter egg; got my first 100 subs; "
+        "tested the new handheld; went to a lan party; "
+        "speedran the first level",
         "feelings": "just one more round; that was insane; so hyped; rage quit incoming",
         "tags": "gamingsetup;cozygames",
         "bio": "cozy gamer; fps main; retro collector; live every night at 8",
@@ -883,16 +1078,16 @@ EXTRA: dict[str, dict[str, str]] = {
     },
     "personal_finance": {
         "topics": "no spend month; retirement planning; paying off student loans; "
-                  "money mistakes; net worth update; frugal living; salary negotiation; "
-                  "first home deposit; investing myths; cash stuffing; tax tips",
+        "money mistakes; net worth update; frugal living; salary negotiation; "
+        "first home deposit; investing myths; cash stuffing; tax tips",
         "products": "pension; stocks and shares isa; cashback card; budget planner; "
-                    "insurance; mortgage",
+        "insurance; mortgage",
         "activities": "hit my savings goal; opened a pension; did a no spend month; "
-                      "negotiated a raise; cancelled five subscriptions; "
-                      "made a budget spreadsheet; bought my first etf; "
-                      "cleared my student loan; meal planned to save money",
+        "negotiated a raise; cancelled five subscriptions; "
+        "made a budget spreadsheet; bought my first etf; "
+        "cleared my student loan; meal planned to save money",
         "feelings": "every dollar has a job; future me says thanks; slow and steady wins; "
-                    "money is freedom",
+        "money is freedom",
         "tags": "moneytips;frugalliving",
         "bio": "debt free at 30; budgeting for real life; cfa & money nerd; frugal family",
         "audience": "millennials with student debt; first-time investors",
@@ -900,57 +1095,55 @@ EXTRA: dict[str, dict[str, str]] = {
     },
     "sustainability": {
         "topics": "ethical brands; secondhand shopping; eco cleaning; sustainable travel; "
-                  "reducing food waste; repair cafe; greenwashing; energy saving tips; "
-                  "eco friendly gifts; conscious consumerism; sustainable periods; "
-                  "plastic free bathroom",
+        "reducing food waste; repair cafe; greenwashing; energy saving tips; "
+        "eco friendly gifts; conscious consumerism; sustainable periods; "
+        "plastic free bathroom",
         "products": "shampoo bar; menstrual cup; compost caddy; reusable coffee cup; "
-                    "laundry strips; solar charger; second hand furniture",
+        "laundry strips; solar charger; second hand furniture",
         "activities": "cut our food waste in half; switched to a green energy supplier; "
-                      "repaired a broken lamp; went to a repair cafe; "
-                      "did a waste audit; made beeswax wraps; "
-                      "took the train instead of flying; planted trees with a local group",
+        "repaired a broken lamp; went to a repair cafe; "
+        "did a waste audit; made beeswax wraps; "
+        "took the train instead of flying; planted trees with a local group",
         "feelings": "progress over perfection; less but better; do what you can; "
-                    "future generations thank you; earth first",
+        "future generations thank you; earth first",
         "tags": "ecoliving;sustainablefashion;reuse;climate",
         "bio": "making sustainability easy; climate scientist; zero waste mum; "
-               "slow living, low waste",
+        "slow living, low waste",
         "audience": "families trying to cut waste",
         "brief_products": "a shampoo bar; a green energy tariff; a compost caddy",
     },
     "books": {
         "topics": "book haul; reading slump; dark academia; thriller recommendations; "
-                  "classics; poetry; reading nook; library finds; author interview; "
-                  "books like this; book to movie; sci-fi reads; booktok made me read it",
+        "classics; poetry; reading nook; library finds; author interview; "
+        "books like this; book to movie; sci-fi reads; booktok made me read it",
         "products": "kindle; tote bag; book sleeve; reading lamp; library card; "
-                    "special edition; notebook; fountain pen",
+        "special edition; notebook; fountain pen",
         "activities": "stayed up until 3am reading; ranked my books of the year; "
-                      "visited an old bookshop; went to a book signing; "
-                      "read on the train all week; built a new bookshelf; "
-                      "did a readathon; reorganised my shelves by colour; "
-                      "finished a 900 page fantasy",
+        "visited an old bookshop; went to a book signing; "
+        "read on the train all week; built a new bookshelf; "
+        "did a readathon; reorganised my shelves by colour; "
+        "finished a 900 page fantasy",
         "feelings": "books are my therapy; so many books, so little time; "
-                    "emotionally destroyed by this ending; five stars",
+        "emotionally destroyed by this ending; five stars",
         "tags": "bookish;reader;currentlyreading",
-        "bio": "reading 100 books a year; thriller addict; librarian; "
-               "romance and coffee",
+        "bio": "reading 100 books a year; thriller addict; librarian; romance and coffee",
         "audience": "booktok readers; people who read on their commute",
         "brief_products": "a literary fiction debut; a book subscription box; a reading light",
     },
     "diy": {
         "topics": "diy wall panelling; crafting with kids; sewing projects; "
-                  "furniture flip; tool basics; knitting; resin art; candle making; "
-                  "garden diy; kitchen renovation on a budget; pottery",
+        "furniture flip; tool basics; knitting; resin art; candle making; "
+        "garden diy; kitchen renovation on a budget; pottery",
         "products": "jigsaw; sewing machine; knitting needles; resin; mitre saw; "
-                    "wood stain; masking tape; cricut",
+        "wood stain; masking tape; cricut",
         "activities": "sewed my own dress; made candles for gifts; "
-                      "built raised beds from pallets; painted the kitchen cabinets; "
-                      "restored an old chair; knitted a jumper; "
-                      "learned to use a router; threw my first pot",
+        "built raised beds from pallets; painted the kitchen cabinets; "
+        "restored an old chair; knitted a jumper; "
+        "learned to use a router; threw my first pot",
         "feelings": "handmade with love; sawdust is glitter; "
-                    "if I can do it you can too; weekend well spent",
+        "if I can do it you can too; weekend well spent",
         "tags": "diyproject;homerenovation;sewing",
-        "bio": "weekend woodworker; sewing my wardrobe; renovating a 1930s house; "
-               "craft teacher",
+        "bio": "weekend woodworker; sewing my wardrobe; renovating a 1930s house; craft teacher",
         "audience": "crafters and knitters; first time renovators",
         "brief_products": "a sewing machine; a cricut machine; a wood stain range",
     },

@@ -36,8 +36,17 @@ SCRAPE_ESCAPED = 0.12  # "\\n" and "\\u002F" left in the text by the scraper
 BIO_MAX_CHARS = {"tiktok": 80, "instagram": 150, "youtube": 150}
 
 
-def write_bio(d: Dice, niches: Sequence[str], platform: str, lang: str, country: str | None, *,
-              generalist: bool = False, pro: bool = False, fake: bool = False) -> str:
+def write_bio(
+    d: Dice,
+    niches: Sequence[str],
+    platform: str,
+    lang: str,
+    country: str | None,
+    *,
+    generalist: bool = False,
+    pro: bool = False,
+    fake: bool = False,
+) -> str:
     """A profile bio as real ones read (calibration in docs/simulator.md): short, emoji-rich,
     often mostly contact or promo lines, the niche word often absent (carried by an emoji or the
     handle instead), written in the creator's language, sometimes with scraping escapes."""
@@ -67,7 +76,11 @@ def write_bio(d: Dice, niches: Sequence[str], platform: str, lang: str, country:
     if d.chance(EMOJI_RUN):
         parts.insert(d.randint(0, len(parts) + 1), some_emojis(d, b0))
     escaped = d.chance(SCRAPE_ESCAPED)
-    sep = "\\n" if escaped and d.chance(0.6) else d.pick((" | ", " • ", " ✦ ", " · ", ". ", " / ", " "))
+    sep = (
+        "\\n"
+        if escaped and d.chance(0.6)
+        else d.pick((" | ", " • ", " ✦ ", " · ", ". ", " / ", " "))
+    )
     text = vary_case(d, sep.join(p for p in parts if p), lower_p=0.35)
     text = _shorten(text, BIO_MAX_CHARS.get(platform, 150))
     return text.replace("/", "\\u002F") if escaped and d.chance(0.5) else text
@@ -76,9 +89,17 @@ def write_bio(d: Dice, niches: Sequence[str], platform: str, lang: str, country:
 def _promo_line(d: Dice, lang: str) -> str:
     """One contact or promo line (email, code, link, collab call) in the bio's language."""
     name = _slug(d.pick(FIRST_NAMES))
-    email = d.pick((f"{name}{d.randint(1, 99)}@gmail.com", f"hello@{name}{d.pick(('studio', 'media', 'mgmt'))}.com",
-                    f"{name}.collabs@gmail.com", f"{name}@{d.pick(('talent', 'creators', 'agency'))}.co"))
-    code = f"{d.pick((name, 'TIKTOK', 'SAVE', 'VIP', name[:4])).upper()}{d.pick((10, 15, 20, 25, 30))}"
+    email = d.pick(
+        (
+            f"{name}{d.randint(1, 99)}@gmail.com",
+            f"hello@{name}{d.pick(('studio', 'media', 'mgmt'))}.com",
+            f"{name}.collabs@gmail.com",
+            f"{name}@{d.pick(('talent', 'creators', 'agency'))}.co",
+        )
+    )
+    code = (
+        f"{d.pick((name, 'TIKTOK', 'SAVE', 'VIP', name[:4])).upper()}{d.pick((10, 15, 20, 25, 30))}"
+    )
     bank_ = PROMO_LANG.get(lang) if lang != "en" and d.chance(0.8) else None
     return d.pick(bank_ or PROMO).format(email=email, code=code)
 
@@ -105,18 +126,30 @@ def make_handle(d: Dice, family: str, niche: str | None = None) -> str:
     stretched = word + word[-1] * d.randint(1, 4)
     k = d.randint(0, 16)
     pats = (
-        f"{name}.{word}", f"{name}_{word}", f"{word}with{name}", f"{name}{d.pick(SURNAMES)}",
-        f"the{name}{word}", f"{name}{d.randint(1, 99)}", f"{name}.{d.pick(SURNAMES)}",
-        f"itsme{name}", f"{d.pick(HANDLE_ADJ)}{name}", f"{name}s{word}", f"{name}_x",
-        f"{d.pick(HANDLE_ADJ)}{word}", f"{word}{d.pick(HANDLE_SUFFIX)}{d.randint(1, 99)}",
-        f"{name}.{stretched}", f"{name}{stretched}{d.randint(1, 9)}.{d.randint(1, 9)}",
+        f"{name}.{word}",
+        f"{name}_{word}",
+        f"{word}with{name}",
+        f"{name}{d.pick(SURNAMES)}",
+        f"the{name}{word}",
+        f"{name}{d.randint(1, 99)}",
+        f"{name}.{d.pick(SURNAMES)}",
+        f"itsme{name}",
+        f"{d.pick(HANDLE_ADJ)}{name}",
+        f"{name}s{word}",
+        f"{name}_x",
+        f"{d.pick(HANDLE_ADJ)}{word}",
+        f"{word}{d.pick(HANDLE_SUFFIX)}{d.randint(1, 99)}",
+        f"{name}.{stretched}",
+        f"{name}{stretched}{d.randint(1, 9)}.{d.randint(1, 9)}",
         f"{word}with{name}_",
     )
     return pats[k]
 
 
 def brand_name(d: Dice, niche: str) -> str:
-    suffixes = BRAND_SUFFIX_NICHE.get(niche) or BRAND_SUFFIX.get(bank(niche).family, BRAND_SUFFIX["home"])
+    suffixes = BRAND_SUFFIX_NICHE.get(niche) or BRAND_SUFFIX.get(
+        bank(niche).family, BRAND_SUFFIX["home"]
+    )
     return f"{d.pick(BRAND_PREFIX)} {d.pick(suffixes)}"
 
 
