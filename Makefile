@@ -17,7 +17,7 @@ venv: $(STAMP)
 demo: venv          ## simulate -> train -> register -> evaluate -> serve -> a brief over HTTP
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
 
-test: venv          ## the whole test suite (unit + integration)
+test: lint          ## lint (ruff check + format, mypy), then the whole test suite (unit + integration)
 	$(BIN)/python -m pytest -q
 
 test-fast: venv     ## unit tests only
@@ -33,8 +33,10 @@ serve: venv         ## the BentoML service on 127.0.0.1:3000 (champion from the 
 mlflow-ui: venv     ## MLflow UI on 127.0.0.1:5000 over the local store
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --default-artifact-root ./mlruns --host 127.0.0.1 --port 5000
 
-lint: venv
-	$(BIN)/ruff check src training serving tests benchmarks
+lint: venv          ## ruff check, ruff format --check, mypy (versions pinned in pyproject's dev extra)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy src serving
 
 clean:
 	rm -rf data models/latest models/champion mlruns/* mlflow.db .cache reports
