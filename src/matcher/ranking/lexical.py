@@ -41,6 +41,9 @@ from bm25s import stopwords as bm25s_stopwords
 from numpy.typing import NDArray
 
 logger = logging.getLogger(__name__)
+# bm25s sets its own logger to DEBUG when imported ("Building index from tokens" on every build):
+# back to WARNING here, after the import, so the CLI and service logs stay quiet
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 FORMAT_VERSION = 1
 META_FILE = "lexical.json"
