@@ -7,10 +7,18 @@ training config file; ``with_overrides`` applies ``a.b=c`` strings from the comm
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from contextvars import ContextVar
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 ENV_MODEL_PATH = "MATCHER_EMBEDDING_MODEL"
 ENV_CACHE_DIR = "MATCHER_CACHE_DIR"
@@ -337,40 +345,53 @@ class TrackingConfig(_Strict):
         return None
 
 
-class ServingConfig(_Strict):
+class ServingConfig(BaseSettings):
     """What the BentoML service loads and where it logs. Built by the service at start-up from
-    the environment (``from_env``), never at import time."""
+    the environment (``from_env``, pydantic-settings: each field reads the ``MATCHER_...``
+    variable named by its ``validation_alias``), never at import time."""
+
+    model_config = SettingsConfigDict(
+        extra="forbid", populate_by_name=True, case_sensitive=True, env_prefix=""
+    )
 
     model: str = Field(
+        validation_alias="MATCHER_MODEL",
         default="champion",
         description="$MATCHER_MODEL: alias (champion), version (3), "
         "models:/name@alias, models:/name/3, or a saved pipeline directory.",
     )
     fallback_dir: str = Field(
+        validation_alias="MATCHER_MODEL_FALLBACK",
         default="models/champion",
         description="$MATCHER_MODEL_FALLBACK: exported "
         "copy served when the tracking store is unreachable.",
     )
     request_log: str = Field(
-        default="requests.db", description="$MATCHER_REQUEST_LOG: SQLite file."
+        validation_alias="MATCHER_REQUEST_LOG",
+        default="requests.db",
+        description="$MATCHER_REQUEST_LOG: SQLite file.",
     )
     log_synchronous: str = Field(
+        validation_alias="MATCHER_LOG_SYNC",
         default="FULL",
         pattern="^(FULL|NORMAL)$",
         description="$MATCHER_LOG_SYNC: FULL survives power loss, NORMAL a killed process.",
     )
     experiment: str | None = Field(
+        validation_alias="MATCHER_EXPERIMENT",
         default=None,
         description="$MATCHER_EXPERIMENT: experiment YAML; "
         "unset = every request gets the default model.",
     )
     retry_seconds: float = Field(
+        validation_alias="MATCHER_LOAD_RETRY_SECONDS",
         default=30.0,
         ge=0.0,
         description="$MATCHER_LOAD_RETRY_SECONDS: when no "
         "model could be loaded at start-up, retry this often (0 = never).",
     )
     torch_threads: int = Field(
+        validation_alias="MATCHER_TORCH_THREADS",
         default=1,
         ge=0,
         description="$MATCHER_TORCH_THREADS: intra-op threads for the "
@@ -378,27 +399,32 @@ class ServingConfig(_Strict):
         "to split; 1 keeps concurrent requests from fighting over cores.",
     )
     brief_cache: int = Field(
+        validation_alias="MATCHER_BRIEF_CACHE",
         default=4096,
         ge=0,
         description="$MATCHER_BRIEF_CACHE: brief embeddings kept "
         "in memory per worker (LRU), so a re-run brief skips its embedding; 0 = off.",
     )
     auth: bool = Field(
+        validation_alias="MATCHER_AUTH",
         default=True,
         description="$MATCHER_AUTH: on (default) = every business endpoint needs "
         "'Authorization: Bearer <key>'; off = open to anyone (logged as a WARNING at start).",
     )
     keys_db: str | None = Field(
+        validation_alias="MATCHER_KEYS_DB",
         default=None,
         description="$MATCHER_KEYS_DB: SQLite file of API keys; None = "
         "keys.db next to the request log (matcher.online.keys.default_keys_db).",
     )
     model_root: str = Field(
+        validation_alias="MATCHER_MODEL_ROOT",
         default="models",
         description="$MATCHER_MODEL_ROOT: POST /reload loads folders "
         "only below this one (symlinks resolved); registry refs are always allowed.",
     )
     request_budget_s: float = Field(
+        validation_alias="MATCHER_REQUEST_BUDGET_S",
         default=10.0,
         ge=0.0,
         description="$MATCHER_REQUEST_BUDGET_S: time budget "
@@ -406,24 +432,28 @@ class ServingConfig(_Strict):
         "503 (logged status 'timeout'). 0 = no budget.",
     )
     rate_limit: float = Field(
+        validation_alias="MATCHER_RATE_LIMIT",
         default=20.0,
         ge=0.0,
         description="$MATCHER_RATE_LIMIT: requests per second "
         "per API key (token bucket refill; per worker). 0 = no limit.",
     )
     rate_burst: int = Field(
+        validation_alias="MATCHER_RATE_BURST",
         default=40,
         ge=1,
         description="$MATCHER_RATE_BURST: requests a key may send at "
         "once before the rate limit applies (bucket size).",
     )
     log_busy_ms: int = Field(
+        validation_alias="MATCHER_LOG_BUSY_MS",
         default=2000,
         ge=0,
         description="$MATCHER_LOG_BUSY_MS: how long a write waits for "
         "a locked request log before the request fails with 503 (and Retry-After).",
     )
     body_timeout_s: float = Field(
+        validation_alias="MATCHER_BODY_TIMEOUT_S",
         default=10.0,
         gt=0.0,
         description="$MATCHER_BODY_TIMEOUT_S: a request body "
@@ -432,26 +462,59 @@ class ServingConfig(_Strict):
     )
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> ServingConfig:
-        env = dict(os.environ if environ is None else environ)
-        names = {
-            "model": "MATCHER_MODEL",
-            "fallback_dir": "MATCHER_MODEL_FALLBACK",
-            "request_log": "MATCHER_REQUEST_LOG",
-            "log_synchronous": "MATCHER_LOG_SYNC",
-            "experiment": "MATCHER_EXPERIMENT",
-            "retry_seconds": "MATCHER_LOAD_RETRY_SECONDS",
-            "torch_threads": "MATCHER_TORCH_THREADS",
-            "brief_cache": "MATCHER_BRIEF_CACHE",
-            "auth": "MATCHER_AUTH",
-            "keys_db": "MATCHER_KEYS_DB",
-            "model_root": "MATCHER_MODEL_ROOT",
-            "request_budget_s": "MATCHER_REQUEST_BUDGET_S",
-            "rate_limit": "MATCHER_RATE_LIMIT",
-            "rate_burst": "MATCHER_RATE_BURST",
-            "log_busy_ms": "MATCHER_LOG_BUSY_MS",
-            "body_timeout_s": "MATCHER_BODY_TIMEOUT_S",
-        }
-        return cls.model_validate(
-            {f: env[e].strip() for f, e in names.items() if env.get(e, "").strip()}
-        )
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment (``from_env``'s mapping when given); no .env file."""
+        return init_settings, _StrippedEnv(settings_cls)
+
+    @classmethod
+    def env_names(cls) -> dict[str, str]:
+        """Field -> environment variable (``MATCHER_...``)."""
+        return {n: str(f.validation_alias) for n, f in cls.model_fields.items()}
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ServingConfig:
+        """The configuration from ``os.environ`` (or ``environ``): unset or blank variables keep
+        their defaults, values are stripped. A bad value raises ``ServingConfigError`` naming the
+        variable, the field and the rule."""
+        token = _ENVIRON.set(environ)
+        try:
+            return cls()
+        except ValidationError as e:
+            raise ServingConfigError(_env_errors(cls, e)) from None
+        finally:
+            _ENVIRON.reset(token)
+
+
+class ServingConfigError(ValueError):
+    """An environment variable of the service has a value its field does not accept."""
+
+
+# the mapping ``ServingConfig.from_env`` reads instead of os.environ (None = os.environ)
+_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("matcher_serving_environ", default=None)
+
+
+class _StrippedEnv(EnvSettingsSource):
+    """pydantic-settings' environment source over ``_ENVIRON`` or ``os.environ``, values
+    stripped and blank ones dropped (as the service always read them)."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        env = _ENVIRON.get()
+        env = os.environ if env is None else env
+        return {k: v.strip() for k, v in env.items() if k.startswith("MATCHER_") and v.strip()}
+
+
+def _env_errors(cls: type[ServingConfig], e: ValidationError) -> str:
+    fields = {v: k for k, v in cls.env_names().items()}
+    parts = []
+    for err in e.errors():
+        var = str(err["loc"][0]) if err["loc"] else "?"
+        shown = str(err.get("input", ""))[:60]
+        parts.append(f"${var}={shown!r} ({fields.get(var, var)}): {err['msg']}")
+    return "invalid service configuration: " + "; ".join(parts)

@@ -253,21 +253,56 @@ def export(
         int | None, typer.Option(help="Export this version instead of the alias.")
     ] = None,
     out_dir: Annotated[
-        Path, typer.Option("--out", help="Folder; the model goes to <out>/<alias> (or v<N>).")
-    ] = Path("models"),
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder; the model goes to <out>/<alias> (or v<N>, or the --model folder's "
+            "name). Default: models (with --model: the folder itself, rewritten in place).",
+        ),
+    ] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            "--model",
+            help="A saved pipeline folder (any format this matcher reads) to write again in the "
+            "current format, instead of a registered model.",
+        ),
+    ] = None,
     tracking_uri: TrackingUri = None,
     verbose: Verbose = False,
 ) -> None:
-    """Write a self-contained copy of a registered model (pipeline + MODEL_INFO.json) for serving."""
+    """Write a self-contained copy of a registered model (pipeline + MODEL_INFO.json) for serving,
+    or (``--model DIR``) write a saved folder of an older format again in the current one."""
     setup_logging(verbose)
+    if model is not None:
+        _export_folder(model, out_dir)
+        return
     from matcher.lifecycle.registry import export_model
     from matcher.lifecycle.store import ModelResolutionError
 
     try:
-        dest = export_model(out_dir, alias=alias, version=version, tracking=_tracking(tracking_uri))
+        dest = export_model(
+            out_dir or Path("models"),
+            alias=alias,
+            version=version,
+            tracking=_tracking(tracking_uri),
+        )
     except ModelResolutionError as e:
         fail(e)
     out.print(f"exported to {dest} (serve it with no MLflow server: MatchPipeline.load('{dest}'))")
+
+
+def _export_folder(model: Path, out_dir: Path | None) -> None:
+    from matcher.ranking.migrations import FORMAT_VERSION, rewrite, saved_version
+
+    if not model.is_dir():
+        fail(f"--model {model}: no such folder")
+    try:
+        before = saved_version(model)
+        dest = rewrite(model, None if out_dir is None else out_dir / model.resolve().name)
+    except (FileNotFoundError, ValueError) as e:  # CorruptModelError, UnsupportedFormatError
+        fail(e)
+    out.print(f"wrote {dest} (format {before} -> {FORMAT_VERSION})")
 
 
 def register(app: typer.Typer) -> None:

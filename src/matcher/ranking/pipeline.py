@@ -33,7 +33,8 @@ from matcher.ranking.explain import reasons
 from matcher.ranking.features import PairFeaturizer
 from matcher.ranking.history import History, brief_day
 from matcher.ranking.lexical import LexicalIndex
-from matcher.ranking.manifest import CorruptModelError, verify_manifest, write_manifest
+from matcher.ranking.manifest import CorruptModelError, write_manifest
+from matcher.ranking.migrations import FORMAT_VERSION, UnsupportedFormatError, open_saved
 from matcher.ranking.models import CostModel, EngagementModel, FitRanker
 from matcher.ranking.retrieval import ExactIndex, VectorIndex, retrieve
 from matcher.ranking.signals import BriefSignals, Exclusion
@@ -43,8 +44,7 @@ from matcher.schemas import Brief, EngagementEstimate, Match
 
 logger = logging.getLogger(__name__)
 
-
-FORMAT_VERSION = 1
+# FORMAT_VERSION (of a saved folder) and the migrations from older ones: ranking.migrations
 # the files ``save`` writes (and ``load`` reads), relative to the folder; all of LEXICAL_DIR too
 PIPELINE_FILES: tuple[str, ...] = (
     "pipeline.json",
@@ -56,7 +56,14 @@ PIPELINE_FILES: tuple[str, ...] = (
     "history.parquet",
 )
 LEXICAL_DIR = "lexical"
-__all__ = ["CorruptModelError", "MatchPipeline", "Recommendation", "Scored"]
+__all__ = [
+    "FORMAT_VERSION",
+    "CorruptModelError",
+    "MatchPipeline",
+    "Recommendation",
+    "Scored",
+    "UnsupportedFormatError",
+]
 
 
 @dataclass
@@ -395,17 +402,15 @@ class MatchPipeline:
         encoder_config: EncoderConfig | None = None,
         encoder: TextEncoder | None = None,
     ) -> MatchPipeline:
+        """A folder written by ``save``, of this format or an older one (migrated in memory with
+        a WARNING; ``matcher export --model DIR`` rewrites it): ``ranking.migrations``."""
         path = Path(path)
         f = path / "pipeline.json"
         if not f.exists():
             raise FileNotFoundError(f"{path} is not a saved MatchPipeline (no pipeline.json)")
-        verify_manifest(path, PIPELINE_FILES, [LEXICAL_DIR])  # CorruptModelError
-        state = json.loads(f.read_text())
-        if state.get("format_version") != FORMAT_VERSION:
-            raise ValueError(
-                f"pipeline format {state.get('format_version')} is not supported "
-                f"(this matcher reads format {FORMAT_VERSION})"
-            )
+        # manifest checked (CorruptModelError), format read and older ones migrated in memory
+        # (UnsupportedFormatError for a newer one): ranking.migrations
+        state = open_saved(path, PIPELINE_FILES, [LEXICAL_DIR]).state
         config = TrainConfig.model_validate(state["config"])
         enc = encoder or encoder_from_spec(state["encoder"], encoder_config or config.encoder)
         with np.load(path / "catalogue.npz", allow_pickle=False) as z:

@@ -98,6 +98,8 @@ def test_unreadable_manifest_is_refused(saved, content) -> None:
 
 def test_folder_without_manifest_loads_with_a_warning(saved, caplog) -> None:
     (saved / MANIFEST).unlink()
+    state = json.loads((saved / "pipeline.json").read_text())  # format 1: before manifests
+    (saved / "pipeline.json").write_text(json.dumps({**state, "format_version": 1}))
     with caplog.at_level(logging.WARNING, logger="matcher.ranking.manifest"):
         pipe = MatchPipeline.load(saved)
     assert "has no manifest.json" in caplog.text and "model" in caplog.text

@@ -124,9 +124,13 @@ def test_saved_folder_layout_is_format_1(tiny_pipeline, tmp_path):
         "ranker.json",
         "topics.npz",
     ]
+    state = json.loads((path / "pipeline.json").read_text())
+    assert list(state) == ["format_version", "config", "metadata", "encoder", "featurizer"]
+    assert state["format_version"] == 2  # format 1 + manifest.json (ranking.migrations)
     (
         path / "manifest.json"
     ).unlink()  # older folders have no manifest (tests/unit/ranking/test_manifest.py)
+    (path / "pipeline.json").write_text(json.dumps({**state, "format_version": 1}))
     (path / "topics.npz").unlink()
     shutil.rmtree(path / "lexical")
     old = MatchPipeline.load(
@@ -136,9 +140,6 @@ def test_saved_folder_layout_is_format_1(tiny_pipeline, tmp_path):
     assert [m.influencer_id for m in old.recommend(brief, k=5).matches] == [
         m.influencer_id for m in tiny_pipeline.recommend(brief, k=5).matches
     ]
-    state = json.loads((path / "pipeline.json").read_text())
-    assert list(state) == ["format_version", "config", "metadata", "encoder", "featurizer"]
-    assert state["format_version"] == 1
     assert list(state["featurizer"]) == ["top_posts", "features", "typical_er", "global_er"]
     assert state["featurizer"] == tiny_pipeline.featurizer.state()
     assert json.loads((path / "ranker.json").read_text()) == tiny_pipeline.ranker.state()
