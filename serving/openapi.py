@@ -5,6 +5,13 @@ numeric ``exclusiveMinimum``), which is OpenAPI 3.1: the document is declared 3.
 a real ``info`` (title, version = the package version), the bearer-key security scheme on every
 business operation, every error status with the error schema (``serving.errors.ERROR_SCHEMA``),
 ``GET /model`` (a mounted route BentoML does not know), and no BentoML-internal error schemas.
+
+Both places that show the document read the service's ``openapi_spec`` property: ``/docs.json``
+at run time and ``bentoml build``, which writes it to the Bento's ``apis/openapi.yaml``.
+BentoML 1.4 has no API to customise it (its ``Service`` is a slotted attrs class with a read-only
+property), so ``serve_corrected_spec`` gives the service object a subclass whose property
+returns ``rewrite(...)`` of BentoML's document: the Bento then carries the same document
+``/docs.json`` serves.
 """
 
 from __future__ import annotations
@@ -13,12 +20,15 @@ import copy
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from importlib import metadata
-from typing import Any
+from typing import Any, TypeVar
+
+import yaml
 
 from serving.errors import ERROR_SCHEMA
 
 Message = MutableMapping[str, Any]
 Send = Callable[[Message], Awaitable[None]]
+T = TypeVar("T")
 
 OPEN_PATHS = ("/healthz", "/livez", "/readyz", "/metrics")
 # status -> description, per kind of operation
@@ -169,6 +179,45 @@ def rewrite(doc: dict[str, Any]) -> dict[str, Any]:
     for name in ("InvalidArgument", "NotFound", "InternalServerError"):
         schemas.pop(name, None)
     return doc
+
+
+class Document(dict[str, Any]):
+    """The corrected document where BentoML expects its ``OpenAPISpecification``: it has the
+    ``asdict()`` that ``/docs.json`` calls, and ``yaml.dump`` (``bentoml build``) writes it as
+    a plain mapping (the representer below, like BentoML's own for its class)."""
+
+    def asdict(self) -> dict[str, Any]:
+        return copy.deepcopy(dict(self))
+
+
+def _represent_document(dumper: yaml.Dumper, doc: Document) -> yaml.Node:
+    return dumper.represent_dict(dict(doc))
+
+
+yaml.add_representer(Document, _represent_document)
+
+
+def serve_corrected_spec(service: T) -> T:
+    """Make ``service.openapi_spec`` (a ``bentoml.Service``) return ``Document(rewrite(...))``
+    of BentoML's own document, for ``/docs.json`` and the built Bento's ``apis/openapi.yaml``
+    alike. Idempotent; returns the same object."""
+    base = type(service)
+    if getattr(base, "_matcher_corrected_spec", False):
+        return service
+    generate = base.openapi_spec.fget  # type: ignore[attr-defined]
+
+    class CorrectedSpecService(base):  # type: ignore[valid-type,misc]
+        __slots__ = ()  # the same layout as BentoML's slotted class: required to swap classes
+        _matcher_corrected_spec = True
+
+        @property
+        def openapi_spec(self) -> Document:
+            return Document(rewrite(generate(self).asdict()))
+
+    CorrectedSpecService.__name__ = CorrectedSpecService.__qualname__ = base.__name__
+    CorrectedSpecService.__module__ = base.__module__
+    service.__class__ = CorrectedSpecService
+    return service
 
 
 class OpenApiRewriter:

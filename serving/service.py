@@ -48,6 +48,7 @@ from serving.core import MatcherCore
 from serving.errors import ApiError, scrub_paths
 from serving.http import STATE, RequestGuard, install_log_filter
 from serving.metrics import install_metrics_labels
+from serving.openapi import serve_corrected_spec
 from serving.webapp.app import create_app
 
 with bentoml.importing():
@@ -260,4 +261,6 @@ class MatcherService(MatcherCore):
 # At run time MatcherService is the bentoml.Service the class decorator returned; mypy keeps the
 # class type (it ignores what class decorators return, python/mypy#3135), hence the one ignore.
 MatcherService.add_asgi_middleware(RequestGuard)  # type: ignore[attr-defined]
+# /docs.json and the built Bento's apis/openapi.yaml: the corrected document (serving.openapi)
+serve_corrected_spec(MatcherService)
 install_metrics_labels()

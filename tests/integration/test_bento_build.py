@@ -112,6 +112,28 @@ def test_offline_build_lists_the_model(built, tiny_pipeline_dir):
 
 
 @pytest.mark.integration
+def test_built_bento_carries_the_corrected_openapi_document(built):
+    """The Bento's apis/openapi.yaml is the document /docs.json serves (serving.openapi), not
+    BentoML's raw one (BentoML's boilerplate info, no GET /model)."""
+    import yaml
+
+    from serving.openapi import version
+
+    bento_tag, _, home = built
+    name, ver = bento_tag.split(":")
+    doc = yaml.safe_load((home / "bentos" / name / ver / "apis" / "openapi.yaml").read_text())
+    assert doc["openapi"] == "3.1.0"
+    assert doc["info"]["title"] == "matcher" and doc["info"]["version"] == version()
+    assert "contact" not in doc["info"]  # BentoML's "BentoML Team" boilerplate is gone
+    assert {"/model", "/plan", "/match", "/match_batch", "/feedback", "/reload"} <= set(
+        doc["paths"]
+    )
+    assert doc["paths"]["/model"]["get"]["operationId"] == "model"
+    assert doc["paths"]["/plan"]["post"]["security"] == [{"apiKey": []}]
+    assert doc["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
+
+
+@pytest.mark.integration
 def test_built_bento_serves_the_stored_model(built, tmp_path):
     from matcher.online.keys import KeyStore
 

@@ -125,7 +125,18 @@ def brand_permutation_test(
 ) -> float:
     """Two-sided randomization p-value of log(ratio_b / ratio_a), re-drawing which brands were
     in which arm (arm sizes fixed). Exact for brand-randomized experiments whatever the number
-    of brands, where the percentile cluster bootstrap is too narrow with few or very unequal brands."""
+    of brands, where the percentile cluster bootstrap is too narrow with few or very unequal brands.
+
+    ``scipy.stats.permutation_test`` of the brands' arm labels (one sample, ``permutation_type=
+    "pairings"``: a permutation re-assigns the labels to the brands, which also works for an arm
+    of one brand, where ``"independent"`` needs two per sample). The statistic is
+    ``|log(ratio_b / ratio_a)|`` with ``alternative="greater"``: p = share of splits at least as
+    extreme in either direction (scipy's ``"two-sided"`` would instead double the smaller
+    one-sided p). p = (1 + #extreme) / (1 + n_perm), or exact when scipy can enumerate every
+    ordering (brands! <= n_perm). A split that leaves an arm without events (log 0) or without
+    impressions (0 / 0) counts as extreme (conservative). NaN when the observed ratio is not defined on both arms."""
+    if n_perm < 1:
+        raise ValueError(f"n_perm must be >= 1, got {n_perm}")
 
     def sums(num: Any, den: Any, cl: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         g = pd.DataFrame(
@@ -137,27 +148,31 @@ def brand_permutation_test(
     na, da = sums(num_a, den_a, clusters_a)
     nb, db = sums(num_b, den_b, clusters_b)
     n_all, d_all = np.concatenate([na, nb]), np.concatenate([da, db])
-    is_b = np.r_[np.zeros(len(na), bool), np.ones(len(nb), bool)]
+    is_b = np.r_[np.zeros(len(na)), np.ones(len(nb))]  # labels, float: scipy permutes them
 
-    def stat(mask: NDArray[np.bool_]) -> NDArray[np.float64]:
+    def log_ratio(b: NDArray[np.float64], axis: int = -1) -> NDArray[np.float64]:
         with np.errstate(divide="ignore", invalid="ignore"):
-            rb = (mask * n_all).sum(-1) / (mask * d_all).sum(-1)
-            ra = (~mask * n_all).sum(-1) / (~mask * d_all).sum(-1)
-            return np.log(rb) - np.log(ra)
+            rb = (b * n_all).sum(axis) / (b * d_all).sum(axis)
+            ra = ((1 - b) * n_all).sum(axis) / ((1 - b) * d_all).sum(axis)
+            return np.asarray(np.log(rb) - np.log(ra), dtype=np.float64)
 
-    obs = float(stat(is_b))
-    if not np.isfinite(obs):
+    def stat(b: NDArray[np.float64], axis: int = -1) -> NDArray[np.float64]:
+        t = np.abs(log_ratio(b, axis))
+        return np.where(np.isnan(t), np.inf, t)  # |log 0| is already inf
+
+    if not len(na) or not len(nb) or not np.isfinite(log_ratio(is_b)):
         return math.nan
-    rng = np.random.default_rng(seed)
-    step = max(1, 2_000_000 // len(is_b))  # bound the (permutations x brands) matrices
-    t = np.concatenate(
-        [
-            stat(is_b[np.argsort(rng.random((min(step, n_perm - i), len(is_b))), axis=1)])
-            for i in range(0, n_perm, step)
-        ]
+    res = sps.permutation_test(
+        (is_b,),
+        stat,
+        permutation_type="pairings",
+        vectorized=True,
+        n_resamples=n_perm,
+        batch=max(1, 2_000_000 // len(is_b)),  # bound the (permutations x brands) matrices
+        alternative="greater",
+        rng=np.random.default_rng(seed),
     )
-    t = t[np.isfinite(t)]
-    return float((1 + np.sum(np.abs(t) >= abs(obs) - 1e-12)) / (1 + t.size))
+    return float(res.pvalue)
 
 
 def _sample_size(

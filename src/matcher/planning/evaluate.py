@@ -28,6 +28,7 @@ from matcher import schemas as S
 from matcher.data.briefs import brief_from_row
 from matcher.data.io import load_market
 from matcher.data.labels import time_split
+from matcher.evaluation.stats import bootstrap_ci
 from matcher.planning.objective import Coverage, Modular, Objective
 from matcher.planning.optimiser import Infeasible, maximise
 from matcher.planning.overlap import KAPPA, AudienceModel
@@ -161,12 +162,21 @@ def summarise(per: pd.DataFrame) -> pd.DataFrame:
 def _paired_gain_ci(
     mine: np.ndarray, base: np.ndarray, n_boot: int = 2000, seed: int = 0
 ) -> tuple[float, float]:
-    """95% paired bootstrap interval (over briefs) of mean(mine) / mean(base) - 1."""
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(base), (n_boot, len(base)))
-    ratio = mine[idx].mean(1) / np.maximum(base[idx].mean(1), 1e-12) - 1
-    lo, hi = np.percentile(ratio, [2.5, 97.5])
-    return float(lo), float(hi)
+    """95% paired bootstrap interval (over briefs) of mean(mine) / mean(base) - 1.
+
+    ``matcher.evaluation.stats.bootstrap_ci`` (scipy's BCa, percentile when degenerate) over
+    the briefs' indices, so that a resample keeps each brief's pair together. Briefs where
+    either system has no value are dropped; NaN when none is left."""
+    mine, base = np.asarray(mine, dtype=np.float64), np.asarray(base, dtype=np.float64)
+    keep = ~(np.isnan(mine) | np.isnan(base))
+    mine, base = mine[keep], base[keep]
+
+    def gain(idx: np.ndarray, axis: int = -1) -> np.ndarray:
+        i = np.asarray(idx).astype(np.intp)
+        return np.asarray(mine[i].mean(axis) / np.maximum(base[i].mean(axis), 1e-12) - 1)
+
+    _, lo, hi = bootstrap_ci(np.arange(mine.size), gain, n_boot, 0.05, seed)
+    return lo, hi
 
 
 def plot_plans(summary: pd.DataFrame, path: str | Path) -> Path:

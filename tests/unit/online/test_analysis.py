@@ -4,6 +4,7 @@ credit, SRM, verdicts, error rates over seeded synthetic logs and the CLI."""
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections import Counter
 
@@ -385,6 +386,58 @@ def test_brand_permutation_test_known_cases():
         n_perm=999,
     )
     assert p == pytest.approx(1 / 1000)
+
+
+def test_brand_permutation_test_is_scipys_for_a_fixed_seed():
+    """Same p as scipy.stats.permutation_test called directly on the brands' arm labels."""
+    import numpy as np
+
+    num_a, den_a = [5, 0, 7, 2, 9], [50, 10, 60, 30, 70]
+    num_b, den_b = [9, 4, 12, 3], [40, 30, 50, 20]
+    n_all, d_all = np.array(num_a + num_b, float), np.array(den_a + den_b, float)
+
+    def stat(b, axis=-1):
+        rb = (b * n_all).sum(axis) / (b * d_all).sum(axis)
+        ra = ((1 - b) * n_all).sum(axis) / ((1 - b) * d_all).sum(axis)
+        return np.abs(np.log(rb) - np.log(ra))
+
+    labels = np.r_[np.zeros(5), np.ones(4)]
+    want = sps.permutation_test(
+        (labels,),
+        stat,
+        permutation_type="pairings",
+        n_resamples=3000,
+        alternative="greater",
+        rng=np.random.default_rng(7),
+    ).pvalue
+    got = AB.brand_permutation_test(
+        num_a, den_a, list("abcde"), num_b, den_b, list("fghi"), n_perm=3000, seed=7
+    )
+    assert got == pytest.approx(want, abs=1e-12)
+    # B's rate 0.20 vs A's 0.105: of the C(9, 4) = 126 splits only the observed one is as
+    # extreme (enumerated by hand), so the exact p is 1/126; 3000 random orderings estimate it
+    assert got == pytest.approx(1 / 126, abs=0.004)
+
+
+def test_brand_permutation_test_exact_small_case_and_one_brand_arm():
+    # 3 brands, 3! = 6 <= n_perm orderings: scipy enumerates them. Rates 0.1, 0.1 | 0.5: the
+    # observed split (the 0.5 brand alone in B) and the two that put a 0.1 brand alone in B
+    # give |log 5| and |log(0.1 / 0.3)|; only the observed one's 2 orderings of 6 are that extreme
+    p = AB.brand_permutation_test([1, 1], [10, 10], ["a", "b"], [5], [10], ["c"], n_perm=100)
+    assert p == pytest.approx(2 / 6)
+    # rows of the same brand are summed first: the same brands split over more rows, same p
+    p_rows = AB.brand_permutation_test(
+        [1, 0, 1], [5, 5, 10], ["a", "a", "b"], [2, 3], [4, 6], ["c", "c"], n_perm=100
+    )
+    assert p_rows == pytest.approx(p)
+
+
+def test_brand_permutation_test_undefined_and_invalid():
+    # an arm without impressions: the observed ratio is undefined
+    assert math.isnan(AB.brand_permutation_test([0], [0], ["a"], [1], [10], ["b"]))
+    assert math.isnan(AB.brand_permutation_test([], [], [], [1], [10], ["b"]))
+    with pytest.raises(ValueError, match="n_perm"):
+        AB.brand_permutation_test([1], [10], ["a"], [1], [10], ["b"], n_perm=0)
 
 
 @pytest.mark.parametrize("mode", ["ab", "interleave"])
