@@ -162,9 +162,7 @@ class RequestGuard:
                 await _reply(send, 503, f"not ready: {reason}", retry_after=5)
                 return
         if path == "/docs.json" and method == "GET":
-            from serving.openapi import OpenApiRewriter
-
-            await self.app(scope, receive, OpenApiRewriter(send))
+            await self.app(scope, receive, RewriteResponse(send, 200, _corrected_openapi))
             return
         if method != "POST" or path not in self.paths:
             await self.app(scope, receive, send)
@@ -241,19 +239,20 @@ class RequestGuard:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        await self.app(scope, replay, _RewriteValidationErrors(send))
+        await self.app(scope, replay, RewriteResponse(send, 400, _field_messages))
 
 
-class _RewriteValidationErrors:
-    """Buffers a 400 response and replaces BentoML's generic ``error`` with the fields' messages."""
+class RewriteResponse:
+    """``send`` wrapper: buffers a response of ``status`` and sends ``transform(body)`` instead
+    (Content-Length fixed); every other response passes through untouched."""
 
-    def __init__(self, send: Send) -> None:
-        self.send = send
+    def __init__(self, send: Send, status: int, transform: Callable[[bytes], bytes]) -> None:
+        self.send, self.status, self.transform = send, status, transform
         self.start: Message | None = None
         self.chunks: list[bytes] = []
 
     async def __call__(self, message: Message) -> None:
-        if message["type"] == "http.response.start" and message.get("status") == 400:
+        if message["type"] == "http.response.start" and message.get("status") == self.status:
             self.start = message
             return
         if self.start is None or message["type"] != "http.response.body":
@@ -262,26 +261,37 @@ class _RewriteValidationErrors:
         self.chunks.append(message.get("body", b""))
         if message.get("more_body"):
             return
-        body = b"".join(self.chunks)
-        try:
-            data = json.loads(body)
-            if (
-                isinstance(data, dict)
-                and "validation error" in str(data.get("error"))
-                and isinstance(data.get("detail"), list)
-            ):
-                data["error"] = summarise(data["detail"])
-                for d in data["detail"]:
-                    d.pop("url", None)
-                body = json.dumps(data).encode()
-        except ValueError:
-            pass
+        body = self.transform(b"".join(self.chunks))
         headers = [
             (k, v) for k, v in self.start.get("headers", []) if k.lower() != b"content-length"
         ]
         headers.append((b"content-length", str(len(body)).encode()))
         await self.send({**self.start, "headers": headers})
         await self.send({"type": "http.response.body", "body": body})
+
+
+def _field_messages(body: bytes) -> bytes:
+    """A 400 body with BentoML's generic ``error`` replaced by the fields' messages."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body
+    if (
+        isinstance(data, dict)
+        and "validation error" in str(data.get("error"))
+        and isinstance(data.get("detail"), list)
+    ):
+        data["error"] = summarise(data["detail"])
+        for d in data["detail"]:
+            d.pop("url", None)
+        return json.dumps(data).encode()
+    return body
+
+
+def _corrected_openapi(body: bytes) -> bytes:
+    from serving.openapi import rewrite
+
+    return json.dumps(rewrite(json.loads(body))).encode()
 
 
 class QuietValidationErrors(logging.Filter):

@@ -17,8 +17,6 @@ returns ``rewrite(...)`` of BentoML's document: the Bento then carries the same 
 from __future__ import annotations
 
 import copy
-import json
-from collections.abc import Awaitable, Callable, MutableMapping
 from importlib import metadata
 from typing import Any, TypeVar
 
@@ -26,8 +24,6 @@ import yaml
 
 from serving.errors import ERROR_SCHEMA
 
-Message = MutableMapping[str, Any]
-Send = Callable[[Message], Awaitable[None]]
 T = TypeVar("T")
 
 OPEN_PATHS = ("/healthz", "/livez", "/readyz", "/metrics")
@@ -218,30 +214,3 @@ def serve_corrected_spec(service: T) -> T:
     CorrectedSpecService.__module__ = base.__module__
     service.__class__ = CorrectedSpecService
     return service
-
-
-class OpenApiRewriter:
-    """``send`` wrapper: buffers BentoML's ``/docs.json`` response and sends ``rewrite(doc)``."""
-
-    def __init__(self, send: Send) -> None:
-        self.send = send
-        self.start: Message | None = None
-        self.chunks: list[bytes] = []
-
-    async def __call__(self, message: Message) -> None:
-        if message["type"] == "http.response.start" and message.get("status") == 200:
-            self.start = message
-            return
-        if self.start is None or message["type"] != "http.response.body":
-            await self.send(message)
-            return
-        self.chunks.append(message.get("body", b""))
-        if message.get("more_body"):
-            return
-        body = json.dumps(rewrite(json.loads(b"".join(self.chunks)))).encode()
-        headers = [
-            (k, v) for k, v in self.start.get("headers", []) if k.lower() != b"content-length"
-        ]
-        headers.append((b"content-length", str(len(body)).encode()))
-        await self.send({**self.start, "headers": headers})
-        await self.send({"type": "http.response.body", "body": body})

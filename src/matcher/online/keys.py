@@ -24,12 +24,12 @@ import re
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from matcher.online.requestlog import DEFAULT_PATH as DEFAULT_REQUEST_LOG
-from matcher.online.requestlog import ENV_REQUEST_LOG, now_iso
+from matcher.online.requestlog import ENV_REQUEST_LOG, immediate_tx, now_iso
 
 logger = logging.getLogger(__name__)
 
@@ -129,17 +129,8 @@ class KeyStore:
             raise RuntimeError(f"key store {self.path.name} is closed")
         return self._con
 
-    @contextlib.contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            con = self._conn()
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
+    def _tx(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return immediate_tx(self._lock, self._conn)
 
     def add(self, brand_id: str, admin: bool = False) -> str:
         """Create a key for ``brand_id`` and return the whole token (the only time it is shown)."""

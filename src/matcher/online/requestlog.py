@@ -19,7 +19,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -159,6 +159,23 @@ class RequestRecord:
         return rows
 
 
+@contextlib.contextmanager
+def immediate_tx(
+    lock: threading.Lock, conn: Callable[[], sqlite3.Connection]
+) -> Iterator[sqlite3.Connection]:
+    """Hold ``lock``, ``BEGIN IMMEDIATE`` on ``conn()``, COMMIT (ROLLBACK on any error): the one
+    write transaction of the SQLite stores (the request log, ``online.keys``)."""
+    with lock:
+        con = conn()
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+
+
 class RequestLog:
     """Thread-safe append-only log (one connection, one lock: writes are serialised anyway)."""
 
@@ -195,18 +212,8 @@ class RequestLog:
             raise RuntimeError(f"request log {self.path} is closed")
         return self._con
 
-    @contextlib.contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """Hold the lock, BEGIN IMMEDIATE, COMMIT (ROLLBACK on error)."""
-        with self._lock:
-            con = self._conn()
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
+    def _tx(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return immediate_tx(self._lock, self._conn)
 
     # ------------------------------------------------------------------ writes
     def log_request(self, record: RequestRecord | None = None, /, **fields: Any) -> None:
