@@ -11,7 +11,6 @@ the key, the per-key rate limit, the time budget, the request log. Each raises
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 import uuid
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from matcher.api import (
     PlanConstraints,
     PlanResponse,
 )
+from matcher.online.db import DB_ERRORS
 from matcher.online.keys import Principal
 from matcher.ranking.budget import DeadlineExceeded, deadline_in
 from matcher.ranking.examples import UnknownExampleError
@@ -79,7 +79,7 @@ class MatcherCore:
             raise ApiError(503, f"cannot check API keys: {self.startup_error}", retry_after=30)
         try:
             principal = self.keys.authenticate(authorization)
-        except sqlite3.Error as e:
+        except DB_ERRORS as e:
             logger.error("key store failure: %s", e)
             raise ApiError(
                 503,
@@ -139,7 +139,7 @@ class MatcherCore:
         was rolled back: nothing of this request is in the log, and no answer is given)."""
         try:
             return fn()
-        except sqlite3.Error as e:
+        except DB_ERRORS as e:
             logger.error(
                 "request log failure (request %s): %s: %s", request_id, type(e).__name__, e
             )

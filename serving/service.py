@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import gc
 import logging
-import sqlite3
 import time
 from collections.abc import Callable
 from typing import Any
@@ -55,6 +54,7 @@ with bentoml.importing():
     import anyio.to_thread
 
     from matcher.config import ServingConfig
+    from matcher.online.db import OPEN_ERRORS
     from matcher.online.keys import KeyStore, default_keys_db
     from matcher.online.requestlog import RequestLog
     from serving.limits import RateLimiter
@@ -129,7 +129,7 @@ class MatcherService(MatcherCore):
         reason (instead of a crash loop)."""
         try:
             return opener()
-        except (sqlite3.Error, OSError) as e:
+        except OPEN_ERRORS as e:
             self.startup_error = scrub_paths(f"{what} unusable: {type(e).__name__}: {e}")
             logger.error("NOT READY: %s", self.startup_error)
             return None

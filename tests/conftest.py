@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from tests.helpers import make_tiny_market, tiny_config, tiny_tables_from
+from tests.integration.postgres import backend, postgres_server, postgres_url  # noqa: F401 (fixtures)
 
 
 @pytest.fixture

@@ -272,9 +272,12 @@ def register(app: typer.Typer) -> None:
         experiment: Annotated[
             str, typer.Option(help="Experiment name (as logged by the service).")
         ],
-        log: Annotated[Path, typer.Option(help="The service's request log (SQLite).")] = Path(
-            "requests.db"
-        ),
+        log: Annotated[
+            str,
+            typer.Option(
+                help="The service's request log: a SQLite file or a postgresql+psycopg:// URL."
+            ),
+        ] = "requests.db",
         config: Annotated[
             Path | None,
             typer.Option(
@@ -309,6 +312,7 @@ def register(app: typer.Typer) -> None:
         """Read an experiment from the request log: rates with brand-clustered CIs, lift, SRM, guardrails, verdict."""
         setup_logging(verbose)
         from matcher.online import analysis as AB
+        from matcher.online.db import safe_name
         from matcher.online.experiments import load_experiment
         from matcher.online.report import report_mlflow_metrics, report_plots
         from matcher.online.requestlog import read_request_log
@@ -323,7 +327,7 @@ def register(app: typer.Typer) -> None:
         if cfg is not None and cfg.name != experiment:
             fail(f"{cfg_path} configures experiment {cfg.name!r}, not {experiment!r}")
         if len(frames.requests) == 0:
-            fail(f"no requests of experiment {experiment!r} in {log}")
+            fail(f"no requests of experiment {experiment!r} in {safe_name(log)}")
         try:
             rep = AB.analyze_experiment(
                 frames,
@@ -342,7 +346,7 @@ def register(app: typer.Typer) -> None:
             fail(e)
         params = {
             "experiment": experiment,
-            "log": str(log),
+            "log": safe_name(log),  # a URL without its password
             "mode": rep.mode,
             "control": rep.control,
             "verdict": rep.verdict,

@@ -11,7 +11,6 @@ Click's own exits (``typer.Exit``, usage errors, Ctrl-C) pass through untouched.
 
 from __future__ import annotations
 
-import sqlite3
 import traceback
 from typing import Any
 
@@ -37,7 +36,9 @@ BUG_EXIT = 1  # an unexpected exception
 
 def _expected_types() -> tuple[type[BaseException], ...]:
     """Exception types that mean "your input is wrong" (imported lazily: MLflow is heavy)."""
-    types: list[type[BaseException]] = [OSError, ValueError, sqlite3.Error, UnicodeError]
+    from matcher.online.db import DB_ERRORS
+
+    types: list[type[BaseException]] = [OSError, ValueError, *DB_ERRORS, UnicodeError]
     try:
         from matcher.lifecycle.store import ModelResolutionError
 

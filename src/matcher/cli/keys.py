@@ -7,8 +7,6 @@ works; it is shown this once (only its hash is stored). Messages go to stderr.
 from __future__ import annotations
 
 import json
-import sqlite3
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,22 +15,23 @@ from rich.table import Table
 from matcher.cli.common import AsJson, Verbose, console, fail, out, setup_logging
 
 Db = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--db",
-        help="Key store (SQLite); default $MATCHER_KEYS_DB, else keys.db next to $MATCHER_REQUEST_LOG.",
+        help="Key store: a SQLite file or a postgresql+psycopg:// URL; default $MATCHER_KEYS_DB, else keys.db next to $MATCHER_REQUEST_LOG.",
     ),
 ]
 
 
-def _open(db: Path | None):  # -> KeyStore
+def _open(db: str | None):  # -> KeyStore
+    from matcher.online.db import OPEN_ERRORS, safe_name
     from matcher.online.keys import KeyStore, default_keys_db
 
     path = db or default_keys_db()
     try:
         return KeyStore(path)
-    except (sqlite3.Error, OSError) as e:
-        fail(f"cannot open key store {path}: {e}")
+    except OPEN_ERRORS as e:
+        fail(f"cannot open key store {safe_name(path)}: {e}")
 
 
 def add(
@@ -53,7 +52,7 @@ def add(
             token = store.add(brand, admin=admin)
         except ValueError as e:
             fail(e)
-        path = store.path
+        path = store.name
     typer.echo(token)
     console.print(
         f"added {'an admin' if admin else 'a brand'} key for {brand} to {path}; "

@@ -9,27 +9,30 @@ would add ~100 ms of CPU to every request. The stored hash is compared with
 :func:`hmac.compare_digest` (constant time).
 
 One SQLite file (WAL, ``busy_timeout``) that several threads and worker processes share, like the
-request log; by default ``keys.db`` next to it. Every ``authenticate`` reads the row again, so a
-revoked key stops working at once in every process.
+request log, by default ``keys.db`` next to it; or, for several replicas, a PostgreSQL database
+(by default the request log's, when that is one). Every ``authenticate`` reads the row again, so a
+revoked key stops working at once in every process and replica.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import logging
 import os
 import re
 import secrets
-import sqlite3
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlalchemy as sa
+
+from matcher.online.db import Database, insert_ignore, is_url, sqlite_path
+from matcher.online.records import now_iso
 from matcher.online.requestlog import DEFAULT_PATH as DEFAULT_REQUEST_LOG
-from matcher.online.requestlog import ENV_REQUEST_LOG, immediate_tx, now_iso
+from matcher.online.requestlog import ENV_REQUEST_LOG
+from matcher.online.tables import api_keys
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +45,6 @@ MAX_TOKEN_CHARS = 200  # anything longer is malformed before it is parsed
 MAX_BRAND_CHARS = 100
 _TOKEN_RE = re.compile(rf"{TOKEN_PREFIX}_([A-Za-z0-9-]+)_([A-Za-z0-9_-]+)")  # fullmatch
 _BRAND_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*")  # fullmatch
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS api_keys(key_id TEXT PRIMARY KEY, secret_sha256 TEXT NOT NULL,
-  brand_id TEXT NOT NULL, admin INTEGER NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT)
-"""
 
 
 @dataclass(frozen=True)
@@ -69,13 +67,17 @@ class KeyInfo:
     revoked_at: str | None
 
 
-def default_keys_db(environ: Mapping[str, str] | None = None) -> Path:
-    """``$MATCHER_KEYS_DB``, else ``keys.db`` in the folder of ``$MATCHER_REQUEST_LOG`` (default
-    ``requests.db``, so ``./keys.db``). Read at call time."""
+def default_keys_db(environ: Mapping[str, str] | None = None) -> str | Path:
+    """``$MATCHER_KEYS_DB`` (a path or a database URL), else: the database of
+    ``$MATCHER_REQUEST_LOG`` when that is a URL (replicas share both), or ``keys.db`` in the
+    folder of that file (default ``requests.db``, so ``./keys.db``). Read at call time."""
     env = os.environ if environ is None else environ
     if env.get(ENV_KEYS_DB):
-        return Path(env[ENV_KEYS_DB])
-    return Path(env.get(ENV_REQUEST_LOG) or DEFAULT_REQUEST_LOG).parent / KEYS_DB_NAME
+        target = env[ENV_KEYS_DB]
+        return target if is_url(target) else Path(target)
+    log = env.get(ENV_REQUEST_LOG) or DEFAULT_REQUEST_LOG
+    path = sqlite_path(log)
+    return log if path is None else path.parent / KEYS_DB_NAME
 
 
 def _digest(secret: str) -> str:
@@ -101,36 +103,13 @@ _DUMMY_DIGEST = _digest("no such key")
 
 
 class KeyStore:
-    """Keys in one SQLite file; thread-safe (one connection, one lock), process-safe (WAL)."""
+    """Keys in a SQLite file or a shared PostgreSQL database (``path``: a file path or a database
+    URL); thread-safe, process-safe (WAL on SQLite), replica-safe (one database server)."""
 
     def __init__(self, path: str | Path, busy_timeout_ms: int = 10_000) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._con: sqlite3.Connection | None = sqlite3.connect(
-            self.path, check_same_thread=False, isolation_level=None, timeout=busy_timeout_ms / 1000
-        )
-        con = self._con
-        try:
-            con.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-            mode = con.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                logger.warning("key store %s: journal_mode is %s, not WAL", self.path, mode)
-            con.execute("PRAGMA synchronous=FULL")
-            with self._tx() as c:
-                c.execute(SCHEMA)
-        except sqlite3.DatabaseError:
-            con.close()
-            self._con = None
-            raise
-
-    def _conn(self) -> sqlite3.Connection:
-        if self._con is None:
-            raise RuntimeError(f"key store {self.path.name} is closed")
-        return self._con
-
-    def _tx(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        return immediate_tx(self._lock, self._conn)
+        self._db = Database(path, what="key store", branch="keys", busy_timeout_ms=busy_timeout_ms)
+        self.path = self._db.path  # the SQLite file; None on a database server
+        self.name = self._db.name  # path, or URL without its password
 
     def add(self, brand_id: str, admin: bool = False) -> str:
         """Create a key for ``brand_id`` and return the whole token (the only time it is shown)."""
@@ -147,15 +126,17 @@ class KeyStore:
         secret = secrets.token_urlsafe(SECRET_BYTES)
         for _ in range(10):  # key ids are random; retry on the (unlikely) collision
             key_id = secrets.token_urlsafe(KEY_ID_BYTES).replace("_", "-")
-            try:
-                with self._tx() as c:
-                    c.execute(
-                        "INSERT INTO api_keys(key_id, secret_sha256, brand_id, admin, created_at, revoked_at) "
-                        "VALUES (?, ?, ?, ?, ?, NULL)",
-                        (key_id, _digest(secret), brand_id, int(admin), now_iso()),
-                    )
-            except sqlite3.IntegrityError:
-                continue
+            row = {
+                "key_id": key_id,
+                "secret_sha256": _digest(secret),
+                "brand_id": brand_id,
+                "admin": int(admin),
+                "created_at": now_iso(),
+                "revoked_at": None,
+            }
+            with self._db.write() as c:
+                if not insert_ignore(c, api_keys, row):
+                    continue
             logger.info(
                 "added %s key %s for brand %s", "admin" if admin else "brand", key_id, brand_id
             )
@@ -168,15 +149,13 @@ class KeyStore:
         if parsed is None:
             return None
         key_id, secret = parsed
-        with self._lock:
-            row = (
-                self._conn()
-                .execute(
-                    "SELECT secret_sha256, brand_id, admin, revoked_at FROM api_keys WHERE key_id = ?",
-                    (key_id,),
+        k = api_keys.c
+        with self._db.read() as c:
+            row = c.execute(
+                sa.select(k.secret_sha256, k.brand_id, k.admin, k.revoked_at).where(
+                    k.key_id == key_id
                 )
-                .fetchone()
-            )
+            ).first()
         stored = row[0] if row is not None else _DUMMY_DIGEST
         ok = hmac.compare_digest(stored.encode("ascii"), _digest(secret).encode("ascii"))
         if row is None or not ok or row[3] is not None:
@@ -185,15 +164,13 @@ class KeyStore:
 
     def list(self) -> list[KeyInfo]:  # noqa: A003 (the agreed interface name)
         """Every key (revoked ones too), oldest first; never the secrets."""
-        with self._lock:
-            rows = (
-                self._conn()
-                .execute(
-                    "SELECT key_id, brand_id, admin, created_at, revoked_at FROM api_keys "
-                    "ORDER BY created_at, key_id"
+        k = api_keys.c
+        with self._db.read() as c:
+            rows = c.execute(
+                sa.select(k.key_id, k.brand_id, k.admin, k.created_at, k.revoked_at).order_by(
+                    k.created_at, k.key_id
                 )
-                .fetchall()
-            )
+            ).all()
         return [
             KeyInfo(key_id=r[0], brand_id=r[1], admin=bool(r[2]), created_at=r[3], revoked_at=r[4])
             for r in rows
@@ -201,10 +178,12 @@ class KeyStore:
 
     def revoke(self, key_id: str) -> bool:
         """Revoke a key (effective at once everywhere). False when no active key has that id."""
-        with self._tx() as c:
+        k = api_keys.c
+        with self._db.write() as c:
             cur = c.execute(
-                "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
-                (now_iso(), key_id),
+                sa.update(api_keys)
+                .where(k.key_id == key_id, k.revoked_at.is_(None))
+                .values(revoked_at=now_iso())
             )
             done = cur.rowcount == 1
         if done:
@@ -212,10 +191,7 @@ class KeyStore:
         return done
 
     def close(self) -> None:
-        with self._lock:
-            if self._con is not None:
-                self._con.close()
-                self._con = None
+        self._db.close()
 
     def __enter__(self) -> KeyStore:
         return self

@@ -1,4 +1,5 @@
-"""API keys: issued once, stored hashed, checked in constant time, revoked at once everywhere."""
+"""API keys: issued once, stored hashed, checked in constant time, revoked at once everywhere;
+on SQLite and on PostgreSQL (``backend``, tests/integration/postgres.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from matcher.online.db import make_engine
 from matcher.online.keys import KeyInfo, KeyStore, Principal, default_keys_db, parse_token
 
 
 @pytest.fixture()
-def store(tmp_path: Path):
-    with KeyStore(tmp_path / "keys.db") as s:
+def store(backend):
+    with KeyStore(backend.target("keys.db")) as s:
         yield s
 
 
@@ -59,15 +62,20 @@ def test_tampered_or_malformed_tokens_are_refused(store: KeyStore, mangle) -> No
     assert store.authenticate(token) is not None
 
 
-def test_only_the_hash_is_stored_and_list_shows_no_secret(store: KeyStore, tmp_path: Path) -> None:
+def test_only_the_hash_is_stored_and_list_shows_no_secret(store: KeyStore, backend) -> None:
     token = store.add("acme")
     _, key_id, secret = token.split("_", 2)
-    raw = (tmp_path / "keys.db").read_bytes() + (tmp_path / "keys.db-wal").read_bytes()
-    assert secret.encode() not in raw
-    with sqlite3.connect(tmp_path / "keys.db") as con:
+    if backend.is_sqlite:
+        raw = store.path.read_bytes() + store.path.with_name("keys.db-wal").read_bytes()
+        assert secret.encode() not in raw
+    engine = make_engine(backend.target("keys.db"))
+    with engine.connect() as con:
+        rows = con.execute(sa.text("SELECT * FROM api_keys")).all()
         (digest,) = con.execute(
-            "SELECT secret_sha256 FROM api_keys WHERE key_id = ?", (key_id,)
-        ).fetchone()
+            sa.text("SELECT secret_sha256 FROM api_keys WHERE key_id = :k"), {"k": key_id}
+        ).one()
+    engine.dispose()
+    assert secret not in repr(rows)
     assert digest == hashlib.sha256(secret.encode()).hexdigest()
     infos = store.list()
     assert [(i.key_id, i.brand_id, i.admin, i.revoked_at) for i in infos] == [
@@ -98,6 +106,10 @@ def test_default_path() -> None:
     ) == Path("/x/k.db")
     assert default_keys_db({"MATCHER_REQUEST_LOG": "/y/r.db"}) == Path("/y/keys.db")
     assert default_keys_db({}) == Path("keys.db")
+    pg = "postgresql+psycopg://u:pw@db:5432/matcher"
+    assert default_keys_db({"MATCHER_REQUEST_LOG": pg}) == pg  # replicas: the same database
+    assert default_keys_db({"MATCHER_KEYS_DB": pg, "MATCHER_REQUEST_LOG": "/y/r.db"}) == pg
+    assert default_keys_db({"MATCHER_REQUEST_LOG": "sqlite:////y/r.db"}) == Path("/y/keys.db")
 
 
 def _authenticate_in_child(path: str, token: str, q) -> None:  # pragma: no cover (other process)
@@ -106,8 +118,8 @@ def _authenticate_in_child(path: str, token: str, q) -> None:  # pragma: no cove
         q.put(None if p is None else (p.brand_id, p.admin))
 
 
-def test_two_processes_share_the_store(tmp_path: Path) -> None:
-    path = tmp_path / "keys.db"
+def test_two_processes_share_the_store(backend) -> None:
+    path = backend.target("keys.db")
     with KeyStore(path) as s:
         token = s.add("acme", admin=True)
         ctx = mp.get_context("spawn")
@@ -127,8 +139,8 @@ def test_two_processes_share_the_store(tmp_path: Path) -> None:
         assert in_child() is None
 
 
-def test_closed_store_refuses(tmp_path: Path) -> None:
-    s = KeyStore(tmp_path / "keys.db")
+def test_closed_store_refuses(backend) -> None:
+    s = KeyStore(backend.target("keys.db"))
     s.close()
     with pytest.raises(RuntimeError, match="closed"):
         s.add("acme")
@@ -139,3 +151,20 @@ def test_not_a_database_is_an_error(tmp_path: Path) -> None:
     bad.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(sqlite3.DatabaseError):
         KeyStore(bad)
+
+
+def test_keys_and_the_request_log_share_one_postgres_database(postgres_url: str) -> None:
+    """Replicas point both stores at one database: each store's tables and migration branch."""
+    from matcher.online.migrate import HEADS
+    from matcher.online.requestlog import RequestLog
+
+    with KeyStore(postgres_url) as keys, RequestLog(postgres_url) as log:
+        token = keys.add("acme")
+        assert log.counts() == {"requests": 0, "impressions": 0, "feedback": 0}
+    with KeyStore(postgres_url) as again:  # reopened: already at head, the key is there
+        assert again.authenticate(token) is not None
+    engine = make_engine(postgres_url)
+    with engine.connect() as con:
+        stamped = {r for (r,) in con.execute(sa.text("SELECT version_num FROM alembic_version"))}
+    engine.dispose()
+    assert stamped == set(HEADS.values())

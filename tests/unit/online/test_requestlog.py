@@ -1,5 +1,5 @@
 """RequestLog: the schema other modules read, idempotent feedback, threads, durability, and the
-one reader and writer of frames."""
+one reader and writer of frames; on SQLite and on PostgreSQL (``backend``, tests/integration/postgres.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import threading
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
+from matcher.online.db import INTEGRITY_ERRORS, make_engine
 from matcher.online.requestlog import (
     COST_COLUMN,
     FEEDBACK_COLUMNS,
@@ -42,13 +44,16 @@ def record(rid: str = "r1", ids: tuple[str, ...] = ("a", "b", "c"), **kw) -> Req
     )
 
 
-def columns(path, table: str) -> list[str]:
-    with sqlite3.connect(path) as con:
-        return [r[1] for r in con.execute(f"PRAGMA table_info({table})")]
+def columns(target, table: str) -> list[str]:
+    engine = make_engine(target)
+    try:
+        return [c["name"] for c in sa.inspect(engine).get_columns(table)]
+    finally:
+        engine.dispose()
 
 
-def test_schema_has_the_contracted_columns_and_wal(tmp_path):
-    path = tmp_path / "log.db"
+def test_schema_has_the_contracted_columns_and_wal(backend):
+    path = backend.target("log.db")
     RequestLog(path).close()
     assert columns(path, "requests") == [
         "request_id",
@@ -82,12 +87,13 @@ def test_schema_has_the_contracted_columns_and_wal(tmp_path):
         "value",
         "created_at",
     ]
-    with sqlite3.connect(path) as con:
-        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    if backend.is_sqlite:
+        with sqlite3.connect(path) as con:
+            assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_request_and_impressions_round_trip(tmp_path):
-    with RequestLog(tmp_path / "log.db") as log:
+def test_request_and_impressions_round_trip(backend):
+    with RequestLog(backend.target("log.db")) as log:
         log.log_request(record(experiment="exp1", variant="B"))
         got = log.request("r1")
     assert (
@@ -107,8 +113,8 @@ def test_request_and_impressions_round_trip(tmp_path):
     assert got["impressions"][0]["estimated_cost_usd"] == 120.0
 
 
-def test_interleaving_sources_are_logged_per_position(tmp_path):
-    with RequestLog(tmp_path / "log.db") as log:
+def test_interleaving_sources_are_logged_per_position(backend):
+    with RequestLog(backend.target("log.db")) as log:
         log.log_request(record(variant="interleaved", sources=["A", "B", "A"]))
         assert [i["variant"] for i in log.request("r1")["impressions"]] == ["A", "B", "A"]
         with pytest.raises(ValueError, match="sources"):
@@ -116,8 +122,8 @@ def test_interleaving_sources_are_logged_per_position(tmp_path):
         assert not log.has_request("r2")  # nothing half-written
 
 
-def test_feedback_is_idempotent_and_lookups_work(tmp_path):
-    with RequestLog(tmp_path / "log.db") as log:
+def test_feedback_is_idempotent_and_lookups_work(backend):
+    with RequestLog(backend.target("log.db")) as log:
         log.log_request(record())
         assert log.has_request("r1") and not log.has_request("nope")
         assert (
@@ -134,25 +140,25 @@ def test_feedback_is_idempotent_and_lookups_work(tmp_path):
         assert log.counts() == {"requests": 1, "impressions": 3, "feedback": 2}
 
 
-def test_empty_list_is_logged_without_impressions(tmp_path):
-    with RequestLog(tmp_path / "log.db") as log:
+def test_empty_list_is_logged_without_impressions(backend):
+    with RequestLog(backend.target("log.db")) as log:
         log.log_request(record(ids=(), status="empty"))
         assert log.request("r1")["status"] == "empty"
         assert log.counts()["impressions"] == 0
 
 
-def test_batch_is_one_transaction(tmp_path):
-    with RequestLog(tmp_path / "log.db") as log:
+def test_batch_is_one_transaction(backend):
+    with RequestLog(backend.target("log.db")) as log:
         log.log_requests([record("x1"), record("x2")])
-        with pytest.raises(sqlite3.IntegrityError):
+        with pytest.raises(INTEGRITY_ERRORS):
             log.log_requests(
                 [record("x3"), record("x1")]
             )  # duplicate id: the whole batch rolls back
         assert log.has_request("x2") and not log.has_request("x3")
 
 
-def test_concurrent_writers_lose_nothing(tmp_path):
-    path = tmp_path / "log.db"
+def test_concurrent_writers_lose_nothing(backend):
+    path = backend.target("log.db")
     log = RequestLog(path, synchronous="NORMAL")
     other = RequestLog(path, synchronous="NORMAL")  # a second connection, like a second worker
 
@@ -174,9 +180,9 @@ def test_concurrent_writers_lose_nothing(tmp_path):
         log.has_request("w0-0")
 
 
-def test_committed_rows_survive_a_killed_process(tmp_path):
+def test_committed_rows_survive_a_killed_process(backend):
     """The process logs, says so, then dies without any cleanup (like SIGKILL after a response)."""
-    path = tmp_path / "log.db"
+    path = backend.target("log.db")
     code = textwrap.dedent(f"""
         import os, sys
         sys.path.insert(0, {str(__file__.rsplit("/", 1)[0])!r})
@@ -213,17 +219,17 @@ def test_bad_synchronous_mode_is_refused(tmp_path):
 
 
 # --------------------------------------------------------------------------- frames: the one reader and writer
-def test_column_constants_are_the_schemas_columns(tmp_path):
-    path = tmp_path / "log.db"
+def test_column_constants_are_the_schemas_columns(backend):
+    path = backend.target("log.db")
     RequestLog(path).close()
     assert tuple(columns(path, "requests")) == REQUEST_COLUMNS
     assert tuple(columns(path, "impressions")) == IMPRESSION_COLUMNS
     assert tuple(columns(path, "feedback")) == FEEDBACK_COLUMNS
 
 
-def test_reader_returns_what_the_service_wrote(tmp_path):
+def test_reader_returns_what_the_service_wrote(backend, tmp_path):
     """``from_records`` (simulations) and ``read_request_log`` (the file) agree row for row."""
-    path = tmp_path / "with space & ?odd#chars" / "log.db"
+    path = backend.target("with space & ?odd#chars/log.db")
     recs = [
         record("r1", experiment="e1", variant="A", created_at="2025-01-01T00:00:02"),
         record("r2", ids=("d",), experiment="e2", variant="B", created_at="2025-01-01T00:00:03"),
@@ -267,11 +273,11 @@ def test_reader_returns_what_the_service_wrote(tmp_path):
         read_request_log(tmp_path / "missing.db")
 
 
-def test_written_frames_read_back_and_append(tmp_path):
+def test_written_frames_read_back_and_append(backend):
     frames = RequestLogFrames.from_records(
         [record("r1"), record("r2", ids=("x",))], [("r1", "a", "accepted", 1.0, "2025-01-02")]
     )
-    path = write_request_log(frames, tmp_path / "sub" / "log.db")
+    path = write_request_log(frames, backend.target("sub/log.db"))
     got = read_request_log(path)
     pd.testing.assert_frame_equal(got.requests, frames.requests)
     assert len(got.impressions) == 4 and len(got.feedback) == 1
@@ -300,3 +306,57 @@ def test_head_keeps_the_first_requests_and_their_rows():
     h = f.head(2)
     assert list(h.requests["request_id"]) == ["r1", "r2"] and len(h.impressions) == 6
     assert list(h.feedback["request_id"]) == ["r1"]
+
+
+# --------------------------------------------------------------------------- several writers, one database
+def test_the_same_feedback_from_many_writers_is_stored_once(backend):
+    """Replicas (here: 2 stores x 4 threads) send the same event at once: exactly one is new."""
+    path = backend.target("log.db")
+    stores = [RequestLog(path, synchronous="NORMAL") for _ in range(2)]
+    stores[0].log_request(record())
+    results: list[bool] = []
+    start = threading.Barrier(8)
+
+    def send(i: int) -> None:
+        start.wait()
+        results.append(stores[i % 2].log_feedback("r1", "a", "accepted", float(i)))
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False] * 7 + [True]
+    assert stores[1].counts()["feedback"] == 1
+    assert stores[1].request_feedback("r1") == {
+        "a": {"accepted": stores[0].feedback_value("r1", "a", "accepted")}
+    }
+    for s in stores:
+        s.close()
+
+
+def test_a_retraction_moves_the_row_once(backend):
+    path = backend.target("log.db")
+    with RequestLog(path) as a, RequestLog(path) as b:
+        a.log_request(record())
+        a.log_feedback("r1", "a", "shortlisted", 1.0)
+        assert b.retract_feedback("r1", "a", "shortlisted") == 1.0
+        assert a.retract_feedback("r1", "a", "shortlisted") is None  # already undone elsewhere
+        assert a.log_feedback("r1", "a", "shortlisted", 2.0) is True  # and may be sent again
+        assert b.feedback_value("r1", "a", "shortlisted") == 2.0
+    engine = make_engine(path)
+    with engine.connect() as c:
+        assert c.execute(sa.text("SELECT COUNT(*) FROM feedback_retractions")).scalar_one() == 1
+    engine.dispose()
+
+
+def test_ties_in_time_keep_the_insertion_order(backend):
+    path = backend.target("log.db")
+    same = "2025-01-01T00:00:00"
+    ids = ["z", "a", "m", "b"]
+    with RequestLog(path) as log:
+        for rid in ids:
+            log.log_request(record(rid, created_at=same))
+        newest_first = [r["request_id"] for r in log.brand_requests("brand1")]
+    assert list(read_request_log(path).requests["request_id"]) == ids
+    assert newest_first == ids[::-1]

@@ -1,0 +1,1 @@
+"""Alembic migrations of the online stores (run by ``matcher.online.migrate``)."""

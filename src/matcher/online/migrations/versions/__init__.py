@@ -1,0 +1,1 @@
+"""Revisions: branch ``requestlog`` (``rl*``) and branch ``keys`` (``keys*``)."""
