@@ -1,8 +1,9 @@
 """Text encoders (the embedding caches they use are ``matcher.ranking.embedding_cache``).
 
-``SentenceEncoder`` wraps sentence-transformers (the real product path). ``HashingEncoder`` is
-a small deterministic lexical encoder used by fast unit tests. Both return L2-normalised
-float32 rows, so a dot product is a cosine similarity.
+``SentenceEncoder`` wraps sentence-transformers (the real product path) on one of two backends:
+torch, or the same model exported to ONNX Runtime with int8 weights (``ranking.onnx_encoder``,
+docs/encoder.md). ``HashingEncoder`` is a small deterministic lexical encoder used by fast unit
+tests. All return L2-normalised float32 rows, so a dot product is a cosine similarity.
 """
 
 from __future__ import annotations
@@ -110,16 +111,20 @@ class _CachedEncoder:
 
 
 class SentenceEncoder(_CachedEncoder):
-    """all-MiniLM-L6-v2 (or any sentence-transformers folder) on the CPU, loaded lazily."""
+    """all-MiniLM-L6-v2 (or any sentence-transformers folder) on the CPU, loaded lazily, on
+    torch or ONNX Runtime int8 (``config.resolved_backend()``). The backends' vectors differ
+    slightly, so the name (and with it the embedding cache's folder) names the backend."""
 
     def __init__(self, config: EncoderConfig | None = None) -> None:
         self.config = config or EncoderConfig()
         self.model_path = self.config.resolved_model_path()
+        self.backend = self.config.resolved_backend()
         self.batch_size = self.config.batch_size
         self.show_progress = self.config.show_progress
         self._model: Any = None
         self._lock = threading.Lock()
-        self.name = _model_id(self.model_path)
+        self.model_id = _model_id(self.model_path)
+        self.name = self.model_id if self.backend == "torch" else f"{self.model_id}-{self.backend}"
         self.dim = _model_dim(self.model_path)
         self.cache = EmbeddingCache(
             self.config.resolved_cache_dir(),
@@ -130,6 +135,17 @@ class SentenceEncoder(_CachedEncoder):
 
     def _load(self) -> Any:
         with self._lock:
+            if self._model is None and self.backend != "torch":
+                from matcher.ranking.onnx_encoder import OnnxSentenceModel
+                from matcher.ranking.onnx_export import ensure_exported
+
+                onnx_file = ensure_exported(
+                    self.model_path, self.config.resolved_onnx_dir(), self.model_id
+                )
+                logger.info("loading the ONNX Runtime model %s", onnx_file)
+                self._model = OnnxSentenceModel(
+                    self.model_path, onnx_file, threads=self.config.resolved_threads()
+                )
             if self._model is None:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -148,6 +164,8 @@ class SentenceEncoder(_CachedEncoder):
 
     def _encode_batch(self, texts: list[str]) -> NDArray[np.float32]:
         model = self._load()
+        if self.backend != "torch":
+            return np.asarray(model.encode(texts), dtype=np.float32)
         vecs = model.encode(
             texts,
             batch_size=len(texts),
@@ -166,6 +184,7 @@ class SentenceEncoder(_CachedEncoder):
             "name": self.name,
             "dim": self.dim,
             "model_path": self.model_path,
+            "backend": self.backend,
         }
 
 
@@ -224,7 +243,9 @@ def _model_dim(model_path: str) -> int:
 
 def encoder_from_spec(spec: dict[str, Any], config: EncoderConfig | None = None) -> TextEncoder:
     """Rebuild the encoder a pipeline was trained with; ``config.model_path`` may point elsewhere
-    (same model, other folder), but the dimension must match."""
+    (same model, other folder), but the dimension must match. The backend is the config's, else
+    $MATCHER_ENCODER_BACKEND, else the spec's (a service may embed briefs with onnx-int8 against a
+    catalogue embedded with torch: docs/encoder.md measures that)."""
     kind = spec.get("kind")
     if kind == "hashing":
         return HashingEncoder(dim=int(spec["dim"]))
@@ -234,15 +255,26 @@ def encoder_from_spec(spec: dict[str, Any], config: EncoderConfig | None = None)
             stored = spec.get("model_path")
             if stored and Path(stored).exists():
                 cfg = cfg.model_copy(update={"model_path": stored})
+        saved_backend = str(spec.get("backend") or "torch")
+        cfg = cfg.model_copy(update={"backend": cfg.resolved_backend(saved=saved_backend)})
         enc = SentenceEncoder(cfg)
         if enc.dim != int(spec["dim"]):
             raise ValueError(
                 f"encoder at {enc.model_path} has dimension {enc.dim}, but the pipeline was trained "
                 f"with {spec['name']} ({spec['dim']}-d)"
             )
-        if enc.name != spec.get("name"):
+        trained_id = str(spec.get("name", ""))
+        if saved_backend != "torch":
+            trained_id = trained_id.removesuffix(f"-{saved_backend}")
+        if enc.model_id != trained_id:
             logger.warning(
                 "pipeline was trained with encoder %s, now using %s", spec.get("name"), enc.name
+            )
+        elif enc.backend != saved_backend:
+            logger.info(
+                "the catalogue was embedded on %s, briefs now on %s (docs/encoder.md)",
+                saved_backend,
+                enc.backend,
             )
         return enc
     raise ValueError(f"unknown encoder kind {kind!r}")
