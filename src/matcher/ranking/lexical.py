@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -64,6 +65,7 @@ STOPWORDS: dict[str, Sequence[str]] = {
 }
 
 RRF_K = 60
+RECENT_QUERIES = 4  # BM25 score vectors kept per index (4 MB each at 1M documents)
 FusionMethod = Literal["rrf", "convex"]
 Normalisation = Literal["minmax", "zscore"]
 
@@ -113,8 +115,21 @@ class LexicalIndex:
         self.b = b
         self.stopwords = stopwords
         self.min_chars = min_chars
+        self._recent: list[tuple[str, NDArray[np.float32]]] = []  # see ``_all_scores``
+        self._recent_lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, object]:
+        state = self.__dict__.copy()
+        state.pop("_recent_lock", None)  # a lock does not pickle; the cache is not worth it
+        state["_recent"] = []
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._recent_lock = threading.Lock()
 
     def fit(self, texts: Sequence[object]) -> LexicalIndex:
+        self._recent = []
         stop = stopword_set(self.stopwords)
         docs = [tokenize(t, stop, self.min_chars) for t in texts]
         self.n_docs_ = len(docs)
@@ -149,27 +164,49 @@ class LexicalIndex:
             return []
         return self.bm25_.get_tokens_ids(tokenize(query_text, self.stop_, self.min_chars))
 
-    def scores(self, query_text: str, rows: NDArray[np.int64] | None = None) -> NDArray[np.float32]:
-        """BM25 score of every document (or of ``rows``, in that order); 0 = no shared word."""
-        self._check_fitted()
+    def _all_scores(self, query_text: str) -> NDArray[np.float32] | None:
+        """BM25 of every document (read-only), None when no query word is in the vocabulary.
+        The last ``RECENT_QUERIES`` queries are kept: one request scores its brief three times
+        (candidate search, fusion, the ``lexical_score`` feature), at 1M documents ~2M postings
+        each (docs/scaling.md)."""
+        with self._recent_lock:
+            for text, full in self._recent:
+                if text == query_text:
+                    return full
         terms = self.query_terms(query_text)
         if not terms or self.bm25_ is None:
-            n = self.n_docs_ if rows is None else len(rows)
-            return np.zeros(n, dtype=np.float32)
+            return None
         # a query costs the postings of its words plus one pass over n_docs; gathering rows
         # afterwards is cheaper than filtering postings (see the benchmark in the report)
         full = np.asarray(self.bm25_.get_scores_from_ids(terms), dtype=np.float32)
-        return full if rows is None else full[np.asarray(rows, dtype=np.int64)]
+        full.setflags(write=False)
+        with self._recent_lock:
+            self._recent = [(query_text, full), *self._recent[: RECENT_QUERIES - 1]]
+        return full
+
+    def scores(self, query_text: str, rows: NDArray[np.int64] | None = None) -> NDArray[np.float32]:
+        """BM25 score of every document (or of ``rows``, in that order); 0 = no shared word."""
+        self._check_fitted()
+        full = self._all_scores(query_text)
+        if full is None:
+            n = self.n_docs_ if rows is None else len(rows)
+            return np.zeros(n, dtype=np.float32)
+        return full.copy() if rows is None else full[np.asarray(rows, dtype=np.int64)]
 
     def search(
         self, query_text: str, k: int, mask: NDArray[np.bool_] | None = None
     ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
         """Top-k rows by BM25 among rows where ``mask`` is True, best first (ties by row).
         Only documents sharing a word with the query are returned, so there may be fewer than k."""
-        rows = np.arange(len(self)) if mask is None else np.flatnonzero(mask)
-        sims = self.scores(query_text, None if mask is None else rows)
-        hit = sims > 0
-        rows, sims = rows[hit], sims[hit]
+        self._check_fitted()
+        full = self._all_scores(query_text)
+        if full is None:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        hit = full > 0  # the documents sharing a word: one pass, no copy of every passing row
+        if mask is not None:
+            hit &= mask
+        rows = np.flatnonzero(hit)
+        sims = full[rows]
         k = min(k, len(rows))
         if k <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
@@ -199,7 +236,8 @@ class LexicalIndex:
         return folder
 
     @classmethod
-    def load(cls, folder: str | Path) -> LexicalIndex:
+    def load(cls, folder: str | Path, *, mmap: bool = False) -> LexicalIndex:
+        """``mmap``: map bm25s's arrays read-only (shared by the processes that load them)."""
         folder = Path(folder)
         f = folder / META_FILE
         if not f.exists():
@@ -220,7 +258,7 @@ class LexicalIndex:
         index.bm25_ = (
             None
             if meta["empty"]
-            else bm25s.BM25.load(folder, allow_pickle=False, show_progress=False)
+            else bm25s.BM25.load(folder, allow_pickle=False, show_progress=False, mmap=mmap)
         )
         return index
 

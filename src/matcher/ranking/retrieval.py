@@ -8,7 +8,10 @@ brief; ``VectorIndex`` is the interface another index (FAISS, a vector DB) can i
 from __future__ import annotations
 
 import logging
-from typing import Protocol
+import weakref
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,9 +22,101 @@ from matcher.ranking.catalogue import Catalogue
 from matcher.ranking.keywords import KeywordMatcher
 from matcher.ranking.lexical import LexicalIndex, fuse
 from matcher.ranking.text import brief_text
-from matcher.schemas import COUNTRY_INDEX, PLATFORM_INDEX, Brief
+from matcher.schemas import COUNTRIES, COUNTRY_INDEX, PLATFORM_INDEX, PLATFORMS, Brief
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_DERIVED: dict[int, dict[str, Any]] = {}
+
+
+def derived(cat: Catalogue, key: str, build: Callable[[Catalogue], T], *sources: object) -> T:
+    """A brief-independent structure over ``cat`` (lookup tables the per-request filters use
+    instead of scanning every creator), built on first use and dropped with the catalogue;
+    rebuilt when one of ``sources`` (the arrays it is built from) is replaced. A catalogue is
+    not modified in place once searched; if it is, call ``forget_derived(cat)``."""
+    slot = _DERIVED.get(id(cat))
+    if slot is None:
+        slot = _DERIVED[id(cat)] = {}
+        weakref.finalize(cat, _DERIVED.pop, id(cat), None)
+    cached = slot.get(key)
+    if (
+        cached is None
+        or len(cached[0]) != len(sources)
+        or any(a is not b for a, b in zip(cached[0], sources, strict=True))
+    ):
+        cached = slot[key] = (sources, build(cat))
+    return cached[1]  # type: ignore[no-any-return]
+
+
+def forget_derived(cat: Catalogue) -> None:
+    """Drop what ``derived`` built over ``cat`` (after changing its arrays in place)."""
+    _DERIVED.pop(id(cat), None)
+
+
+def _lookup(size: int, codes: Iterable[int]) -> NDArray[np.bool_]:
+    """A table t with t[code] True for ``codes``; t[-1] (unknown code -1) stays False."""
+    table = np.zeros(size + 1, bool)
+    table[list(codes)] = True
+    return table
+
+
+@dataclass(frozen=True)
+class CountryShares:
+    """The audience-country matrix by column, non-zero shares only (a creator's audience sits in
+    ~3 of 45 countries): a brief's share per creator costs its countries' entries, not a pass over
+    the whole (n, 45) matrix."""
+
+    offsets: NDArray[np.int64]  # column c: rows[offsets[c]:offsets[c + 1]]
+    rows: NDArray[np.int64]
+    shares: NDArray[np.float32]
+
+    @classmethod
+    def build(cls, cat: Catalogue) -> CountryShares:
+        aud = np.asarray(cat.aud_countries, dtype=np.float32)
+        rows, cols = np.nonzero(aud > 0)  # NaN (unknown) and 0 add nothing to a sum
+        order = np.argsort(cols, kind="stable")  # by column, rows ascending within one
+        counts = np.bincount(cols, minlength=aud.shape[1])
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        return cls(offsets, rows[order].astype(np.int64), aud[rows[order], cols[order]])
+
+    def share(self, cols: list[int], n: int) -> NDArray[np.float32]:
+        """Sum of each creator's audience shares in ``cols``, added in the order of ``cols``
+        (as numpy sums a row of fewer than 8 values: the same float32 result)."""
+        out = np.zeros(n, np.float32)
+        for c in cols:
+            lo, hi = self.offsets[c], self.offsets[c + 1]
+            out[self.rows[lo:hi]] += self.shares[lo:hi]
+        return out
+
+
+@dataclass(frozen=True)
+class HandleRows:
+    """Catalogue rows by normalised handle (lower case, no '@'), as sorted utf-8 bytes: the
+    rows of a brief's excluded handles by binary search, not a pass over every handle."""
+
+    keys: NDArray[np.bytes_]
+    rows: NDArray[np.int64]
+
+    @classmethod
+    def build(cls, cat: Catalogue) -> HandleRows:
+        encoded = [str(h).lower().lstrip("@").encode("utf-8") for h in cat.handles]
+        width = max((len(b) for b in encoded), default=1) or 1
+        keys = np.array(encoded, dtype=f"S{width}")
+        order = np.argsort(keys, kind="stable")
+        return cls(keys[order], order.astype(np.int64))
+
+    def rows_of(self, handles: Iterable[str]) -> NDArray[np.int64]:
+        found = []
+        for h in set(handles):
+            b = h.encode("utf-8")
+            # longer than every key (numpy would truncate it) or ending in NUL (S strips it)
+            if len(b) > self.keys.dtype.itemsize or b.endswith(b"\0") or not b:
+                continue
+            lo = int(np.searchsorted(self.keys, b, side="left"))
+            hi = int(np.searchsorted(self.keys, b, side="right"))
+            found.append(self.rows[lo:hi])
+        return np.concatenate(found) if found else np.zeros(0, np.int64)
 
 
 class VectorIndex(Protocol):
@@ -65,19 +160,27 @@ def hard_filter(
 ) -> NDArray[np.bool_]:
     """Boolean mask of creators that satisfy the brief's targeting (keywords excepted: see
     ``exclude_keywords``, applied to the shortlist because it scans text)."""
-    mask = (cat.followers >= brief.min_followers) & (cat.followers <= brief.max_followers)
-    if brief.platforms:
-        mask &= np.isin(cat.platform_codes, [PLATFORM_INDEX[p] for p in brief.platforms])
+    mask = cat.followers >= brief.min_followers
+    mask &= cat.followers <= brief.max_followers
+    if brief.platforms:  # a lookup table over int8 codes: one gather, no sort (np.isin)
+        table = _lookup(len(PLATFORMS), (PLATFORM_INDEX[p] for p in brief.platforms))
+        mask &= table[cat.platform_codes]
     if brief.target_countries:
         cols = [COUNTRY_INDEX[c] for c in brief.target_countries]
-        own = np.isin(cat.country_codes, cols)
-        share = np.nan_to_num(cat.aud_countries[:, cols].sum(axis=1), nan=0.0)
+        own = _lookup(len(COUNTRIES), cols)[cat.country_codes]
+        if len(cols) < 8:  # by column, non-zero shares only: the same float32 sums
+            shares = derived(cat, "shares", CountryShares.build, cat.aud_countries)
+            share = shares.share(cols, len(cat))
+        else:  # numpy sums 8+ values pairwise: keep its order
+            share = np.nan_to_num(cat.aud_countries[:, cols].sum(axis=1), nan=0.0)
         # location unknown (no country, no audience data: a brand's own list, a new creator):
         # kept, so a partial catalogue degrades to ranking instead of an empty answer
-        mask &= own | (share >= config.min_audience_share) | cat.location_unknown
-    if brief.excluded_handles:  # a set: O(creators + handles), unlike np.isin on object arrays
-        excluded = set(brief.excluded_handles)
-        mask &= ~np.fromiter((h in excluded for h in cat.handles_normalised), bool, len(cat))
+        own |= share >= config.min_audience_share
+        own |= cat.location_unknown
+        mask &= own
+    if brief.excluded_handles:  # binary search per handle, not a pass over every creator
+        handles = derived(cat, "handles", HandleRows.build, cat.handles)
+        mask[handles.rows_of(brief.excluded_handles)] = False
     if brief.budget_usd is not None:
         mask &= ~(costs > brief.budget_usd * config.budget_slack)
     return mask

@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from matcher.ranking.catalogue import Catalogue
 from matcher.ranking.lexical import LexicalIndex
+from matcher.ranking.retrieval import CountryShares, HandleRows, VectorIndex, derived
 from matcher.ranking.text import brief_text
 from matcher.ranking.topic_index import MIN_INTEREST, SAFETY_THRESHOLD, TopicIndex
 from matcher.schemas import Brief
@@ -26,6 +27,7 @@ logger = logging.getLogger(__name__)
 EXCLUDED_TOP = 3  # an excluded interest counts when it is among a creator's 3 best topics
 QUOTE_CHARS = 120
 MAX_QUOTED = 10  # dropped creators quoted per brief, the closest to the brief first
+QUOTE_GATHER_MAX = 5_000  # more dropped creators than this: find the closest with ``index``
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,54 @@ class Exclusion:
         return f'@{self.handle.lstrip("@")} dropped: {self.category} ({self.topic}): "{self.quote}"'
 
 
+@dataclass(frozen=True)
+class SafetyHits:
+    """The posts and bios whose best ad-product topic clears the brand-safety threshold, and
+    by topic the creators that have one: a request reads the creators of its excluded topics
+    (a fraction of a per cent of the catalogue), not every post."""
+
+    topic_offsets: NDArray[np.int64]  # topic t: creators[topic_offsets[t]:topic_offsets[t + 1]]
+    creators: NDArray[np.int64]
+
+    @classmethod
+    def build(cls, cat: Catalogue) -> SafetyHits:
+        assert cat.post_ad_idx is not None and cat.post_ad_score is not None
+        assert cat.bio_ad_idx is not None and cat.bio_ad_score is not None
+        posts = np.flatnonzero(np.asarray(cat.post_ad_score) >= SAFETY_THRESHOLD)
+        # creator i owns posts post_offsets[i]:post_offsets[i+1] (empty creators repeat offsets)
+        creator = np.searchsorted(cat.post_offsets, posts, side="right") - 1
+        bios = np.flatnonzero(np.asarray(cat.bio_ad_score) >= SAFETY_THRESHOLD)
+        post_topic = np.asarray(cat.post_ad_idx)[posts].astype(np.int64)
+        topic = np.concatenate([post_topic, np.asarray(cat.bio_ad_idx)[bios].astype(np.int64)])
+        owner = np.concatenate([creator, bios]).astype(np.int64)
+        n = max(1, len(cat))
+        keys = np.unique(topic * n + owner)  # (topic, creator) pairs, sorted by topic then row
+        counts = np.bincount(keys // n, minlength=int(topic.max(initial=-1)) + 1)
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        return cls(offsets, (keys % n).astype(np.int64))
+
+    def creators_of(self, topics: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Creators with a post or bio above the threshold whose best topic is in ``topics``."""
+        topics = topics[topics < len(self.topic_offsets) - 1]
+        parts = [self.creators[self.topic_offsets[t] : self.topic_offsets[t + 1]] for t in topics]
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+
+def safety_hits(cat: Catalogue) -> SafetyHits:
+    """``SafetyHits`` of ``cat``, built once (rebuilt when its ad-topic arrays are replaced)."""
+    sources = (cat.post_ad_idx, cat.post_ad_score, cat.bio_ad_idx, cat.bio_ad_score)
+    return derived(cat, "safety", SafetyHits.build, *sources, cat.post_offsets)
+
+
+def prepare_catalogue(cat: Catalogue) -> None:
+    """Build the per-catalogue lookup tables the filters use (seconds at a million creators)
+    now rather than in the first request that needs each: call it at start-up."""
+    derived(cat, "shares", CountryShares.build, cat.aud_countries)
+    derived(cat, "handles", HandleRows.build, cat.handles)
+    if cat.post_ad_idx is not None and cat.bio_ad_idx is not None:
+        safety_hits(cat)
+
+
 @dataclass
 class BriefSignals:
     brief: Brief
@@ -50,6 +100,9 @@ class BriefSignals:
     topics: TopicIndex
     lexical: LexicalIndex | None = None
     exclusions: list[Exclusion] = field(default_factory=list)
+    # the catalogue's vector index: finds the dropped creators to quote without gathering
+    # every dropped creator's vector (brand safety can drop 100k of a million)
+    index: VectorIndex | None = None
 
     @cached_property
     def brief_topic_scores(self) -> NDArray[np.float32]:
@@ -96,17 +149,23 @@ class BriefSignals:
             owner[[tax.index(t) for t in tax.subtree(root)]] = j
         assert cat.post_ad_idx is not None and cat.post_ad_score is not None
         assert cat.bio_ad_idx is not None and cat.bio_ad_score is not None
-        post_hit = (owner[cat.post_ad_idx] >= 0) & (cat.post_ad_score >= SAFETY_THRESHOLD)
-        bio_hit = (owner[cat.bio_ad_idx] >= 0) & (cat.bio_ad_score >= SAFETY_THRESHOLD)
-        creator_of_post = np.repeat(np.arange(len(cat)), np.diff(cat.post_offsets))
-        unsafe = bio_hit.copy()
-        unsafe[creator_of_post[post_hit]] = True
+        # over the posts and bios that clear the threshold only (precomputed once per catalogue)
+        hot = safety_hits(cat)
+        unsafe = np.zeros(len(cat), bool)
+        unsafe[hot.creators_of(np.flatnonzero(owner >= 0))] = True
         rows = np.flatnonzero(unsafe)
         # quote only the creators the brand would most likely have seen: bounded work per request
-        rows = rows[np.argsort(-(cat.profile[rows] @ self.query), kind="stable")[:MAX_QUOTED]]
+        if self.index is not None and len(rows) > QUOTE_GATHER_MAX:
+            rows, _ = self.index.search(self.query, MAX_QUOTED, unsafe)
+        else:
+            sims = cat.profile[rows].astype(np.float32) @ self.query
+            rows = rows[np.argsort(-sims, kind="stable")[:MAX_QUOTED]]
         for r in rows:
             posts = np.arange(cat.post_offsets[r], cat.post_offsets[r + 1])
-            hits = posts[post_hit[posts]]
+            flagged = (owner[cat.post_ad_idx[posts]] >= 0) & (
+                cat.post_ad_score[posts] >= SAFETY_THRESHOLD
+            )
+            hits = posts[flagged]
             if len(hits):
                 p = int(hits[np.argmax(cat.post_ad_score[hits])])
                 topic, text = int(cat.post_ad_idx[p]), str(cat.post_texts[p])
@@ -147,7 +206,9 @@ class BriefSignals:
         if self.interests and n:
             tax = self.topics.content_taxonomy
             labels = self.topics.content[[tax.index(tax.resolve(t)) for t in self.interests]]
-            out["interest_sim"] = (cat.profile[rows] @ labels.T).max(axis=1).astype(float)
+            out["interest_sim"] = (
+                (cat.profile[rows].astype(np.float32) @ labels.T).max(axis=1).astype(float)
+            )
         else:
             out["interest_sim"] = np.full(n, np.nan)
         return out

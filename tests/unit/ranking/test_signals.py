@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from matcher.iab.taxonomy import Taxonomy
-from matcher.ranking.retrieval import hybrid_search
+from matcher.ranking.retrieval import forget_derived, hybrid_search
 from matcher.ranking.topic_index import SAFETY_THRESHOLD
 from matcher.schemas import Brief
 
@@ -110,6 +110,7 @@ def test_brand_safety_drops_a_creator_and_quotes_the_post(tiny_pipeline):
     assert [e.influencer_id for e in rec.excluded] == [str(cat.ids[5])]
     # below the threshold the post does not count
     cat.post_ad_score[p] = SAFETY_THRESHOLD - 0.05
+    forget_derived(cat)  # changed in place: drop the precomputed flagged posts
     assert pipe.signals(brief(excluded_categories=["Alcohol"]), q).mask() is None
 
 
@@ -122,3 +123,32 @@ def test_unknown_topics_are_refused(tiny_pipeline, field):
         )
         sig.mask()
         sig.features(np.arange(3))
+
+
+def test_quoted_exclusions_found_through_the_index_are_the_same(tiny_pipeline, monkeypatch):
+    import matcher.ranking.signals as signals_module
+    from matcher.ranking.retrieval import ExactIndex
+    from matcher.ranking.signals import MAX_QUOTED, BriefSignals
+
+    pipe = tiny_pipeline
+    cat = pipe.catalogue
+    tax = Taxonomy.load("ad_product")
+    beer = tax.index(tax.resolve("Alcohol > Beer"))
+    cat.bio_ad_idx = np.full(len(cat), beer, np.int16)  # every creator's bio is about beer
+    cat.bio_ad_score = np.full(len(cat), SAFETY_THRESHOLD + 0.05, np.float32)
+    b = brief(excluded_categories=["Alcohol"])
+    q = pipe.embed_briefs([b])[0]
+    plain = BriefSignals(b, q, cat, pipe.topics, pipe.lexical)
+    plain.mask()
+    monkeypatch.setattr(signals_module, "QUOTE_GATHER_MAX", 0)
+    indexed = BriefSignals(b, q, cat, pipe.topics, pipe.lexical, index=ExactIndex(cat.profile))
+    indexed.mask()
+    assert len(plain.exclusions) == MAX_QUOTED == len(indexed.exclusions)
+
+    def sims(exclusions):
+        rows = cat.rows_for([e.influencer_id for e in exclusions])
+        return cat.profile[rows].astype(np.float32) @ q
+
+    # the same closest creators (up to exact ties, which a different mat-vec may order apart)
+    np.testing.assert_allclose(sims(indexed.exclusions), sims(plain.exclusions), atol=1e-6)
+    assert indexed.exclusions[:5] == plain.exclusions[:5]
