@@ -159,11 +159,8 @@ def test_tampered_model_is_refused_on_reload(tiny_pipeline_dir, tmp_path):
     good = versioned_copy(tiny_pipeline_dir, root / "v1", "1")
     bad = versioned_copy(tiny_pipeline_dir, root / "v2", "2")
     assert (bad / "manifest.json").exists()  # every saved pipeline carries its sha256 manifest
-    victim = next(
-        p
-        for p in sorted(bad.iterdir())
-        if p.is_file() and p.name not in ("manifest.json", "MODEL_INFO.json")
-    )
+    files = json.loads((bad / "manifest.json").read_text())["files"]
+    victim = bad / sorted(files)[0]  # a file the model's manifest covers
     victim.write_bytes(victim.read_bytes() + b" ")
     with serve_in_process(
         MATCHER_MODEL=str(good),

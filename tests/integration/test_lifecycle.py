@@ -233,7 +233,7 @@ def test_catalogue_is_stored_once_and_referenced_by_versions(lab, tmp_path):
     assert len(cats) == 1  # two versions trained on the same data: one catalogue
     sha = cats[0].data.tags["matcher.catalogue_sha256"]
     stored = {f.path for f in c.list_artifacts(cats[0].info.run_id, "catalogue")}
-    assert {"catalogue/catalogue.npz", "catalogue/topics.npz", "catalogue/lexical"} <= stored
+    assert {"catalogue/CATALOGUE", "catalogue/topics.npz", "catalogue/catalogues"} <= stored
     for run in (lab.run_a, lab.run_b):
         assert c.get_run(run.run_id).data.tags["catalogue_sha256"] == sha
         model_id = Model.load(f"runs:/{run.run_id}/model").model_id
@@ -244,7 +244,7 @@ def test_catalogue_is_stored_once_and_referenced_by_versions(lab, tmp_path):
             )
         }
         assert not any(
-            p.endswith(("catalogue.npz", "topics.npz")) for p in files
+            p.endswith(("CATALOGUE", "topics.npz")) or "/catalogues" in p for p in files
         )  # referenced, not copied
         assert any(p.endswith(REF_FILE) for p in files) and any(
             p.endswith("pipeline.json") for p in files
@@ -252,9 +252,9 @@ def test_catalogue_is_stored_once_and_referenced_by_versions(lab, tmp_path):
         assert not any(p.rstrip("/").endswith("/lexical") for p in files)
     # a download is complete again (and loads, checked against the manifest)
     folder = download_pipeline(c.get_model_version("matcher", "2"), tmp_path / "dl", lab.tracking)
-    assert (folder / "catalogue.npz").is_file() and MatchPipeline.load(folder).catalogue is not None
+    assert (folder / "CATALOGUE").is_file() and MatchPipeline.load(folder).catalogue is not None
     # a reference to a catalogue that is not there is a clear error
-    (folder / "catalogue.npz").unlink()
+    (folder / "CATALOGUE").unlink()
     ref = json.loads((folder / REF_FILE).read_text())
     (folder / REF_FILE).write_text(json.dumps({**ref, "uri": (tmp_path / "nowhere").as_uri()}))
     with pytest.raises(CatalogueUnavailableError, match="cannot be fetched"):

@@ -1,11 +1,13 @@
 """The catalogue stored once per content hash, referenced by model versions.
 
-A saved pipeline's catalogue (``catalogue.npz``: creators and their embeddings, ``topics.npz``,
-the ``lexical/`` index) is most of its size and is the same for every version trained on the
-same data with the same encoder. At logging, it is stored ONCE as the artifacts of a catalogue
-run (tag ``matcher.kind=catalogue``, ``matcher.catalogue_sha256=<hash>``; the hash covers the
-files' sha256 from the pipeline's ``manifest.json``), and the version's ``pipeline`` artifact
-carries ``catalogue_ref.json`` (hash, artifact URI, files) instead of the files.
+A saved pipeline's catalogue (format 3: the ``CATALOGUE`` pointer and the current version under
+``catalogues/``, creators, embeddings, lexical and vector indexes; plus ``topics.npz``) is most of
+its size and is the same for every version trained on the same data with the same encoder. At
+logging, it is stored ONCE as the artifacts of a catalogue run (tag ``matcher.kind=catalogue``,
+``matcher.catalogue_sha256=<hash>``; the hash covers the files' sha256 from the manifests, by
+their names within the catalogue, so a version's name and dates do not count), with the list of
+stored files (``catalogue_files.json``), and the version's ``pipeline`` artifact carries
+``catalogue_ref.json`` (hash, artifact URI, the stored files) instead of the files.
 
 Every reader restores the files before ``MatchPipeline.load`` (``materialize``): the pyfunc's
 ``load_context``, ``registry.download_pipeline`` (hence serving, promotion, ``matcher export``,
@@ -35,7 +37,10 @@ logger = logging.getLogger(__name__)
 
 CATALOGUE_FILES: tuple[str, ...] = ("catalogue.npz", "topics.npz")
 CATALOGUE_DIRS: tuple[str, ...] = ("lexical",)
+POINTER = "CATALOGUE"  # format 3: ranking.catalogue_files (versions under VERSIONS_DIR)
+VERSIONS_DIR = "catalogues"
 REF_FILE = "catalogue_ref.json"
+FILES_ARTIFACT = "catalogue_files.json"  # in a catalogue run: {stored file: sha256}
 HASH_TAG = "matcher.catalogue_sha256"
 CATALOGUE_KIND = "catalogue"
 ARTIFACT_DIR = "catalogue"
@@ -46,19 +51,52 @@ class CatalogueUnavailableError(RuntimeError):
 
 
 def _is_catalogue(name: str) -> bool:
-    return name in CATALOGUE_FILES or name.split("/", 1)[0] in CATALOGUE_DIRS
+    return (
+        name in CATALOGUE_FILES
+        or name == POINTER
+        or name.split("/", 1)[0] in (*CATALOGUE_DIRS, VERSIONS_DIR)
+    )
 
 
 def catalogue_entries(pipeline_dir: Path) -> dict[str, str]:
-    """``{relative file: sha256}`` of the catalogue files, from the pipeline's manifest."""
-    manifest = json.loads((Path(pipeline_dir) / "manifest.json").read_text())
-    return {n: e["sha256"] for n, e in sorted(manifest["files"].items()) if _is_catalogue(n)}
+    """``{relative file: sha256}`` of the catalogue files: from the pipeline's manifest (format
+    2) and, in format 3, the current version's files from its own manifest, that manifest and
+    the ``CATALOGUE`` pointer."""
+    from matcher.ranking.catalogue_files import current_version, version_dir
+    from matcher.ranking.manifest import sha256_file
+
+    d = Path(pipeline_dir)
+    manifest = json.loads((d / "manifest.json").read_text())
+    out = {n: e["sha256"] for n, e in sorted(manifest["files"].items()) if _is_catalogue(n)}
+    version = current_version(d)
+    if version is not None:
+        vdir = version_dir(d, version)
+        prefix = vdir.relative_to(d).as_posix()
+        vman = json.loads((vdir / "manifest.json").read_text())
+        out.update({f"{prefix}/{n}": e["sha256"] for n, e in vman["files"].items()})
+        out[f"{prefix}/manifest.json"] = sha256_file(vdir / "manifest.json")
+        out[POINTER] = sha256_file(d / POINTER)
+    return dict(sorted(out.items()))
+
+
+def _content(name: str) -> str | None:
+    """The name a catalogue file has in the content hash: inside a format-3 version, relative to
+    the version (whose name is a timestamp); None for what differs between identical catalogues
+    (the pointer, the version's ``catalogue.json`` with its dates and its ``manifest.json``)."""
+    if name == POINTER:
+        return None
+    parts = name.split("/")
+    if parts[0] != VERSIONS_DIR:
+        return name
+    rest = "/".join(parts[2:])
+    return None if rest in ("catalogue.json", "manifest.json") else rest
 
 
 def catalogue_hash(entries: dict[str, str]) -> str:
-    """One sha256 over the catalogue files' names and hashes (the same files = the same hash)."""
+    """One sha256 over the catalogue files' contents and their names within the catalogue (the
+    same data = the same hash, whatever the version was called and when it was written)."""
     h = hashlib.sha256()
-    for name, sha in sorted(entries.items()):
+    for name, sha in sorted((c, sha) for n, sha in entries.items() if (c := _content(n))):
         h.update(f"{name}\x1f{sha}\n".encode())
     return h.hexdigest()
 
@@ -92,6 +130,7 @@ def store_catalogue(client: MlflowClient, experiment_id: str, pipeline_dir: Path
                     (Path(tmp) / name).parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(pipeline_dir / name, Path(tmp) / name)
                 client.log_artifacts(run.info.run_id, tmp, ARTIFACT_DIR)
+            client.log_dict(run.info.run_id, entries, FILES_ARTIFACT)
             client.set_terminated(run.info.run_id, "FINISHED")
         except BaseException:
             client.set_terminated(run.info.run_id, "FAILED")
@@ -103,6 +142,10 @@ def store_catalogue(client: MlflowClient, experiment_id: str, pipeline_dir: Path
             sha[:12],
             run.info.run_id,
         )
+        # the stored files may carry another version name than this folder's: reference those
+        with tempfile.TemporaryDirectory(prefix="matcher-catalogue-") as tmp, quiet_downloads():
+            listed = client.download_artifacts(run.info.run_id, FILES_ARTIFACT, tmp)
+            entries = json.loads(Path(listed).read_text())
     uri = f"{run.info.artifact_uri.rstrip('/')}/{ARTIFACT_DIR}"
     return {"sha256": sha, "uri": uri, "run_id": run.info.run_id, "files": entries}
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -33,6 +33,7 @@ from matcher.ranking.embeddings import TextEncoder
 from matcher.ranking.post_stats import post_stats
 from matcher.ranking.profile_text import caption_text, detect_language, profile_text
 from matcher.ranking.text import clean
+from matcher.ranking.text_column import TextColumn
 from matcher.vectors import unit_rows
 
 logger = logging.getLogger(__name__)
@@ -88,10 +89,17 @@ def _str(df: pd.DataFrame, col: str) -> NDArray[np.object_]:
     return df[col].fillna("").astype(str).to_numpy(dtype=object)
 
 
+# a string column: an object array (built in memory) or a ``TextColumn`` (a saved catalogue,
+# memory-mapped). Both answer col[i] -> str and col[rows] / col[a:b] -> object array.
+Strings = NDArray[np.object_] | TextColumn
+# vectors: float32 when built, float16 (memory-mapped) when loaded: cast gathered rows to float32
+Vectors = NDArray[np.floating[Any]]
+
+
 @dataclass
 class Catalogue:
-    ids: NDArray[np.object_]
-    handles: NDArray[np.object_]
+    ids: Strings
+    handles: Strings
     platforms: NDArray[np.object_]
     followers: NDArray[np.float64]
     following: NDArray[np.float64]
@@ -101,17 +109,15 @@ class Catalogue:
     aud_ages: NDArray[np.float32]  # (n, len(AGE_BUCKETS))
     aud_female: NDArray[np.float64]
     price_usd: NDArray[np.float64]  # NaN = unknown
-    bio_emb: NDArray[np.float32]
-    profile: NDArray[np.float32]
-    post_emb: NDArray[np.float32]  # (m, d), posts of creator i at post_offsets[i]:post_offsets[i+1]
+    bio_emb: Vectors
+    profile: Vectors
+    post_emb: Vectors  # (m, d), posts of creator i at post_offsets[i]:post_offsets[i+1]
     post_offsets: NDArray[np.int64]
-    post_texts: NDArray[np.object_]
-    search_text: NDArray[np.object_]  # lower-cased bio + posts, for keyword exclusions
+    post_texts: Strings
+    search_text: Strings  # lower-cased bio + posts, for keyword exclusions
     stats: dict[str, NDArray[np.float64]]
     snapshot_at: pd.Timestamp
-    bio_texts: NDArray[np.object_] | None = (
-        None  # what the encoder saw of each bio (handle words + content)
-    )
+    bio_texts: Strings | None = None  # what the encoder saw of each bio (handle words + content)
     # brief-independent taxonomy lookups (``ranking.topic_index``); None until the pipeline adds them
     topic_idx: NDArray[np.int16] | None = None  # (n, k) best content topics
     topic_score: NDArray[np.float32] | None = None
@@ -119,7 +125,7 @@ class Catalogue:
     post_ad_score: NDArray[np.float32] | None = None
     bio_ad_idx: NDArray[np.int16] | None = None  # (n,) best ad-product topic of each bio
     bio_ad_score: NDArray[np.float32] | None = None
-    index: dict[str, int] = field(default_factory=dict)
+    index: Mapping[str, int] = field(default_factory=dict)  # id -> row (``IdIndex`` when loaded)
 
     def __post_init__(self) -> None:
         if not self.index:

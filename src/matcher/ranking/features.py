@@ -161,8 +161,9 @@ class PairFeaturizer:
         n = len(rows)
         f: dict[str, NDArray[np.floating[Any]]] = {}
         q = query.astype(np.float32)
-        f["sim_profile"] = cat.profile[rows] @ q
-        f["sim_bio"] = cat.bio_emb[rows] @ q
+        # vectors may be float16 (a memory-mapped catalogue): cast the gathered rows only
+        f["sim_profile"] = cat.profile[rows].astype(np.float32) @ q
+        f["sim_bio"] = cat.bio_emb[rows].astype(np.float32) @ q
         post_max, post_mean, post_topk, best = _post_sims(cat, rows, q, self.top_posts)
         f["sim_post_max"], f["sim_post_mean"], f["sim_post_topk"] = post_max, post_mean, post_topk
 
@@ -250,7 +251,7 @@ def _post_sims(
     idx = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) + np.arange(
         total
     )
-    sims = cat.post_emb[idx] @ q
+    sims = cat.post_emb[idx].astype(np.float32) @ q
     owner = np.repeat(np.arange(n), counts)
     order = np.lexsort((-sims, owner))  # per owner, best first
     sims_sorted, idx_sorted = sims[order], idx[order]

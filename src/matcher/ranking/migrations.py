@@ -14,9 +14,14 @@ The formats (``git log -p -- src/matcher/ranking/pipeline.py src/matcher/ranking
   (rebuilt from the encoder and the catalogue when absent). No ``manifest.json``: the files
   cannot be checked. (Folders written between 5f9dd45 and this change say 1 but have a
   manifest; it is checked.)
-- **2** (current): the same files plus ``manifest.json``, the sha256 of each (``ranking.manifest``),
+- **2**: the same files plus ``manifest.json``, the sha256 of each (``ranking.manifest``),
   which is required: a format-2 folder without it is refused (deleting the manifest must not be
   a way around the check).
+- **3** (current): the catalogue leaves the model files: ``catalogues/<version>/`` (float16
+  vectors and string columns memory-mapped, lexical index, precomputed lookups, its own
+  manifest) named by the ``CATALOGUE`` pointer (``ranking.catalogue_files``,
+  docs/catalogue.md); ``manifest.json`` lists the model files only. A format-2 folder loads
+  with its ``catalogue.npz`` read into memory (float32, not shared between workers).
 
 A migration takes and returns a :class:`Saved` (the parsed ``pipeline.json`` and what is known
 about the folder); it may change the state and record notes, never the files.
@@ -35,7 +40,7 @@ from matcher.ranking.manifest import MANIFEST, CorruptModelError, verify_manifes
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 PIPELINE_JSON = "pipeline.json"
 
 
@@ -52,6 +57,7 @@ class Saved:
     version: int  # the version ``state`` is in now
     verified: bool  # the files were checked against a manifest
     notes: list[str] = field(default_factory=list)
+    from_version: int = FORMAT_VERSION  # the version written in the folder (files laid out so)
 
 
 Migration = Callable[[Saved], Saved]
@@ -66,9 +72,17 @@ def _v1_to_v2(saved: Saved) -> Saved:
     return saved
 
 
+def _v2_to_v3(saved: Saved) -> Saved:
+    """Format 3 moves the catalogue into a version folder; the state is unchanged. The loader
+    reads the old ``catalogue.npz`` (``Saved.from_version`` < 3) into memory."""
+    saved.notes.append("catalogue.npz read into memory, not memory-mapped")
+    saved.state["format_version"] = 3
+    return saved
+
+
 # from-version -> migration to from-version + 1; every version below FORMAT_VERSION from the
 # oldest one readable must have one (tests/unit/ranking/test_migrations.py checks the chain)
-MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2, 2: _v2_to_v3}
 OLDEST = min(MIGRATIONS, default=FORMAT_VERSION)
 
 
@@ -115,7 +129,7 @@ def open_saved(folder: Path, names: Iterable[str], subfolders: Iterable[str] = (
         )
     if not has_manifest:
         verify_manifest(folder, names, subfolders)  # logs that the files cannot be checked
-    saved = Saved(folder, state, version, verified=has_manifest)
+    saved = Saved(folder, state, version, verified=has_manifest, from_version=version)
     for v in range(version, FORMAT_VERSION):
         saved = MIGRATIONS[v](saved)
         saved.version = v + 1

@@ -12,7 +12,6 @@ fit; the second term lifts creators expected to over-deliver on engagement for t
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,19 +23,34 @@ from numpy.typing import NDArray
 
 from matcher import schemas as S
 from matcher.config import CatalogueConfig, EncoderConfig, TrainConfig
+from matcher.ranking.ann import build_index
 from matcher.ranking.budget import check
 from matcher.ranking.catalogue import Catalogue
-from matcher.ranking.embeddings import TextEncoder, encoder_from_spec
-from matcher.ranking.estimator import Stateful
+from matcher.ranking.catalogue_files import (
+    read_hashes,
+)
+from matcher.ranking.embeddings import TextEncoder
 from matcher.ranking.examples import query_text
 from matcher.ranking.explain import reasons
 from matcher.ranking.features import PairFeaturizer
 from matcher.ranking.history import History, brief_day
 from matcher.ranking.lexical import LexicalIndex
-from matcher.ranking.manifest import CorruptModelError, write_manifest
-from matcher.ranking.migrations import FORMAT_VERSION, UnsupportedFormatError, open_saved
+from matcher.ranking.manifest import CorruptModelError
+from matcher.ranking.migrations import FORMAT_VERSION, UnsupportedFormatError
 from matcher.ranking.models import CostModel, EngagementModel, FitRanker
-from matcher.ranking.retrieval import ExactIndex, VectorIndex, retrieve
+from matcher.ranking.pipeline_store import (
+    DERIVED,
+    LEGACY_CATALOGUE,
+    LEGACY_FILES,
+    LEXICAL_DIR,
+    PIPELINE_FILES,
+    read_pipeline,
+    write_pipeline,
+)
+from matcher.ranking.pipeline_store import (
+    derived_key as _derived_key,  # imported from here by ranking.catalogue_update
+)
+from matcher.ranking.retrieval import VectorIndex, retrieve
 from matcher.ranking.signals import BriefSignals, Exclusion
 from matcher.ranking.text import brief_text
 from matcher.ranking.topic_index import TopicIndex
@@ -44,20 +58,15 @@ from matcher.schemas import Brief, EngagementEstimate, Match
 
 logger = logging.getLogger(__name__)
 
-# FORMAT_VERSION (of a saved folder) and the migrations from older ones: ranking.migrations
-# the files ``save`` writes (and ``load`` reads), relative to the folder; all of LEXICAL_DIR too
-PIPELINE_FILES: tuple[str, ...] = (
-    "pipeline.json",
-    "ranker.json",
-    "engagement.json",
-    "cost.json",
-    "catalogue.npz",
-    "topics.npz",
-    "history.parquet",
-)
-LEXICAL_DIR = "lexical"
+# the files of a saved folder and how they are written and read: ranking.pipeline_store
 __all__ = [
+    "DERIVED",
+    "_derived_key",
     "FORMAT_VERSION",
+    "LEGACY_CATALOGUE",
+    "LEGACY_FILES",
+    "LEXICAL_DIR",
+    "PIPELINE_FILES",
     "CorruptModelError",
     "MatchPipeline",
     "Recommendation",
@@ -107,6 +116,7 @@ class MatchPipeline:
         index: VectorIndex | None = None,
         topics: TopicIndex | None = None,
         lexical: LexicalIndex | None = None,
+        derived: dict[str, NDArray[Any]] | None = None,
     ) -> None:
         self.config = config
         self.encoder = encoder
@@ -117,29 +127,60 @@ class MatchPipeline:
         self.history = history
         self.metadata = dict(metadata or {})
         self.topics = topics or TopicIndex.fit(encoder)
-        self._set_catalogue(catalogue, index, lexical)
+        # the saved catalogue version this one was loaded from (None: built in memory), and the
+        # content hash per creator when known (saved with the version, for incremental updates)
+        self.catalogue_version: str | None = None
+        self._hashes: pd.DataFrame | None = None
+        self._set_catalogue(catalogue, index, lexical, derived)
+
+    @property
+    def catalogue_hashes(self) -> pd.DataFrame | None:
+        """``influencer_id, content_hash`` of the catalogue (``ranking.content_hash``), None when
+        unknown; read from the saved version on first use (serving never needs them)."""
+        if self._hashes is None and self._catalogue_source is not None:
+            self._hashes = read_hashes(self._catalogue_source)
+        return self._hashes
+
+    @catalogue_hashes.setter
+    def catalogue_hashes(self, value: pd.DataFrame | None) -> None:
+        self._hashes = value
 
     def _set_catalogue(
-        self, cat: Catalogue, index: VectorIndex | None = None, lexical: LexicalIndex | None = None
+        self,
+        cat: Catalogue,
+        index: VectorIndex | None = None,
+        lexical: LexicalIndex | None = None,
+        derived: dict[str, NDArray[Any]] | None = None,
     ) -> None:
         """Precompute everything that does not depend on the brief (costs, index, history,
-        interests and each post's ad-product topic, the lexical index)."""
+        interests and each post's ad-product topic, the lexical index). A loaded catalogue
+        version brings all but the history and the index precomputed (``derived``: the costs
+        and typical engagement rates saved by ``save`` for these models)."""
         if cat.topic_idx is None:
             cat.topic_idx, cat.topic_score = self.topics.top_interests(cat.profile)
             cat.post_ad_idx, cat.post_ad_score = self.topics.best_ad_topic(cat.post_emb)
             cat.bio_ad_idx, cat.bio_ad_score = self.topics.best_ad_topic(cat.bio_emb)
         self.catalogue = cat
+        self._catalogue_source: Path | None = None  # the version folder ``cat`` was loaded from
         self.lexical = lexical or LexicalIndex().fit(cat.lexical_documents())
         self.price_known = np.isfinite(cat.price_usd) & (cat.price_usd > 0)
-        est = self.cost_model.predict(
-            CostModel.design(
-                cat.followers, cat.stats["engagement_rate"], cat.platforms, cat.countries
+        derived = derived or {}
+        if "costs" in derived:
+            self.costs = derived["costs"]
+        else:
+            est = self.cost_model.predict(
+                CostModel.design(
+                    cat.followers, cat.stats["engagement_rate"], cat.platforms, cat.countries
+                )
             )
-        )
-        self.costs = np.where(self.price_known, cat.price_usd, est)
-        self.index = index or ExactIndex(cat.profile)
+            self.costs = np.where(self.price_known, cat.price_usd, est)
+        self.index = index or build_index(cat.profile, self.config.retrieval)
         self.aligned_history = self.history.aligned(cat)
-        self.typical_er = self.featurizer.typical_er(cat, np.arange(len(cat)))
+        self.typical_er = (
+            derived["typical_er"]
+            if "typical_er" in derived
+            else self.featurizer.typical_er(cat, np.arange(len(cat)))
+        )
 
     @property
     def feature_names(self) -> list[str]:
@@ -159,7 +200,9 @@ class MatchPipeline:
 
     def signals(self, brief: Brief, query: NDArray[np.float32]) -> BriefSignals:
         """What the brief asks beyond its filters (interests, brand safety, exact words)."""
-        return BriefSignals(brief, query, self.catalogue, self.topics, self.lexical)
+        return BriefSignals(
+            brief, query, self.catalogue, self.topics, self.lexical, index=self.index
+        )
 
     def features_for(
         self,
@@ -368,32 +411,9 @@ class MatchPipeline:
         }
 
     def save(self, path: str | Path) -> Path:
-        """One folder: ``pipeline.json`` (config, metadata, encoder spec, featurizer state), one
-        JSON file per model, the catalogue arrays, the history table and ``manifest.json`` (their
-        sha256, checked by ``load``: ``ranking.manifest``)."""
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        state = {
-            "format_version": FORMAT_VERSION,
-            "config": self.config.model_dump(),
-            "metadata": self.metadata,
-            "encoder": self.encoder.spec(),
-            "featurizer": self.featurizer.state(),
-        }
-        (path / "pipeline.json").write_text(json.dumps(state, indent=2, default=str))
-        models: dict[str, Stateful] = {
-            "ranker": self.ranker,
-            "engagement": self.engagement,
-            "cost": self.cost_model,
-        }
-        for name, model in models.items():
-            (path / f"{name}.json").write_text(json.dumps(model.state()))
-        np.savez(path / "catalogue.npz", allow_pickle=True, **self.catalogue.to_arrays())
-        np.savez(path / "topics.npz", allow_pickle=True, **self.topics.state())
-        self.lexical.save(path / "lexical")
-        self.history.to_frame().to_parquet(path / "history.parquet")
-        write_manifest(path, PIPELINE_FILES, [LEXICAL_DIR])
-        return path
+        """One folder (format 3): the model files and the catalogue as a version folder
+        (``ranking.pipeline_store``, docs/catalogue.md)."""
+        return write_pipeline(self, Path(path))
 
     @classmethod
     def load(
@@ -401,40 +421,10 @@ class MatchPipeline:
         path: str | Path,
         encoder_config: EncoderConfig | None = None,
         encoder: TextEncoder | None = None,
+        *,
+        mmap: bool = True,
     ) -> MatchPipeline:
         """A folder written by ``save``, of this format or an older one (migrated in memory with
-        a WARNING; ``matcher export --model DIR`` rewrites it): ``ranking.migrations``."""
-        path = Path(path)
-        f = path / "pipeline.json"
-        if not f.exists():
-            raise FileNotFoundError(f"{path} is not a saved MatchPipeline (no pipeline.json)")
-        # manifest checked (CorruptModelError), format read and older ones migrated in memory
-        # (UnsupportedFormatError for a newer one): ranking.migrations
-        state = open_saved(path, PIPELINE_FILES, [LEXICAL_DIR]).state
-        config = TrainConfig.model_validate(state["config"])
-        enc = encoder or encoder_from_spec(state["encoder"], encoder_config or config.encoder)
-        with np.load(path / "catalogue.npz", allow_pickle=False) as z:
-            cat = Catalogue.from_arrays({k: z[k] for k in z.files})
-
-        def model_state(name: str) -> dict[str, Any]:
-            return json.loads((path / f"{name}.json").read_text())
-
-        topics = None  # a pipeline saved before interests existed: embedded again from the encoder
-        if (path / "topics.npz").exists():
-            with np.load(path / "topics.npz", allow_pickle=False) as z:
-                topics = TopicIndex.from_state({k: z[k] for k in z.files})
-        lexical = LexicalIndex.load(path / "lexical") if (path / "lexical").is_dir() else None
-
-        return cls(
-            config=config,
-            encoder=enc,
-            catalogue=cat,
-            featurizer=PairFeaturizer.from_state(state["featurizer"]),
-            ranker=FitRanker.from_state(model_state("ranker")),
-            engagement=EngagementModel.from_state(model_state("engagement")),
-            cost_model=CostModel.from_state(model_state("cost")),
-            history=History.from_frame(pd.read_parquet(path / "history.parquet")),
-            metadata=state.get("metadata", {}),
-            topics=topics,
-            lexical=lexical,
-        )
+        a WARNING; ``matcher export --model DIR`` rewrites it): ``ranking.pipeline_store``.
+        ``mmap``: the catalogue's arrays stay memory-mapped (shared by every worker process)."""
+        return read_pipeline(cls, Path(path), encoder_config, encoder, mmap=mmap)

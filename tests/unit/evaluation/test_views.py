@@ -182,7 +182,7 @@ def test_profile_only_pipeline_knows_bios_and_nothing_else(tiny_pipeline, tiny_t
     for name in ("handles", "platforms", "countries", "languages"):
         assert getattr(cat, name).tolist() == getattr(full, name).tolist()
     np.testing.assert_array_equal(cat.followers, full.followers)
-    np.testing.assert_allclose(cat.profile, full.bio_emb, atol=1e-6)  # profile = bio only
+    np.testing.assert_allclose(cat.profile, full.bio_emb, atol=1e-3)  # profile = bio only
     assert not np.allclose(full.profile, full.bio_emb, atol=1e-3)  # the full profile mixes in posts
     # every fee is the cost model's estimate (from followers, platform, country: no engagement known)
     assert (

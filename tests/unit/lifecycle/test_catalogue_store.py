@@ -38,20 +38,32 @@ def stored(tiny_pipeline_dir, tmp_path):
 
 
 def test_entries_and_hash_cover_exactly_the_catalogue_files(tiny_pipeline_dir):
+    from matcher.ranking.catalogue_files import current_version
+
     entries = catalogue_entries(tiny_pipeline_dir)
-    assert {"catalogue.npz", "topics.npz"} <= set(entries)
-    assert all(n in ("catalogue.npz", "topics.npz") or n.startswith("lexical/") for n in entries)
+    version = f"catalogues/{current_version(tiny_pipeline_dir)}"
+    # format 3: the pointer, the current version's files and its manifest (+ the taxonomy vectors)
+    assert {"CATALOGUE", "topics.npz", f"{version}/manifest.json"} <= set(entries)
+    assert any(n.startswith(f"{version}/arrays/") for n in entries)
+    assert all(n in ("CATALOGUE", "topics.npz") or n.startswith(f"{version}/") for n in entries)
     assert "ranker.json" not in entries and "pipeline.json" not in entries
     h = catalogue_hash(entries)
     assert len(h) == 64 and catalogue_hash(dict(reversed(list(entries.items())))) == h  # order-free
-    assert catalogue_hash({**entries, "catalogue.npz": "0" * 64}) != h
+    data = next(n for n in entries if n.startswith(f"{version}/arrays/"))
+    assert catalogue_hash({**entries, data: "0" * 64}) != h  # other content, other hash
+    # the same content in a version of another name, written at another time: the same hash
+    renamed = {
+        n.replace(version, "catalogues/20990101T000000Z-abcdef"): sha for n, sha in entries.items()
+    }
+    meta = "catalogues/20990101T000000Z-abcdef/catalogue.json"
+    assert catalogue_hash({**renamed, meta: "1" * 64, "CATALOGUE": "2" * 64}) == h
 
 
 def test_a_referencing_copy_leaves_the_catalogue_out_and_comes_back_complete(
     tiny_pipeline_dir, stored, tmp_path
 ):
     ref_dir = referencing_copy(tiny_pipeline_dir, stored, tmp_path / "version")
-    assert not (ref_dir / "catalogue.npz").exists() and not (ref_dir / "lexical").exists()
+    assert not (ref_dir / "CATALOGUE").exists() and not (ref_dir / "catalogues").exists()
     assert (ref_dir / "ranker.json").is_file() and json.loads((ref_dir / REF_FILE).read_text())[
         "sha256"
     ] == stored["sha256"]
@@ -60,7 +72,7 @@ def test_a_referencing_copy_leaves_the_catalogue_out_and_comes_back_complete(
         ref_dir
     ) as folder:  # a temporary complete copy; the version folder is untouched
         assert folder != ref_dir and MatchPipeline.load(folder).catalogue is not None
-    assert not (ref_dir / "catalogue.npz").exists()
+    assert not (ref_dir / "catalogues").exists()
     assert materialize(ref_dir) == ref_dir and not needs_catalogue(ref_dir)
     expected = MatchPipeline.load(tiny_pipeline_dir)
     got = MatchPipeline.load(ref_dir)  # checked against the manifest

@@ -107,35 +107,41 @@ def test_save_load_round_trip_gives_identical_matches(tiny_pipeline, tmp_path):
     assert [m.model_dump() for m in a.matches] == [m.model_dump() for m in b.matches]
 
 
-def test_saved_folder_layout_is_format_1(tiny_pipeline, tmp_path):
-    """The files and the ``pipeline.json`` keys that pipelines saved by earlier versions have
-    (plus the taxonomy label vectors and the lexical index, which older folders lack and which
-    are rebuilt when absent): each component writes its own state, the pipeline only decides
-    where it goes."""
+def test_saved_folder_layout_is_format_3(tiny_pipeline, tmp_path):
+    """The model files and the ``pipeline.json`` keys pipelines saved by earlier versions have,
+    and the catalogue as one version folder named by ``CATALOGUE`` (``ranking.catalogue_files``);
+    a folder of the earliest layout (no manifest, topics or lexical index) still loads."""
     path = tiny_pipeline.save(tmp_path / "p")
     assert sorted(p.name for p in path.iterdir()) == [
-        "catalogue.npz",
+        "CATALOGUE",
+        "catalogues",
         "cost.json",
         "engagement.json",
         "history.parquet",
-        "lexical",
         "manifest.json",
         "pipeline.json",
         "ranker.json",
         "topics.npz",
     ]
+    version = (path / "CATALOGUE").read_text().strip()
+    assert sorted(p.name for p in (path / "catalogues" / version).iterdir()) == [
+        ".verified.json",  # the writer's stamp: its files match the manifest (docs/catalogue.md)
+        "arrays",
+        "catalogue.json",
+        "hashes.parquet",  # training's content hashes (matcher catalogue update, issue 12)
+        "lexical",
+        "manifest.json",
+        "texts",
+    ]
     state = json.loads((path / "pipeline.json").read_text())
     assert list(state) == ["format_version", "config", "metadata", "encoder", "featurizer"]
-    assert state["format_version"] == 2  # format 1 + manifest.json (ranking.migrations)
-    (
-        path / "manifest.json"
-    ).unlink()  # older folders have no manifest (tests/unit/ranking/test_manifest.py)
-    (path / "pipeline.json").write_text(json.dumps({**state, "format_version": 1}))
-    (path / "topics.npz").unlink()
-    shutil.rmtree(path / "lexical")
-    old = MatchPipeline.load(
-        path
-    )  # a folder of the earlier layout still loads and answers the same
+    assert state["format_version"] == 3  # ranking.migrations
+    from tests.unit.ranking.legacy_formats import write_format1
+
+    old_path = write_format1(tiny_pipeline, tmp_path / "old")
+    (old_path / "topics.npz").unlink()
+    shutil.rmtree(old_path / "lexical")
+    old = MatchPipeline.load(old_path)  # a folder of the earlier layout still loads the same
     brief = Brief(text="sourdough bread baking", min_followers=0, max_followers=10**9)
     assert [m.influencer_id for m in old.recommend(brief, k=5).matches] == [
         m.influencer_id for m in tiny_pipeline.recommend(brief, k=5).matches
