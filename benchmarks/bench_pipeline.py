@@ -15,7 +15,6 @@ What it does, so the numbers can be read honestly:
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import resource
 import statistics
@@ -24,46 +23,26 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# re-exported: other benchmark scripts import them from here
+from replicas import replicate, with_catalogue  # noqa: E402
+
+__all__ = ["latency", "replicate", "rss_mb", "table", "with_catalogue"]
 
 
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def replicate(cat, times: int, seed: int = 0):
-    """A catalogue ``times`` larger: copies with new ids and slightly jittered vectors."""
-    from matcher.ranking.catalogue import Catalogue
-    from matcher.vectors import unit_rows
-
-    rng = np.random.default_rng(seed)
-    n, m = len(cat), len(cat.post_emb)
-    kw = {}
-    for f in dataclasses.fields(Catalogue):
-        v = getattr(cat, f.name)
-        if f.name == "ids":
-            kw[f.name] = np.array([f"{x}-r{i}" for i in range(times) for x in v], dtype=object)
-        elif f.name == "post_offsets":
-            kw[f.name] = np.concatenate([[0]] + [v[1:] + i * m for i in range(times)])
-        elif f.name in ("bio_emb", "profile", "post_emb"):
-            reps = [
-                v if i == 0 else unit_rows(v + rng.normal(0, 0.02, v.shape).astype(np.float32))
-                for i in range(times)
-            ]
-            kw[f.name] = np.concatenate(reps)
-        elif f.name == "stats":
-            kw[f.name] = {k: np.tile(a, times) for k, a in v.items()}
-        elif f.name in ("snapshot_at",):
-            kw[f.name] = v
-        elif f.name == "index":
-            kw[f.name] = {}
-        else:
-            kw[f.name] = np.concatenate([v] * times)
-    assert len(kw["ids"]) == n * times
-    return Catalogue(**kw)
+def table(head, rows) -> str:
+    """A Markdown-style table, columns padded to their widest cell."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
+    lines = [" | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
+    lines.append("-|-".join("-" * w for w in widths))
+    lines += [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(lines)
 
 
 def latency(pipe, briefs, repeats: int) -> tuple[float, float, float]:
@@ -92,7 +71,6 @@ def main() -> None:
     from matcher.data.briefs import briefs_to_models
     from matcher.data.io import load_market
     from matcher.ranking.embeddings import SentenceEncoder
-    from matcher.ranking.pipeline import MatchPipeline
     from matcher.simulator.market import MarketConfig, simulate_market, write_market
     from matcher.training.trainer import fit_pipeline
     from serving.model_state import quiet_encoder, set_torch_threads
@@ -149,16 +127,7 @@ def main() -> None:
                 f"{rss_mb():.0f}",
             )
         )
-        big = MatchPipeline(
-            config=pipe.config,
-            encoder=pipe.encoder,
-            catalogue=replicate(pipe.catalogue, reps),
-            featurizer=pipe.featurizer,
-            ranker=pipe.ranker,
-            engagement=pipe.engagement,
-            cost_model=pipe.cost_model,
-            history=pipe.history,
-        )
+        big = with_catalogue(pipe, replicate(pipe.catalogue, reps))
         p50, p95, mx = latency(big, briefs, a.repeats)
         rows.append(
             (
@@ -187,11 +156,7 @@ def main() -> None:
         "max ms",
         "peak RSS MB",
     )
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
-    print(" | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
-    print("-|-".join("-" * w for w in widths))
-    for r in rows:
-        print(" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+    print(table(head, rows))
 
 
 if __name__ == "__main__":

@@ -41,12 +41,36 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 OUT = ROOT / "benchmarks" / "results" / "serve_latency"
 
 
+def service_env(model_dir: Path) -> dict[str, str]:
+    """The benchmarked service's settings: brief cache off (the briefs repeat, and every request
+    must embed its brief); no API keys on loopback (a key lookup is not what is measured)."""
+    return {
+        "MATCHER_MODEL_FALLBACK": str(model_dir),
+        "MATCHER_BRIEF_CACHE": "0",
+        "MATCHER_AUTH": "off",
+    }
+
+
+def service(model_dir: Path, tmp: Path, workers: int | None, ready_timeout: float = 600) -> Any:
+    """``bentoml serve`` of ``model_dir`` on loopback (``service_env``), its request log in ``tmp``."""
+    from serving.process import ServiceProcess
+
+    return ServiceProcess(
+        model=model_dir,
+        request_log=tmp / "requests.db",
+        workers=workers,
+        env=service_env(model_dir),
+        ready_timeout=ready_timeout,
+    )
+
+
 def pct(xs: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(xs), q)) if xs else float("nan")
 
 
-def base_pipeline(args: argparse.Namespace) -> tuple[Any, list[Any], str]:
-    """(pipeline, briefs, description) from --model or a freshly simulated and trained market."""
+def base_pipeline(args: argparse.Namespace, out: Path = OUT) -> tuple[Any, list[Any], str]:
+    """(pipeline, briefs, description) from --model or a freshly simulated and trained market
+    (cached under ``out``: a rerun loads it). ``args`` needs ``base``, ``n_briefs``, ``model``."""
     from matcher.config import EncoderConfig, TrainConfig
     from matcher.data.briefs import briefs_to_models
     from matcher.data.io import load_market
@@ -55,7 +79,7 @@ def base_pipeline(args: argparse.Namespace) -> tuple[Any, list[Any], str]:
     from matcher.simulator.market import MarketConfig, simulate_market, write_market
     from matcher.training.trainer import fit_pipeline
 
-    market_dir = OUT / f"market_{args.base}"
+    market_dir = out / f"market_{args.base}"
     if not (market_dir / "briefs.csv").exists():
         write_market(
             simulate_market(
@@ -68,7 +92,7 @@ def base_pipeline(args: argparse.Namespace) -> tuple[Any, list[Any], str]:
     briefs = briefs_to_models(tables.briefs)[: args.n_briefs]
     if args.model:
         return MatchPipeline.load(args.model), briefs, f"model {args.model}"
-    cached = OUT / f"base_{args.base}"
+    cached = out / f"base_{args.base}"
     if (cached / "pipeline.json").exists():
         return (
             MatchPipeline.load(cached),
@@ -85,23 +109,11 @@ def base_pipeline(args: argparse.Namespace) -> tuple[Any, list[Any], str]:
 
 def sized(pipe: Any, size: int) -> tuple[Any, Path]:
     """The base pipeline over a catalogue of ``size`` creators (replicated), saved for the service."""
-    from bench_pipeline import replicate
-
-    from matcher.ranking.pipeline import MatchPipeline
+    from replicas import replicate, with_catalogue
 
     times = max(1, round(size / len(pipe.catalogue)))
     cat = pipe.catalogue if times == 1 else replicate(pipe.catalogue, times)
-    big = MatchPipeline(
-        config=pipe.config,
-        encoder=pipe.encoder,
-        catalogue=cat,
-        featurizer=pipe.featurizer,
-        ranker=pipe.ranker,
-        engagement=pipe.engagement,
-        cost_model=pipe.cost_model,
-        history=pipe.history,
-        metadata={**pipe.metadata, "benchmark_replicas": times},
-    )
+    big = with_catalogue(pipe, cat, benchmark_replicas=times)
     d = OUT / f"catalogue_{len(cat)}"
     if not (d / "pipeline.json").exists():
         big.save(d)
@@ -130,12 +142,13 @@ def library_profile(pipe: Any, briefs: list[Any], n: int) -> dict[str, float]:
         t0 = time.perf_counter()
         q = pipe.embed_briefs([b])[0]
         t1 = time.perf_counter()
-        rows, _ = pipe.candidates(b, q, max(pipe.config.retrieval.n_candidates, 10))
+        sig = pipe.signals(b, q)  # as recommend does: shared by retrieval, scoring, reasons
+        rows, _ = pipe.candidates(b, q, max(pipe.config.retrieval.n_candidates, 10), sig)
         t2 = time.perf_counter()
         if len(rows):
-            s = pipe.score_rows(b, rows, q)
+            s = pipe.score_rows(b, rows, q, sig)
             t3 = time.perf_counter()
-            pipe._matches(b, s, np.lexsort((s.rows, -s.score))[:10])
+            pipe._matches(b, s, np.lexsort((s.rows, -s.score))[:10], sig)
         else:
             t3 = time.perf_counter()
         t4 = time.perf_counter()
@@ -202,6 +215,7 @@ def drive(
         "server_p50": pct(server, 50),
         "errors": len(errors),
         "floor": pct(floors, 50),
+        "mean": float(np.mean(lat)) if lat else float("nan"),
     }
 
 
@@ -247,7 +261,7 @@ def main() -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     OUT.mkdir(parents=True, exist_ok=True)
 
-    from serving.process import ServiceProcess
+    from bench_pipeline import table
 
     base, briefs, how = base_pipeline(args)
     bodies = [{"brief": json.loads(b.model_dump_json(exclude_none=True)), "k": 10} for b in briefs]
@@ -263,14 +277,7 @@ def main() -> None:
         )
         texts = [briefs[i % len(briefs)] for i in range(len(bodies))]
         with tempfile.TemporaryDirectory() as tmp:
-            svc = ServiceProcess(
-                model=model_dir,
-                request_log=Path(tmp) / "requests.db",
-                workers=args.workers,
-                # brief cache off: the 100 briefs repeat, and every request must embed
-                env={"MATCHER_MODEL_FALLBACK": str(model_dir), "MATCHER_BRIEF_CACHE": "0"},
-                ready_timeout=600,
-            )
+            svc = service(model_dir, Path(tmp), args.workers)
             t0 = time.perf_counter()
             with svc:
                 ready_s = time.perf_counter() - t0
@@ -332,11 +339,7 @@ def main() -> None:
                 f"{seq['p50'] / seq['floor']:.2f}x",
             )
         )
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
-    print(" | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
-    print("-|-".join("-" * w for w in widths))
-    for r in rows:
-        print(" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+    print(table(head, rows))
     print(
         "\nwhere the time goes (in process, median ms): "
         + "; ".join(

@@ -6,6 +6,12 @@ models per brief and answers with ``Routed``, which the service returns as is.
 A reload builds a complete new ``Served`` (models loaded and warmed up) before one attribute
 assignment swaps it in; a request reads ``holder.current`` once and keeps that snapshot, so no
 request sees half a reload and none is dropped.
+
+A catalogue refresh (``matcher catalogue update``) is picked up the same way: every
+``MATCHER_CATALOGUE_POLL_S`` seconds a thread reads the served model folder's ``CATALOGUE``
+pointer; a new version is loaded (memory-mapped) into a new pipeline sharing the models and the
+encoder, warmed up, and swapped in with one assignment. A version that fails to load is logged
+and skipped (the old catalogue keeps serving) until the pointer names another one.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from matcher.online.experiments import ExperimentRouter, Routed, load_experiment
 from matcher.ranking.embeddings import MemoryCache
 from matcher.ranking.pipeline import MatchPipeline
 from matcher.schemas import Brief
+from serving.catalogue_watch import next_version, with_version
 from serving.metrics import CountingCache, set_serving_model
 
 if TYPE_CHECKING:
@@ -73,7 +80,11 @@ def set_torch_threads(n: int) -> None:
 
 
 def warm_up(pipe: MatchPipeline) -> None:
-    """Load lazily loaded weights (the sentence-transformer) before taking traffic."""
+    """Load lazily loaded weights (the sentence-transformer) and build the catalogue's filter
+    lookup tables (seconds at a million creators) before taking traffic."""
+    from matcher.ranking.signals import prepare_catalogue
+
+    prepare_catalogue(pipe.catalogue)
     pipe.recommend(
         WARM_UP_BRIEF.model_copy(update={"min_followers": 0, "max_followers": 10**12}), k=1
     )
@@ -169,6 +180,8 @@ class ModelHolder:
         self._reload_lock = threading.Lock()
         self._stop = threading.Event()
         self._retry: threading.Thread | None = None
+        self._watch: threading.Thread | None = None
+        self._failed_version: str | None = None  # a catalogue version that did not load
 
     def load(self, ref: str | None = None, blocking: bool = True) -> tuple[Served | None, Served]:
         """Build and swap; returns (previous, current). Raises when building fails (the
@@ -198,7 +211,13 @@ class ModelHolder:
             self._reload_lock.release()
 
     def start(self) -> None:
-        """Initial load; on failure log one clear line, stay not ready, and retry in the background."""
+        """Initial load; on failure log one clear line, stay not ready, and retry in the background.
+        Then follow the model folder's catalogue pointer (``catalogue_poll_s``; 0 = never)."""
+        if self.config.catalogue_poll_s > 0 and self._watch is None:
+            self._watch = threading.Thread(
+                target=self._watch_loop, name="catalogue-watch", daemon=True
+            )
+            self._watch.start()
         try:
             self.load()
         except Exception as e:  # noqa: BLE001 - any failure means "not ready", with the reason
@@ -222,6 +241,54 @@ class ModelHolder:
             except Exception as e:  # noqa: BLE001
                 self.error = f"{type(e).__name__}: {e}"
                 logger.error("NOT READY: model load retry failed: %s", self.error)
+
+    def check_catalogue(self) -> bool:
+        """One look at the served folder's ``CATALOGUE``: when it names another version, load it
+        off the request path and swap it in. True when a new catalogue is now served."""
+        served = self.current
+        found = next_version(served, self._failed_version) if served is not None else None
+        if served is None or found is None:
+            return False
+        folder, version = found
+        if not self._reload_lock.acquire(blocking=False):
+            return False  # a reload is building a model: look again at the next poll
+        try:
+            if self.current is not served:  # a reload swapped the model in the meantime
+                return False
+            t0 = time.perf_counter()
+            try:
+                new = with_version(served, folder, version, warm_up)
+            except Exception as e:  # noqa: BLE001 - any failure keeps the old catalogue serving
+                self._failed_version = version
+                logger.error(
+                    "catalogue version %s of %s not loaded, still serving %s: %s: %s",
+                    version,
+                    folder,
+                    served.default.pipeline.catalogue_version,
+                    type(e).__name__,
+                    e,
+                )
+                return False
+            self.current = new  # the atomic swap
+            self._failed_version = None
+            logger.info(
+                "serving catalogue %s of %s (%d creators, was %s) loaded in %.1fs",
+                version,
+                folder,
+                new.model.catalogue_size,
+                served.default.pipeline.catalogue_version,
+                time.perf_counter() - t0,
+            )
+            return True
+        finally:
+            self._reload_lock.release()
+
+    def _watch_loop(self) -> None:
+        while not self._stop.wait(self.config.catalogue_poll_s):
+            try:
+                self.check_catalogue()
+            except Exception:  # noqa: BLE001 - the watch must outlive any one failure
+                logger.exception("catalogue watch failed; trying again at the next poll")
 
     def stop(self) -> None:
         self._stop.set()

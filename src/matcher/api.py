@@ -159,6 +159,11 @@ class ModelInfo(BaseModel):
     )
     catalogue_size: int
     catalogue_snapshot: str | None = None
+    catalogue_version: str | None = Field(
+        default=None,
+        description="The catalogue version served (catalogues/<version> of a model folder; "
+        "`matcher catalogue update` publishes new ones without retraining).",
+    )
     encoder: str | None = None
     experiment: str | None = None
     variants: list[str] = Field(default_factory=list)

@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -22,6 +23,10 @@ from pydantic_settings import (
 
 ENV_MODEL_PATH = "MATCHER_EMBEDDING_MODEL"
 ENV_CACHE_DIR = "MATCHER_CACHE_DIR"
+ENV_ENCODER_BACKEND = "MATCHER_ENCODER_BACKEND"
+ENV_ENCODER_THREADS = "MATCHER_ENCODER_THREADS"
+ENV_ONNX_DIR = "MATCHER_ONNX_DIR"
+ENCODER_BACKENDS = ("torch", "onnx-int8")
 
 
 class _Strict(BaseModel):
@@ -48,6 +53,51 @@ class EncoderConfig(_Strict):
         "first (~1.5 KB each for 384-d: 1,000,000 ~ 1.5 GB); small shards are merged as they accumulate.",
     )
     show_progress: bool = True
+    backend: Literal["torch", "onnx-int8"] | None = Field(
+        default=None,
+        description=f"torch (sentence-transformers) or onnx-int8 (the same model exported locally "
+        f"to ONNX Runtime, int8 weights; docs/encoder.md). None = ${ENV_ENCODER_BACKEND}, else "
+        "the backend a saved pipeline was built with, else torch.",
+    )
+    threads: int | None = Field(
+        default=None,
+        ge=0,
+        description=f"onnx-int8: intra-op threads of the ONNX Runtime session (0 = one per core). "
+        f"None = ${ENV_ENCODER_THREADS}, else 1 for a few texts (a request's briefs) and one per "
+        "core for batches. torch's threads are process-wide (the service sets them with "
+        "$MATCHER_TORCH_THREADS).",
+    )
+    onnx_dir: str | None = Field(
+        default=None,
+        description=f"Where onnx-int8 exports are cached (one folder per model id); "
+        f"None = ${ENV_ONNX_DIR} or .cache/onnx.",
+    )
+
+    def resolved_backend(self, saved: str | None = None) -> str:
+        """The field, else $MATCHER_ENCODER_BACKEND, else ``saved`` (what a pipeline was built
+        with), else torch."""
+        value = self.backend or os.environ.get(ENV_ENCODER_BACKEND, "").strip() or saved
+        value = value or "torch"
+        if value not in ENCODER_BACKENDS:
+            raise ValueError(
+                f"encoder backend ({ENV_ENCODER_BACKEND} or encoder.backend) must be one of "
+                f"{', '.join(ENCODER_BACKENDS)}, got {value!r}"
+            )
+        return value
+
+    def resolved_threads(self) -> int | None:
+        """The field, else $MATCHER_ENCODER_THREADS, else None (by batch size)."""
+        if self.threads is not None:
+            return self.threads
+        env = os.environ.get(ENV_ENCODER_THREADS, "").strip()
+        if not env:
+            return None
+        if not env.isdigit():
+            raise ValueError(f"{ENV_ENCODER_THREADS} must be an integer >= 0, got {env!r}")
+        return int(env)
+
+    def resolved_onnx_dir(self) -> Path:
+        return Path(self.onnx_dir or os.environ.get(ENV_ONNX_DIR) or ".cache/onnx")
 
     def resolved_model_path(self) -> str:
         if self.model_path:
@@ -93,6 +143,32 @@ class RetrievalConfig(_Strict):
         le=1.0,
         description="Hybrid candidate search: weight of BM25 (handle words, bio, captions) against "
         "the dense cosine in the fused score; 0 = dense only.",
+    )
+    ann_min_rows: int = Field(
+        default=50_000,
+        ge=0,
+        description="Creators from which dense search uses a faiss IVF index (ranking.ann) "
+        "instead of exact search; measured in benchmarks/ann.py.",
+    )
+    ann_scan_rows: int = Field(
+        default=10_000,
+        ge=1,
+        description="IVF search without filters scans enough lists to hold this many creators "
+        "(recall@300 >= 0.99 at 200k and 1M, benchmarks/ann.py); a filter keeping a share s "
+        "of the creators scans 1/s times as many lists (all lists = an exact search).",
+    )
+    ann_nprobe: int = Field(
+        default=0, ge=0, description="IVF lists scanned without filters; 0 = from ann_scan_rows."
+    )
+    ann_nlist: int = Field(default=0, ge=0, description="IVF lists; 0 = about 4 x sqrt(creators).")
+    ann_exact_below: int = Field(
+        default=20_000,
+        ge=0,
+        description="With an IVF index: scan every list (an exact search) when at most this "
+        "many creators pass the filters.",
+    )
+    ann_build_threads: int = Field(
+        default=2, ge=1, description="Threads used to train and fill an IVF index."
     )
 
 
@@ -369,7 +445,8 @@ class ServingConfig(BaseSettings):
     request_log: str = Field(
         validation_alias="MATCHER_REQUEST_LOG",
         default="requests.db",
-        description="$MATCHER_REQUEST_LOG: SQLite file.",
+        description="$MATCHER_REQUEST_LOG: SQLite file, or a postgresql+psycopg:// URL "
+        "shared by several replicas (docs/database.md).",
     )
     log_synchronous: str = Field(
         validation_alias="MATCHER_LOG_SYNC",
@@ -414,8 +491,9 @@ class ServingConfig(BaseSettings):
     keys_db: str | None = Field(
         validation_alias="MATCHER_KEYS_DB",
         default=None,
-        description="$MATCHER_KEYS_DB: SQLite file of API keys; None = "
-        "keys.db next to the request log (matcher.online.keys.default_keys_db).",
+        description="$MATCHER_KEYS_DB: SQLite file or database URL of API keys; None = "
+        "keys.db next to the request log, or the request log's database when that is a URL "
+        "(matcher.online.keys.default_keys_db).",
     )
     model_root: str = Field(
         validation_alias="MATCHER_MODEL_ROOT",
@@ -451,6 +529,14 @@ class ServingConfig(BaseSettings):
         ge=0,
         description="$MATCHER_LOG_BUSY_MS: how long a write waits for "
         "a locked request log before the request fails with 503 (and Retry-After).",
+    )
+    catalogue_poll_s: float = Field(
+        validation_alias="MATCHER_CATALOGUE_POLL_S",
+        default=10.0,
+        ge=0.0,
+        description="$MATCHER_CATALOGUE_POLL_S: how often the service reads the served "
+        "model folder's CATALOGUE pointer; a new version (matcher catalogue update) is loaded "
+        "off the request path and swapped in without a restart. 0 = never.",
     )
     body_timeout_s: float = Field(
         validation_alias="MATCHER_BODY_TIMEOUT_S",

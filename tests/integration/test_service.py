@@ -133,6 +133,7 @@ def test_health_readiness_and_model_info(client, tiny_pipeline_dir):
         "metrics",
         "catalogue_size",
         "catalogue_snapshot",
+        "catalogue_version",
         "encoder",
         "experiment",
         "variants",

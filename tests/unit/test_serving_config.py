@@ -25,6 +25,7 @@ ENV = {
     "rate_burst": "MATCHER_RATE_BURST",
     "log_busy_ms": "MATCHER_LOG_BUSY_MS",
     "body_timeout_s": "MATCHER_BODY_TIMEOUT_S",
+    "catalogue_poll_s": "MATCHER_CATALOGUE_POLL_S",
 }
 DEFAULTS = {
     "model": "champion",
@@ -43,6 +44,7 @@ DEFAULTS = {
     "rate_burst": 40,
     "log_busy_ms": 2000,
     "body_timeout_s": 10.0,
+    "catalogue_poll_s": 10.0,
 }
 VALUES = {  # a non-default value per variable, as text, and the field value it gives
     "MATCHER_MODEL": (" models:/matcher/3 ", "models:/matcher/3"),
@@ -61,6 +63,7 @@ VALUES = {  # a non-default value per variable, as text, and the field value it 
     "MATCHER_RATE_BURST": ("3", 3),
     "MATCHER_LOG_BUSY_MS": ("0", 0),
     "MATCHER_BODY_TIMEOUT_S": ("1", 1.0),
+    "MATCHER_CATALOGUE_POLL_S": ("0", 0.0),
 }
 
 

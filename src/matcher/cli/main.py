@@ -10,6 +10,9 @@ import typer
 from rich.table import Table
 
 from matcher.cli import ab, keys, lifecycle
+from matcher.cli import catalogue as catalogue_cli
+from matcher.cli import db as db_cli
+from matcher.cli import encoder as encoder_cli
 from matcher.cli import plan as plan_cli
 from matcher.cli.common import (
     CHAMPION,
@@ -371,7 +374,10 @@ def match(
 ab.register(app)
 lifecycle.register(app)
 keys.register(app)
+db_cli.register(app)  # matcher db upgrade|current (issue 15)
 plan_cli.register(app)  # matcher plan (issue 11)
+catalogue_cli.register(app)  # matcher catalogue update|list (issue 12)
+encoder_cli.register(app)  # matcher encoder export (issue 12)
 
 
 def main() -> None:  # pragma: no cover

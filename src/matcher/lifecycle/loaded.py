@@ -67,5 +67,6 @@ def describe(
         metrics=dict[str, float | None](flat_metrics(metrics or meta.get("test_metrics") or {})),
         catalogue_size=len(pipe.catalogue),
         catalogue_snapshot=pipe.catalogue.snapshot_at.isoformat(),
+        catalogue_version=pipe.catalogue_version,
         encoder=f"{enc.get('name')} ({enc.get('dim')}-d)",
     )

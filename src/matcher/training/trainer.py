@@ -23,6 +23,7 @@ from matcher.data.briefs import briefs_to_models
 from matcher.data.io import MarketTables
 from matcher.data.labels import Split, relevance_from_outcomes, time_split
 from matcher.ranking.catalogue import Catalogue
+from matcher.ranking.content_hash import content_hashes, hashes_frame
 from matcher.ranking.embeddings import SentenceEncoder, TextEncoder
 from matcher.ranking.features import PairFeaturizer
 from matcher.ranking.history import History
@@ -217,6 +218,10 @@ def fit_pipeline(
         engagement=EngagementModel(config.engagement, config.seed),
         history=history,
         metadata=dict(metadata or {}),
+    )
+    # saved with the catalogue version, so `matcher catalogue update` embeds only what changed
+    pipe.catalogue_hashes = hashes_frame(
+        content_hashes(tables.influencers, tables.posts, config.catalogue)
     )
 
     t1 = time.perf_counter()
