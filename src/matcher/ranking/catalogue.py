@@ -38,6 +38,26 @@ from matcher.vectors import unit_rows
 
 logger = logging.getLogger(__name__)
 
+# the catalogue's per-creator/per-post columns by kind (persistence: to_arrays, catalogue_files)
+TEXT_FIELDS: tuple[str, ...] = (
+    "ids",
+    "handles",
+    "platforms",
+    "countries",
+    "languages",
+    "post_texts",
+    "search_text",
+)
+NUMERIC_FIELDS: tuple[str, ...] = (
+    "followers",
+    "following",
+    "aud_countries",
+    "aud_ages",
+    "aud_female",
+    "price_usd",
+    "post_offsets",
+)
+VECTOR_FIELDS: tuple[str, ...] = ("bio_emb", "profile", "post_emb")
 _OPTIONAL_ARRAYS = (
     "topic_idx",
     "topic_score",
@@ -251,28 +271,9 @@ class Catalogue:
     # ------------------------------------------------------------------ persistence
     def to_arrays(self) -> dict[str, NDArray[Any]]:
         out: dict[str, NDArray[Any]] = {}
-        for name in (
-            "ids",
-            "handles",
-            "platforms",
-            "countries",
-            "languages",
-            "post_texts",
-            "search_text",
-        ):
+        for name in TEXT_FIELDS:
             out[name] = np.asarray(getattr(self, name)).astype(str)
-        for name in (
-            "followers",
-            "following",
-            "aud_countries",
-            "aud_ages",
-            "aud_female",
-            "price_usd",
-            "bio_emb",
-            "profile",
-            "post_emb",
-            "post_offsets",
-        ):
+        for name in (*NUMERIC_FIELDS, *VECTOR_FIELDS):
             out[name] = getattr(self, name)
         for k, v in self.stats.items():
             out[f"stat__{k}"] = v
@@ -287,28 +288,9 @@ class Catalogue:
     @classmethod
     def from_arrays(cls, arrs: dict[str, NDArray[Any]]) -> Catalogue:
         kw: dict[str, Any] = {}
-        for name in (
-            "ids",
-            "handles",
-            "platforms",
-            "countries",
-            "languages",
-            "post_texts",
-            "search_text",
-        ):
+        for name in TEXT_FIELDS:
             kw[name] = np.asarray(arrs[name]).astype(object)
-        for name in (
-            "followers",
-            "following",
-            "aud_countries",
-            "aud_ages",
-            "aud_female",
-            "price_usd",
-            "bio_emb",
-            "profile",
-            "post_emb",
-            "post_offsets",
-        ):
+        for name in (*NUMERIC_FIELDS, *VECTOR_FIELDS):
             kw[name] = np.asarray(arrs[name])
         kw["stats"] = {
             k[len("stat__") :]: np.asarray(v) for k, v in arrs.items() if k.startswith("stat__")

@@ -37,7 +37,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from matcher import schemas as S
-from matcher.ranking.catalogue import Catalogue
+from matcher.ranking.catalogue import NUMERIC_FIELDS, VECTOR_FIELDS, Catalogue
 from matcher.ranking.id_index import IdIndex
 from matcher.ranking.lexical import LexicalIndex
 from matcher.ranking.manifest import (
@@ -64,16 +64,8 @@ VERSION_FILES: tuple[str, ...] = (META, HASHES)
 VERSION_SUBFOLDERS: tuple[str, ...] = (ARRAYS, TEXTS, LEXICAL, ANN)
 VECTOR_DTYPE = np.float16
 
-VECTORS = ("bio_emb", "profile", "post_emb")
-NUMERIC: tuple[str, ...] = (
-    "followers",
-    "following",
-    "aud_countries",
-    "aud_ages",
-    "aud_female",
-    "price_usd",
-    "post_offsets",
-)
+VECTORS = VECTOR_FIELDS
+NUMERIC = NUMERIC_FIELDS
 OPTIONAL_NUMERIC: tuple[str, ...] = (
     "topic_idx",
     "topic_score",
