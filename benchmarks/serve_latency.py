@@ -43,11 +43,13 @@ OUT = ROOT / "benchmarks" / "results" / "serve_latency"
 
 def service_env(model_dir: Path) -> dict[str, str]:
     """The benchmarked service's settings: brief cache off (the briefs repeat, and every request
-    must embed its brief); no API keys on loopback (a key lookup is not what is measured)."""
+    must embed its brief); no API keys on loopback (a key lookup is not what is measured) and
+    no rate limit (4 clients send more than one key's 20 requests/s)."""
     return {
         "MATCHER_MODEL_FALLBACK": str(model_dir),
         "MATCHER_BRIEF_CACHE": "0",
         "MATCHER_AUTH": "off",
+        "MATCHER_RATE_LIMIT": "0",
     }
 
 

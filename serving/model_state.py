@@ -79,12 +79,25 @@ def set_torch_threads(n: int) -> None:
         sys.modules["torch"].set_num_threads(n)
 
 
+def limit_threads(n: int) -> None:
+    """Cap every OpenMP and BLAS thread pool loaded in this process (LightGBM, faiss, numpy) at
+    ``n`` threads (threadpoolctl, process-wide); 0 = leave alone."""
+    if n > 0:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=n)
+
+
 def warm_up(pipe: MatchPipeline) -> None:
-    """Load lazily loaded weights (the sentence-transformer) and build the catalogue's filter
-    lookup tables (seconds at a million creators) before taking traffic."""
+    """Load lazily loaded weights (the sentence-transformer), build the catalogue's filter
+    lookup tables (seconds at a million creators) and map the ANN index's pages before taking
+    traffic."""
     from matcher.ranking.signals import prepare_catalogue
 
     prepare_catalogue(pipe.catalogue)
+    prefault = getattr(pipe.index, "prefault", None)  # a memory-mapped ANN index
+    if prefault is not None:
+        prefault()
     pipe.recommend(
         WARM_UP_BRIEF.model_copy(update={"min_followers": 0, "max_followers": 10**12}), k=1
     )
@@ -147,6 +160,7 @@ def build(config: ServingConfig, ref: str | None = None) -> Served:
     quiet_encoder(default.pipeline, config.brief_cache)
     warm_up(default.pipeline)  # loads torch when the encoder needs it
     set_torch_threads(config.torch_threads)
+    limit_threads(config.threads)
     if not config.experiment:
         return Served(default)
     exp = load_experiment(config.experiment)

@@ -162,10 +162,12 @@ class RetrievalConfig(_Strict):
     )
     ann_nlist: int = Field(default=0, ge=0, description="IVF lists; 0 = about 4 x sqrt(creators).")
     ann_exact_below: int = Field(
-        default=20_000,
+        default=10_000,
         ge=0,
-        description="With an IVF index: scan every list (an exact search) when at most this "
-        "many creators pass the filters.",
+        description="With an IVF index: gather and score the creators that pass the filters "
+        "(an exact search) when at most this many pass; above, a filtered IVF scan. Measured "
+        "crossover (benchmarks/ann.py --filtered-crossover, docs/scaling.md): ~6k creators at "
+        "100k, ~20k at 1M.",
     )
     ann_build_threads: int = Field(
         default=2, ge=1, description="Threads used to train and fill an IVF index."
@@ -474,6 +476,15 @@ class ServingConfig(BaseSettings):
         description="$MATCHER_TORCH_THREADS: intra-op threads for the "
         "encoder per request (0 = torch's default, all cores). One brief is too small "
         "to split; 1 keeps concurrent requests from fighting over cores.",
+    )
+    threads: int = Field(
+        validation_alias="MATCHER_THREADS",
+        default=1,
+        ge=0,
+        description="$MATCHER_THREADS: OpenMP and BLAS threads per worker (LightGBM, faiss, "
+        "numpy; set with threadpoolctl once the model is loaded; 0 = the libraries' default, "
+        "all cores). A request's arrays are too small to split: with 2 threads, idle OpenMP "
+        "threads spin on the core the next request needs (p50 +3 ms at 100k creators).",
     )
     brief_cache: int = Field(
         validation_alias="MATCHER_BRIEF_CACHE",

@@ -119,6 +119,19 @@ def test_save_and_memory_mapped_load_give_the_same_answers(vectors, ivf, tmp_pat
     assert isinstance(tuned, IVFIndex) and tuned.nprobe == 16
 
 
+def test_memory_mapped_lists_are_in_place_arrays_and_prefault_covers_every_row(ivf, tmp_path):
+    """The in-place mapping (array lists over the file), not faiss's on-disk lists whose filtered
+    scans were 5x slower; ``prefault`` reads every list's vectors and ids once."""
+    import faiss
+
+    ivf.save(tmp_path / "ann")
+    loaded = load_index(tmp_path / "ann", mmap=True)
+    assert isinstance(loaded, IVFIndex)
+    lists = faiss.downcast_InvertedLists(loaded.index.invlists)
+    assert type(lists).__name__ == "ArrayInvertedLists"
+    assert loaded.prefault() == N * (D * 4 + 8)  # float32 vectors + int64 ids of every row
+
+
 def test_load_rejects_what_it_cannot_read(tmp_path, ivf):
     with pytest.raises(FileNotFoundError, match="no ann.json"):
         load_index(tmp_path)
