@@ -311,15 +311,30 @@ class EngagementModel:
         self, X: NDArray[np.float32]
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         """(expected rate, 10th percentile, 90th percentile), ordered low <= mean <= high."""
+        mean = self.predict_mean(X)
+        lo, hi = self.interval(X, mean)
+        return mean, lo, hi
+
+    def predict_mean(self, X: NDArray[np.float32]) -> NDArray[np.float64]:
+        """The expected rate alone (what ranking needs: one booster of three)."""
+        check_fitted(self, "boosters_")
+        if len(X) == 0:
+            return np.zeros(0)
+        return np.exp(booster_predict(self.boosters_[0], X, self.threads) + self.log_var_ / 2.0)
+
+    def interval(
+        self, X: NDArray[np.float32], mean: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """(10th, 90th percentile) of the rows of ``X`` whose expected rate is ``mean``, ordered
+        low <= mean <= high. Row by row, so asking for a few rows (the top k shown) gives what
+        the same rows get among many."""
         check_fitted(self, "boosters_")
         if len(X) == 0:
             z = np.zeros(0)
-            return z, z, z
-        mean, lo, hi = (booster_predict(b, X, self.threads) for b in self.boosters_)
-        mean = np.exp(mean + self.log_var_ / 2.0)
-        lo, hi = np.exp(lo), np.exp(hi)
+            return z, z
+        lo, hi = (np.exp(booster_predict(b, X, self.threads)) for b in self.boosters_[1:])
         lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
-        return mean, np.minimum(lo, mean), np.maximum(hi, mean)
+        return np.minimum(lo, mean), np.maximum(hi, mean)
 
     def state(self) -> dict[str, Any]:
         check_fitted(self, "boosters_")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -77,17 +78,34 @@ __all__ = [
 
 @dataclass
 class Scored:
-    """Model outputs for a set of catalogue rows (one brief), in the order given."""
+    """Model outputs for a set of catalogue rows (one brief), in the order given. The
+    engagement interval is computed on demand (``interval`` for the rows shown, ``er_low`` /
+    ``er_high`` for all): ranking needs only the expected rate."""
 
     rows: NDArray[np.int64]
     raw: NDArray[np.float64]
     fit: NDArray[np.float64]
     er: NDArray[np.float64]
-    er_low: NDArray[np.float64]
-    er_high: NDArray[np.float64]
     score: NDArray[np.float64]
     X: NDArray[np.float32]
     best_post: NDArray[np.int64]
+    engagement: EngagementModel
+
+    def interval(self, idx: NDArray[np.int64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """(10th, 90th percentile) of the engagement rate at positions ``idx``."""
+        return self.engagement.interval(self.X[idx], self.er[idx])
+
+    @cached_property
+    def _all_intervals(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        return self.interval(np.arange(len(self.rows)))
+
+    @property
+    def er_low(self) -> NDArray[np.float64]:
+        return self._all_intervals[0]
+
+    @property
+    def er_high(self) -> NDArray[np.float64]:
+        return self._all_intervals[1]
 
 
 @dataclass
@@ -235,14 +253,15 @@ class MatchPipeline:
         q = self.embed_briefs([brief])[0] if query is None else query
         X, best = self.features_for(brief, rows, q, signals)
         raw = self.ranker.decision_function(X)
-        er, lo, hi = self.engagement.predict(X)
+        er = self.engagement.predict_mean(X)
         w = self.config.scoring.engagement_weight
         score = (
             raw + w * np.log(np.maximum(er, 1e-6) / np.maximum(self.typical_er[rows], 1e-6))
             if len(rows)
             else raw
         )
-        return Scored(rows, raw, self.ranker.fit_probability(raw), er, lo, hi, score, X, best)
+        fit = self.ranker.fit_probability(raw)
+        return Scored(rows, raw, fit, er, score, X, best, self.engagement)
 
     def score_pairs(self, brief: Brief, influencer_ids: list[str]) -> Scored:
         """Score given creators for a brief, bypassing filters and retrieval (logged evaluation,
@@ -327,8 +346,11 @@ class MatchPipeline:
     ) -> list[Match]:
         cat = self.catalogue
         contrib = self.ranker.contributions(s.X[order])
+        er_low, er_high = s.interval(order)
         out = []
-        for rank, (j, c) in enumerate(zip(order, contrib, strict=True), start=1):
+        for rank, (j, c, low, high) in enumerate(
+            zip(order, contrib, er_low, er_high, strict=True), start=1
+        ):
             check(deadline, "explaining")
             r = int(s.rows[j])
             followers = float(cat.followers[r])
@@ -347,8 +369,8 @@ class MatchPipeline:
                     fit_score=round(float(s.fit[j]), 4),
                     expected_engagement=EngagementEstimate(
                         rate=round(float(s.er[j]), 6),
-                        rate_low=round(float(s.er_low[j]), 6),
-                        rate_high=round(float(s.er_high[j]), 6),
+                        rate_low=round(float(low), 6),
+                        rate_high=round(float(high), 6),
                         engagements=round(float(s.er[j]) * followers, 1),
                     ),
                     estimated_cost_usd=round(float(self.costs[r]), 2),

@@ -48,6 +48,30 @@ def test_match_fields_are_consistent(tiny_pipeline):
     )
 
 
+def test_engagement_interval_of_the_shown_rows_equals_the_full_prediction(tiny_pipeline):
+    """Only the top k get an interval per request; the same rows get the same interval, and
+    ``er_low`` / ``er_high`` still cover every row scored."""
+    pipe = tiny_pipeline
+    brief = Brief(text="trail running shoes for marathon training")
+    rows = np.arange(len(pipe.catalogue), dtype=np.int64)
+    s = pipe.score_rows(brief, rows)
+    mean, lo, hi = pipe.engagement.predict(s.X)
+    np.testing.assert_array_equal(s.er, mean)
+    np.testing.assert_array_equal(s.er_low, lo)
+    np.testing.assert_array_equal(s.er_high, hi)
+    top = np.lexsort((s.rows, -s.score))[:5]
+    low, high = s.interval(top)
+    np.testing.assert_array_equal(low, lo[top])
+    np.testing.assert_array_equal(high, hi[top])
+    assert np.all(low <= s.er[top]) and np.all(s.er[top] <= high) and np.any(low < high)
+    rec = pipe.recommend(brief, k=5)
+    by_id = dict(zip(pipe.catalogue.ids[s.rows], zip(lo, hi, strict=True), strict=True))
+    for m in rec.matches:
+        want_lo, want_hi = by_id[m.influencer_id]
+        assert m.expected_engagement.rate_low == round(float(want_lo), 6)
+        assert m.expected_engagement.rate_high == round(float(want_hi), 6)
+
+
 def test_known_price_is_used_as_cost(tiny_pipeline, tiny_market):
     inf = tiny_market["influencers"].set_index(S.INFLUENCER_ID)
     rec = tiny_pipeline.recommend(Brief(text="gaming setup and esports stream"), k=20)

@@ -14,6 +14,7 @@ from matcher.ranking.retrieval import (
     derived,
     forget_derived,
     hard_filter,
+    in_codes,
 )
 from matcher.schemas import COUNTRIES, COUNTRY_INDEX, PLATFORM_INDEX, Brief
 
@@ -131,3 +132,14 @@ def test_prepare_catalogue_builds_every_table_up_front(cat):
     forget_derived(cat)
     prepare_catalogue(cat)
     assert {"shares", "handles", "safety"} <= set(retrieval._DERIVED[id(cat)])
+
+
+@pytest.mark.parametrize("n_wanted", [1, 3, 6, 7, 20])
+def test_in_codes_equals_isin_by_comparisons_or_table(n_wanted):
+    """Few codes by comparisons, many by a table gather: both as np.isin; -1 (unknown) never in."""
+    rng = np.random.default_rng(n_wanted)
+    values = rng.integers(-1, 45, 5_000).astype(np.int16)
+    wanted = rng.choice(45, n_wanted, replace=False).tolist()
+    got = in_codes(values, 45, [*wanted, wanted[0]])  # a repeat changes nothing
+    np.testing.assert_array_equal(got, np.isin(values, wanted))
+    assert not got[values == -1].any() and got.any()
