@@ -77,10 +77,21 @@ def test_random_texts_and_keywords_agree_with_the_reference() -> None:
         "red wine",
         "a",
         "the",
+        "İstanbul",  # lower-cases to one more character
+        "istanbul",
+        "don't",
+        "don",
+        "t",
+        "_x",
+        "2x",
+        "#2x",
+        "🏃",
+        "straße",
+        "@@ad",
     ]
     seps = [" ", "  ", "\n", ", ", ". ", "#", "@", "-", ""]
     n = 0
-    for _ in range(3000):
+    for _ in range(6000):
         words = rng.choice(vocab, size=int(rng.integers(0, 15)))
         text = "".join(str(w) + str(rng.choice(seps)) for w in words)
         kws = [
@@ -92,7 +103,7 @@ def test_random_texts_and_keywords_agree_with_the_reference() -> None:
         want = keyword_hit(text, kws)
         assert KeywordMatcher(kws).hit(text) is want, (text, kws)
         n += want
-    assert 500 < n < 2500  # both answers well represented
+    assert 800 < n < 5000  # both answers well represented
 
 
 def test_matcher_is_falsy_without_keywords() -> None:
