@@ -184,6 +184,12 @@ class LexicalIndex:
             self._recent = [(query_text, full), *self._recent[: RECENT_QUERIES - 1]]
         return full
 
+    def prepare(self, query_text: str) -> None:
+        """Score ``query_text`` now (kept with the recent queries), e.g. while the brief is
+        being embedded: the searches and scores that follow reuse it."""
+        self._check_fitted()
+        self._all_scores(query_text)
+
     def scores(self, query_text: str, rows: NDArray[np.int64] | None = None) -> NDArray[np.float32]:
         """BM25 score of every document (or of ``rows``, in that order); 0 = no shared word."""
         self._check_fitted()

@@ -72,6 +72,37 @@ def test_engagement_interval_of_the_shown_rows_equals_the_full_prediction(tiny_p
         assert m.expected_engagement.rate_high == round(float(want_hi), 6)
 
 
+def test_embedding_while_filtering_gives_what_one_step_after_the_other_gives(tiny_pipeline):
+    pipe = tiny_pipeline
+    for brief in (
+        Brief(text="trail running shoes for marathon training", platforms=["instagram"]),
+        Brief(text="sourdough bread", excluded_keywords=["rye"], max_followers=50_000),
+    ):
+        q, mask = pipe.embed_while_filtering(brief)
+        np.testing.assert_array_equal(q, pipe.embed_briefs([brief])[0])
+        np.testing.assert_array_equal(
+            mask, hard_filter(brief, pipe.catalogue, pipe.costs, pipe.config.retrieval)
+        )
+        assert 0 < mask.sum() < len(mask) or brief.platforms is None
+        assert pipe.recommend(brief, k=5) == pipe.recommend(brief, k=5, query=q)
+
+
+def test_embedding_helper_threads_work_in_a_forked_child(tiny_pipeline):
+    """A forked process inherits the executor object but not its threads: it makes its own."""
+    import multiprocessing as mp
+
+    brief = Brief(text="sourdough bread")
+    tiny_pipeline.recommend(brief, k=3)  # the parent's helper threads exist now
+    ctx = mp.get_context("fork")
+    with ctx.Pool(1) as pool:
+        got = pool.apply_async(_recommend_ids, (tiny_pipeline, brief)).get(timeout=60)
+    assert got == [m.influencer_id for m in tiny_pipeline.recommend(brief, k=3).matches]
+
+
+def _recommend_ids(pipe, brief):
+    return [m.influencer_id for m in pipe.recommend(brief, k=3).matches]
+
+
 def test_known_price_is_used_as_cost(tiny_pipeline, tiny_market):
     inf = tiny_market["influencers"].set_index(S.INFLUENCER_ID)
     rec = tiny_pipeline.recommend(Brief(text="gaming setup and esports stream"), k=20)
