@@ -118,7 +118,7 @@ class MatcherService(MatcherCore):
             self._not_ready_reason,
             TRAFFIC["max_concurrency"],
             self.config.body_timeout_s,
-            self.authenticate,
+            self.authenticate if self.config.auth else None,  # off: no thread hop to say yes
         )
         self.models = ModelHolder(self.config)
         if self.startup_error is None:
