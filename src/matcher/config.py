@@ -161,13 +161,13 @@ class RetrievalConfig(_Strict):
         default=0, ge=0, description="IVF lists scanned without filters; 0 = from ann_scan_rows."
     )
     ann_nlist: int = Field(default=0, ge=0, description="IVF lists; 0 = about 4 x sqrt(creators).")
-    ann_exact_below: int = Field(
-        default=10_000,
+    ann_exact_below: int | None = Field(
+        default=None,
         ge=0,
         description="With an IVF index: gather and score the creators that pass the filters "
-        "(an exact search) when at most this many pass; above, a filtered IVF scan. Measured "
-        "crossover (benchmarks/ann.py --filtered-crossover, docs/scaling.md): ~6k creators at "
-        "100k, ~20k at 1M.",
+        "(an exact search) when at most this many pass; above, a filtered IVF scan. None = "
+        "20 x sqrt(creators), the measured crossover (benchmarks/ann_crossover.py: ~5-7k at "
+        "100k, ~20k at 1M; docs/scaling.md).",
     )
     ann_build_threads: int = Field(
         default=2, ge=1, description="Threads used to train and fill an IVF index."

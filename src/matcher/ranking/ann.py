@@ -50,6 +50,7 @@ BUILD_BLOCK = 50_000  # rows added per call (progress bar steps)
 TRAIN_PER_LIST = 40  # k-means training rows per list (faiss warns below 39)
 SEED = 1234
 PAGE = 4096  # bytes: the stride of ``IVFIndex.prefault``
+EXACT_PER_SQRT_ROW = 20  # see ``default_exact_below``
 
 
 def _faiss() -> Any:
@@ -64,6 +65,15 @@ def default_nprobe(config: RetrievalConfig, n: int, nlist: int) -> int:
     if config.ann_nprobe:
         return min(nlist, config.ann_nprobe)
     return int(min(nlist, max(1, math.ceil(config.ann_scan_rows * nlist / max(1, n)))))
+
+
+def default_exact_below(config: RetrievalConfig, n: int) -> int:
+    """``config.ann_exact_below``, or ``EXACT_PER_SQRT_ROW`` x sqrt(n): gathering costs ~0.27
+    us per passing row, a filtered scan of every list about what gathering 6k rows does at
+    100k and 20k at 1M (benchmarks/ann_crossover.py), i.e. ~20 sqrt(n)."""
+    if config.ann_exact_below is not None:
+        return config.ann_exact_below
+    return int(EXACT_PER_SQRT_ROW * math.sqrt(n))
 
 
 def default_nlist(n: int) -> int:
@@ -116,7 +126,7 @@ class IVFIndex:
         finally:
             faiss.omp_set_num_threads(threads)
         logger.info("IVF index: %d rows in %d lists", index.ntotal, nlist)
-        return cls(index, default_nprobe(config, n, nlist), config.ann_exact_below)
+        return cls(index, default_nprobe(config, n, nlist), default_exact_below(config, n))
 
     def __len__(self) -> int:
         return int(self.index.ntotal)
@@ -240,5 +250,5 @@ def load_index(
             f"{META_FILE} says {meta['rows']} x {meta['dim']}"
         )
     nprobe = meta["nprobe"] if config is None else default_nprobe(config, index.ntotal, index.nlist)
-    below = config.ann_exact_below if config is not None else meta["exact_below"]
+    below = default_exact_below(config, index.ntotal) if config is not None else meta["exact_below"]
     return IVFIndex(index, nprobe, below)

@@ -9,7 +9,14 @@ import pytest
 from pydantic import ValidationError
 
 from matcher.config import RetrievalConfig
-from matcher.ranking.ann import IVFIndex, build_index, default_nlist, default_nprobe, load_index
+from matcher.ranking.ann import (
+    IVFIndex,
+    build_index,
+    default_exact_below,
+    default_nlist,
+    default_nprobe,
+    load_index,
+)
 from matcher.ranking.retrieval import ExactIndex
 from matcher.schemas import Brief
 from matcher.vectors import unit_rows
@@ -161,3 +168,11 @@ def test_pipeline_builds_the_index_its_config_asks_for(tiny_pipeline):
     assert isinstance(tiny_pipeline.index, IVFIndex)
     ann = tiny_pipeline.recommend(brief, k=8)
     assert [m.influencer_id for m in ann.matches] == [m.influencer_id for m in exact.matches]
+
+
+def test_exact_below_defaults_to_the_measured_crossover_and_a_setting_wins():
+    """20 sqrt(n): ~6k creators passing at 100k, 20k at 1M (benchmarks/ann_crossover.py)."""
+    assert default_exact_below(RetrievalConfig(), 100_000) == 6_324
+    assert default_exact_below(RetrievalConfig(), 1_000_000) == 20_000
+    assert default_exact_below(RetrievalConfig(ann_exact_below=0), 1_000_000) == 0
+    assert default_exact_below(RetrievalConfig(ann_exact_below=500), 10) == 500
