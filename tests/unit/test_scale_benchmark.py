@@ -146,3 +146,21 @@ def test_save_replicated_writes_a_loadable_pipeline_of_n_times_the_creators(
         Brief(text="healthy food recipes", min_followers=0, max_followers=10**12), k=5
     )
     assert len(rec.matches) == 5
+
+
+def test_index_settings_are_the_base_pipelines_ann_settings(scale) -> None:
+    """A cached catalogue is reused only when built with these: they are what ann.json keeps."""
+    from types import SimpleNamespace
+
+    from matcher.config import RetrievalConfig
+
+    cfg = RetrievalConfig(ann_exact_below=7, ann_nprobe=3)
+    got = scale.index_settings(SimpleNamespace(config=SimpleNamespace(retrieval=cfg)))
+    assert got == {
+        "ann_min_rows": cfg.ann_min_rows,
+        "ann_scan_rows": cfg.ann_scan_rows,
+        "ann_nprobe": 3,
+        "ann_nlist": cfg.ann_nlist,
+        "ann_exact_below": 7,
+    }
+    assert json.loads(json.dumps(got)) == got  # stored in build.json
