@@ -140,21 +140,8 @@ def replicate_lexical(lexical, times: int):
 
 def with_catalogue(pipe, cat, *, lexical=None, derived=None, **metadata):
     """The same fitted models over another catalogue (e.g. a replicated one)."""
-    from matcher.ranking.pipeline import MatchPipeline
-
-    return MatchPipeline(
-        config=pipe.config,
-        encoder=pipe.encoder,
-        catalogue=cat,
-        featurizer=pipe.featurizer,
-        ranker=pipe.ranker,
-        engagement=pipe.engagement,
-        cost_model=pipe.cost_model,
-        history=pipe.history,
-        metadata={**pipe.metadata, **metadata},
-        topics=pipe.topics,
-        lexical=lexical,
-        derived=derived,
+    return pipe.over_catalogue(
+        cat, lexical=lexical, derived=derived, metadata={**pipe.metadata, **metadata}
     )
 
 

@@ -105,20 +105,8 @@ def with_catalogue(
     derived = {}
     if model_dir is not None and loaded.meta.get("derived_key") == _derived_key(Path(model_dir)):
         derived = {k: v for k, v in loaded.arrays.items() if k in DERIVED}
-    new = MatchPipeline(
-        config=pipe.config,
-        encoder=pipe.encoder,
-        catalogue=loaded.catalogue,
-        featurizer=pipe.featurizer,
-        ranker=pipe.ranker,
-        engagement=pipe.engagement,
-        cost_model=pipe.cost_model,
-        history=pipe.history,
-        metadata=pipe.metadata,
-        topics=pipe.topics,
-        lexical=loaded.lexical,
-        index=loaded.index,
-        derived=derived,
+    new = pipe.over_catalogue(
+        loaded.catalogue, index=loaded.index, lexical=loaded.lexical, derived=derived
     )
     new.catalogue_version = loaded.meta.get("version")
     new.catalogue_hashes = loaded.hashes

@@ -452,17 +452,36 @@ class MatchPipeline:
         cat = Catalogue.build(
             influencers, posts, self.encoder, catalogue_config or self.config.catalogue
         )
+        return self.over_catalogue(
+            cat, history=history, metadata={**self.metadata, "catalogue": "custom"}
+        )
+
+    def over_catalogue(
+        self,
+        catalogue: Catalogue,
+        *,
+        index: VectorIndex | None = None,
+        lexical: LexicalIndex | None = None,
+        derived: dict[str, NDArray[Any]] | None = None,
+        history: History | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> MatchPipeline:
+        """A new pipeline with these models (shared, not copied) over ``catalogue``; the vector
+        and BM25 indexes and the derived arrays are built unless given."""
         return MatchPipeline(
             config=self.config,
             encoder=self.encoder,
-            catalogue=cat,
+            catalogue=catalogue,
             topics=self.topics,
             featurizer=self.featurizer,
             ranker=self.ranker,
             engagement=self.engagement,
             cost_model=self.cost_model,
             history=self.history if history is None else history,
-            metadata={**self.metadata, "catalogue": "custom"},
+            metadata=self.metadata if metadata is None else metadata,
+            index=index,
+            lexical=lexical,
+            derived=derived,
         )
 
     # ------------------------------------------------------------------ persistence
