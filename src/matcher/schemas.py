@@ -240,6 +240,8 @@ def follower_tier(followers: float) -> str:
 
 
 TIERS: tuple[str, ...] = ("sub1k", "nano", "micro", "mid", "macro")
+TIER_EDGES: tuple[int, ...] = (1_000, 10_000, 50_000, 100_000)  # where each tier after sub1k starts
+
 
 # integer codes of the vocabularies (catalogue arrays, LightGBM categoricals, filters)
 COUNTRY_INDEX: dict[str, int] = {c: i for i, c in enumerate(COUNTRIES)}

@@ -19,6 +19,7 @@ from matcher.ranking.catalogue import Catalogue
 from matcher.ranking.estimator import check_fitted
 from matcher.ranking.history import AlignedHistory
 from matcher.schemas import AGE_INDEX, COUNTRY_INDEX, PLATFORM_INDEX, Brief
+from matcher.vectors import to_float32
 
 logger = logging.getLogger(__name__)
 
@@ -131,16 +132,27 @@ class PairFeaturizer:
         return obj
 
     def typical_er(self, cat: Catalogue, rows: NDArray[np.int64]) -> NDArray[np.float64]:
+        """The fitted typical engagement rate of each row's platform and follower tier (the
+        global rate for a pair never fitted): a (platform, tier) table, no Python per row."""
         check_fitted(self, "typical_er_")
-        return np.array(
+        table = np.array(
             [
-                self.typical_er_.get(
-                    f"{cat.platforms[r]}/{S.follower_tier(cat.followers[r])}", self.global_er_
-                )
-                for r in rows
-            ],
+                [self.typical_er_.get(f"{p}/{t}", self.global_er_) for t in S.TIERS]
+                for p in S.PLATFORMS
+            ]
+            + [[self.global_er_] * len(S.TIERS)],  # code -1, see below
             dtype=float,
         )
+        codes = cat.platform_codes[rows]
+        tiers = follower_tier_codes(cat.followers[rows])
+        out = table[codes, tiers]
+        other = codes < 0  # a platform outside PLATFORMS (code -1): looked up by its name
+        if other.any():
+            out[other] = [
+                self.typical_er_.get(f"{p}/{S.TIERS[t]}", self.global_er_)
+                for p, t in zip(cat.platforms[rows][other], tiers[other], strict=True)
+            ]
+        return out
 
     def transform(
         self,
@@ -162,8 +174,8 @@ class PairFeaturizer:
         f: dict[str, NDArray[np.floating[Any]]] = {}
         q = query.astype(np.float32)
         # vectors may be float16 (a memory-mapped catalogue): cast the gathered rows only
-        f["sim_profile"] = cat.profile[rows].astype(np.float32) @ q
-        f["sim_bio"] = cat.bio_emb[rows].astype(np.float32) @ q
+        f["sim_profile"] = to_float32(cat.profile[rows]) @ q
+        f["sim_bio"] = to_float32(cat.bio_emb[rows]) @ q
         post_max, post_mean, post_topk, best = _post_sims(cat, rows, q, self.top_posts)
         f["sim_post_max"], f["sim_post_mean"], f["sim_post_topk"] = post_max, post_mean, post_topk
 
@@ -234,6 +246,12 @@ class PairFeaturizer:
         return X.astype(np.float32), best
 
 
+def follower_tier_codes(followers: NDArray[np.floating]) -> NDArray[np.intp]:
+    """``schemas.follower_tier`` of many counts at once, as indices into ``schemas.TIERS``
+    (NaN: macro, as ``follower_tier`` says)."""
+    return np.searchsorted(S.TIER_EDGES, np.asarray(followers, dtype=float), side="right")
+
+
 def _post_sims(
     cat: Catalogue, rows: NDArray[np.int64], q: NDArray[np.float32], top: int
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
@@ -251,7 +269,7 @@ def _post_sims(
     idx = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) + np.arange(
         total
     )
-    sims = cat.post_emb[idx].astype(np.float32) @ q
+    sims = to_float32(cat.post_emb[idx]) @ q
     owner = np.repeat(np.arange(n), counts)
     order = np.lexsort((-sims, owner))  # per owner, best first
     sims_sorted, idx_sorted = sims[order], idx[order]

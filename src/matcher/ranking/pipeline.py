@@ -12,6 +12,7 @@ fit; the second term lifts creators expected to over-deliver on engagement for t
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -79,18 +80,21 @@ __all__ = [
 ]
 
 
-_EMBEDDER: tuple[int, ThreadPoolExecutor] | None = None
-_EMBEDDER_LOCK = threading.Lock()
+_HELPER: tuple[int, ThreadPoolExecutor] | None = None
+_HELPER_LOCK = threading.Lock()
 
 
-def _embedder() -> ThreadPoolExecutor:
-    """This process's helper threads for ``embed_while_filtering`` (made again after a fork:
-    a forked child has the executor but not its threads)."""
-    global _EMBEDDER
-    with _EMBEDDER_LOCK:
-        if _EMBEDDER is None or _EMBEDDER[0] != os.getpid():
-            _EMBEDDER = (os.getpid(), ThreadPoolExecutor(2, thread_name_prefix="embed-brief"))
-        return _EMBEDDER[1]
+def _helper() -> ThreadPoolExecutor:
+    """This process's helper threads (made again after a fork: a forked child has the executor
+    but not its threads). A request hands them work that runs in C with the GIL released (the
+    encoder, a LightGBM prediction) while its own thread does something else: the brief's
+    filters during its embedding, the fit ranker during the engagement model, the match fields
+    during TreeSHAP. Work that needs the GIL gains nothing here (docs/scaling.md)."""
+    global _HELPER
+    with _HELPER_LOCK:
+        if _HELPER is None or _HELPER[0] != os.getpid():
+            _HELPER = (os.getpid(), ThreadPoolExecutor(2, thread_name_prefix="request-helper"))
+        return _HELPER[1]
 
 
 @dataclass
@@ -269,8 +273,12 @@ class MatchPipeline:
     ) -> Scored:
         q = self.embed_briefs([brief])[0] if query is None else query
         X, best = self.features_for(brief, rows, q, signals)
-        raw = self.ranker.decision_function(X)
-        er = self.engagement.predict_mean(X)
+        if len(X) < self.ranker.threads.parallel_predict_rows:  # request-sized: side by side,
+            job = _helper().submit(self.engagement.predict_mean, X)  # 1 thread each, GIL released
+            raw = self.ranker.decision_function(X)
+            er = job.result()
+        else:  # bulk scoring: each prediction uses every core already
+            raw, er = self.ranker.decision_function(X), self.engagement.predict_mean(X)
         w = self.config.scoring.engagement_weight
         score = (
             raw + w * np.log(np.maximum(er, 1e-6) / np.maximum(self.typical_er[rows], 1e-6))
@@ -318,7 +326,7 @@ class MatchPipeline:
         the brief's words with BM25, neither of which needs the vector. The same results as
         one after the other; at 1M creators the filters and BM25 take about as long as the
         embedding."""
-        job = _embedder().submit(self.embed_briefs, [brief])
+        job = _helper().submit(self.embed_briefs, [brief])
         try:
             mask = hard_filter(brief, self.catalogue, self.costs, self.config.retrieval)
             if self.lexical is not None and self.config.retrieval.lexical_weight > 0:
@@ -388,54 +396,51 @@ class MatchPipeline:
         deadline: float | None = None,
     ) -> list[Match]:
         cat = self.catalogue
-        contrib = self.ranker.contributions(s.X[order])
+        # TreeSHAP (LightGBM, GIL released) on a helper thread while this one gathers the rest
+        job = _helper().submit(self.ranker.contributions, s.X[order])
         er_low, er_high = s.interval(order)
-        out = []
-        for rank, (j, c, low, high) in enumerate(
-            zip(order, contrib, er_low, er_high, strict=True), start=1
-        ):
+        shown = []
+        for rank, (j, low, high) in enumerate(zip(order, er_low, er_high, strict=True), start=1):
             check(deadline, "explaining")
             r = int(s.rows[j])
             followers = float(cat.followers[r])
-            platform = str(cat.platforms[r])
-            tier = S.follower_tier(followers)
             bp = int(s.best_post[j])
-            out.append(
-                Match(
-                    rank=rank,
-                    influencer_id=str(cat.ids[r]),
-                    handle=str(cat.handles[r]),
-                    platform=platform,
-                    followers=int(followers),
-                    country=str(cat.countries[r]) or None,
-                    score=round(float(s.score[j]), 6),
-                    fit_score=round(float(s.fit[j]), 4),
-                    expected_engagement=EngagementEstimate(
-                        rate=round(float(s.er[j]), 6),
-                        rate_low=round(float(low), 6),
-                        rate_high=round(float(high), 6),
-                        engagements=round(float(s.er[j]) * followers, 1),
+            shared = sig.shared_interests(r)
+            shown.append(
+                (
+                    j,
+                    str(cat.platforms[r]),
+                    S.follower_tier(followers),
+                    [f"Shares the brief's interests: {', '.join(shared)}"] if shared else [],
+                    functools.partial(
+                        Match,
+                        rank=rank,
+                        influencer_id=str(cat.ids[r]),
+                        handle=str(cat.handles[r]),
+                        platform=str(cat.platforms[r]),
+                        followers=int(followers),
+                        country=str(cat.countries[r]) or None,
+                        score=round(float(s.score[j]), 6),
+                        fit_score=round(float(s.fit[j]), 4),
+                        expected_engagement=EngagementEstimate(
+                            rate=round(float(s.er[j]), 6),
+                            rate_low=round(float(low), 6),
+                            rate_high=round(float(high), 6),
+                            engagements=round(float(s.er[j]) * followers, 1),
+                        ),
+                        estimated_cost_usd=round(float(self.costs[r]), 2),
+                        cost_is_estimate=not bool(self.price_known[r]),
+                        best_post=str(cat.post_texts[bp]) if bp >= 0 else None,
+                        interests=sig.creator_interests(r),
                     ),
-                    estimated_cost_usd=round(float(self.costs[r]), 2),
-                    cost_is_estimate=not bool(self.price_known[r]),
-                    reasons=reasons(
-                        c,
-                        s.X[j],
-                        self.feature_names,
-                        brief,
-                        platform,
-                        tier,
-                        self.config.scoring.explain_top_n_features,
-                    )
-                    + (
-                        [f"Shares the brief's interests: {', '.join(shared)}"]
-                        if (shared := sig.shared_interests(r))
-                        else []
-                    ),
-                    best_post=str(cat.post_texts[bp]) if bp >= 0 else None,
-                    interests=sig.creator_interests(r),
                 )
             )
+        contrib = job.result()
+        n_top = self.config.scoring.explain_top_n_features
+        out = []
+        for c, (j, platform, tier, shared_reason, match) in zip(contrib, shown, strict=True):
+            why = reasons(c, s.X[j], self.feature_names, brief, platform, tier, n_top)
+            out.append(match(reasons=why + shared_reason))
         return out
 
     # ------------------------------------------------------------------ other catalogues

@@ -23,6 +23,7 @@ from matcher.ranking.keywords import KeywordMatcher
 from matcher.ranking.lexical import LexicalIndex, fuse
 from matcher.ranking.text import brief_text
 from matcher.schemas import COUNTRIES, COUNTRY_INDEX, PLATFORM_INDEX, PLATFORMS, Brief
+from matcher.vectors import to_float32
 
 logger = logging.getLogger(__name__)
 
@@ -237,7 +238,10 @@ def hybrid_search(
     if len(rows) == 0:
         return rows
     fused = fuse(
-        cat.profile[rows] @ query, lexical.scores(query_text, rows), weight, method="convex"
+        to_float32(cat.profile[rows]) @ query,
+        lexical.scores(query_text, rows),
+        weight,
+        method="convex",
     )
     return rows[np.lexsort((rows, -fused))][:k]
 

@@ -21,6 +21,7 @@ from matcher.ranking.retrieval import CountryShares, HandleRows, VectorIndex, de
 from matcher.ranking.text import brief_text
 from matcher.ranking.topic_index import MIN_INTEREST, SAFETY_THRESHOLD, TopicIndex
 from matcher.schemas import Brief
+from matcher.vectors import to_float32
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +111,11 @@ class BriefSignals:
         return (self.topics.content @ self.query).astype(np.float32)
 
     @cached_property
+    def brief_top_topics(self) -> set[int]:
+        """The brief's five best Content Taxonomy topics."""
+        return set(np.argsort(-self.brief_topic_scores)[:5].tolist())
+
+    @cached_property
     def text(self) -> str:
         return brief_text(self.brief)
 
@@ -158,7 +164,7 @@ class BriefSignals:
         if self.index is not None and len(rows) > QUOTE_GATHER_MAX:
             rows, _ = self.index.search(self.query, MAX_QUOTED, unsafe)
         else:
-            sims = cat.profile[rows].astype(np.float32) @ self.query
+            sims = to_float32(cat.profile[rows]) @ self.query
             rows = rows[np.argsort(-sims, kind="stable")[:MAX_QUOTED]]
         for r in rows:
             posts = np.arange(cat.post_offsets[r], cat.post_offsets[r + 1])
@@ -207,7 +213,7 @@ class BriefSignals:
             tax = self.topics.content_taxonomy
             labels = self.topics.content[[tax.index(tax.resolve(t)) for t in self.interests]]
             out["interest_sim"] = (
-                (cat.profile[rows].astype(np.float32) @ labels.T).max(axis=1).astype(float)
+                (to_float32(cat.profile[rows]) @ labels.T).max(axis=1).astype(float)
             )
         else:
             out["interest_sim"] = np.full(n, np.nan)
@@ -226,10 +232,9 @@ class BriefSignals:
         cat = self.catalogue
         if cat.topic_idx is None or cat.topic_score is None:
             return []
-        brief_top = set(np.argsort(-self.brief_topic_scores)[:5].tolist())
         keep = [
             int(t)
             for t, s in zip(cat.topic_idx[row], cat.topic_score[row], strict=True)
-            if int(t) in brief_top and s >= MIN_INTEREST
+            if int(t) in self.brief_top_topics and s >= MIN_INTEREST
         ]
         return self.topics.content_names(np.asarray(keep, dtype=np.int64))

@@ -13,6 +13,7 @@ from matcher import schemas as S
 from matcher.config import RetrievalConfig, TrainConfig
 from matcher.data.labels import relevance_from_outcomes, time_split
 from matcher.ranking.embeddings import HashingEncoder
+from matcher.ranking.explain import reasons
 from matcher.ranking.features import FEATURES
 from matcher.ranking.pipeline import MatchPipeline
 from matcher.ranking.retrieval import ExactIndex, hard_filter
@@ -85,6 +86,40 @@ def test_embedding_while_filtering_gives_what_one_step_after_the_other_gives(tin
         )
         assert 0 < mask.sum() < len(mask) or brief.platforms is None
         assert pipe.recommend(brief, k=5) == pipe.recommend(brief, k=5, query=q)
+
+
+def test_request_sized_scoring_on_two_threads_gives_the_bulk_answer(tiny_pipeline):
+    """Below ``parallel_predict_rows`` the two models predict side by side (helper thread) and
+    TreeSHAP runs while the match fields are gathered: the same numbers and matches as in turn."""
+    import copy
+
+    pipe = tiny_pipeline
+    brief = Brief(text="trail running shoes for marathon training")
+    rows = np.arange(len(pipe.catalogue))
+    assert len(rows) < pipe.ranker.threads.parallel_predict_rows  # the side-by-side path
+    side = pipe.score_rows(brief, rows)
+    bulk_pipe = copy.copy(pipe)
+    bulk_pipe.ranker = copy.copy(pipe.ranker)
+    bulk_pipe.ranker.threads = pipe.ranker.threads.model_copy(update={"parallel_predict_rows": 0})
+    bulk = bulk_pipe.score_rows(brief, rows)
+    for name in ("raw", "fit", "er", "score", "X", "best_post"):
+        np.testing.assert_array_equal(getattr(side, name), getattr(bulk, name))
+    rec = pipe.recommend(brief, k=5)
+    assert rec.matches and all(m.reasons for m in rec.matches)
+    order = np.lexsort((side.rows, -side.score))[:5]
+    contrib = pipe.ranker.contributions(side.X[order])
+    for m, j, c in zip(rec.matches, order, contrib, strict=True):
+        assert m.influencer_id == pipe.catalogue.ids[side.rows[j]]
+        want = reasons(
+            c,
+            side.X[j],
+            pipe.feature_names,
+            brief,
+            m.platform,
+            S.follower_tier(m.followers),
+            pipe.config.scoring.explain_top_n_features,
+        )
+        assert want and m.reasons[: len(want)] == want
 
 
 def test_embedding_helper_threads_work_in_a_forked_child(tiny_pipeline):
