@@ -105,8 +105,9 @@ def reasons(
 ) -> list[str]:
     """Top reasons for one creator: groups ordered by their summed positive contribution."""
     pos = {n: i for i, n in enumerate(names)}
-    score = {g: float(sum(contrib[pos[f]] for f in fs if f in pos)) for g, fs in GROUPS.items()}
-    vals = {n: float(values[i]) for n, i in pos.items()}
+    c = contrib.tolist()  # Python floats: the same sums as over numpy scalars, ~3x faster
+    score = {g: float(sum(c[pos[f]] for f in fs if f in pos)) for g, fs in GROUPS.items()}
+    vals = dict(zip(names, values.tolist(), strict=True))
     ordered = sorted(
         (g for g in score if any(f in pos for f in GROUPS[g])), key=lambda g: -score[g]
     )
