@@ -117,11 +117,15 @@ def log(msg: str) -> None:
 
 # ---------------------------------------------------------------------------- build
 def index_settings(base: Any) -> dict[str, Any]:
-    """The settings a built index keeps (``ann.json``): a cached catalogue built with other
-    ones is rebuilt, so the benchmark measures what the current code would build."""
+    """The settings a built index keeps (``ann.json``) and the kind of index the current code
+    builds: a cached catalogue built with other ones is rebuilt, so the benchmark measures what
+    the current code would build."""
+    from matcher.ranking.ann import KIND
+
     r = base.config.retrieval
-    return {k: getattr(r, k) for k in ("ann_min_rows", "ann_scan_rows", "ann_nprobe", "ann_nlist",
-                                       "ann_exact_below")}  # fmt: skip
+    return {"ann_kind": KIND} | {
+        k: getattr(r, k) for k in ("ann_min_rows", "ann_scan_rows", "ann_nprobe", "ann_nlist",
+                                   "ann_exact_below")}  # fmt: skip
 
 
 def build(base: Any, creators: int, folder: Path, rebuild: bool = False) -> dict[str, Any]:

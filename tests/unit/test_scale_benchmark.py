@@ -157,6 +157,7 @@ def test_index_settings_are_the_base_pipelines_ann_settings(scale) -> None:
     cfg = RetrievalConfig(ann_exact_below=7, ann_nprobe=3)
     got = scale.index_settings(SimpleNamespace(config=SimpleNamespace(retrieval=cfg)))
     assert got == {
+        "ann_kind": "faiss-ivf-fp16",  # float16 lists: a cache of float32 ones is rebuilt
         "ann_min_rows": cfg.ann_min_rows,
         "ann_scan_rows": cfg.ann_scan_rows,
         "ann_nprobe": 3,

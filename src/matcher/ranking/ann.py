@@ -2,7 +2,11 @@
 
 ``build_index(vectors, config)`` returns the ``VectorIndex`` the pipeline searches: the exact
 brute-force ``ExactIndex`` below ``RetrievalConfig.ann_min_rows`` creators, a faiss inverted-file
-index (``IndexIVFFlat``, inner product over L2-normalised vectors = cosine) from there on.
+index (inner product over L2-normalised vectors = cosine) from there on, its vectors stored as
+float16 (``IndexIVFScalarQuantizer``, ``QT_fp16``, no residuals): the catalogue's own vectors
+are float16 already (``catalogue_files``), so the lists hold the same values in half the bytes
+of ``IndexIVFFlat`` (which older saved indexes use, and which still loads), and a scan reads
+half the memory (0.65 ms less per request at 100k creators, docs/scaling.md).
 Why IVF and not a graph (HNSW in faiss, usearch, hnswlib), and every default below, is measured
 in ``benchmarks/ann.py`` (the table is in docs/scaling.md): on creator profiles, which come in
 tight clusters of similar creators, the graphs stopped short of recall@300 0.98, and their
@@ -14,8 +18,10 @@ lists it scans and keeps only the rows that pass, so:
 - the number of lists scanned (``nprobe``) is divided by the share of creators that pass
   (each list then holds as many candidates as an unfiltered probe would); all lists = exact;
 - when at most ``ann_exact_below`` creators pass, the search is exact and cheaper another way:
-  their vectors are gathered from the index (its direct map, row -> place in a list) and scored
-  with one mat-vec, as ``ExactIndex`` does (scanning every list costs a pass over all rows).
+  their vectors are gathered from the catalogue's matrix (``vectors``; without one, from the
+  index through its direct map: 4x slower for float16 lists, which faiss decodes row by row)
+  and scored with one mat-vec, as ``ExactIndex`` does (scanning every list costs a pass over
+  all rows).
 
 ``index.save(folder)`` writes ``index.faiss`` + ``ann.json``; ``load_index(folder, mmap=True)``
 memory-maps the lists in place (faiss ``IO_FLAG_MMAP_IFC``: array lists over the file; the older
@@ -39,11 +45,13 @@ from tqdm.auto import tqdm
 
 from matcher.config import RetrievalConfig
 from matcher.ranking.retrieval import ExactIndex, VectorIndex
+from matcher.vectors import to_float32
 
 logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-KIND = "faiss-ivf-flat"
+KIND = "faiss-ivf-fp16"
+KINDS = ("faiss-ivf-flat", KIND)  # what loads: indexes saved before float16 lists too
 INDEX_FILE = "index.faiss"
 META_FILE = "ann.json"
 BUILD_BLOCK = 50_000  # rows added per call (progress bar steps)
@@ -82,16 +90,37 @@ def default_nlist(n: int) -> int:
 
 
 class IVFIndex:
-    """faiss ``IndexIVFFlat`` (inner product) with filtered search that keeps recall.
+    """faiss IVF index (inner product; float16 lists, or float32 in older ones) with filtered
+    search that keeps recall.
 
     ``search`` has the ``ExactIndex.search`` contract: rows among ``mask``, best first, ties by
-    row; exact whenever every list is scanned (see the module docstring).
+    row; exact whenever every list is scanned (see the module docstring). ``vectors``: the
+    matrix the index was built from (the catalogue's ``profile``, row i = id i), where the exact
+    path gathers its rows.
     """
 
-    def __init__(self, index: Any, nprobe: int, exact_below: int) -> None:
+    def __init__(
+        self,
+        index: Any,
+        nprobe: int,
+        exact_below: int,
+        vectors: NDArray[np.floating] | None = None,
+    ) -> None:
         faiss = _faiss()
-        if not isinstance(index, faiss.IndexIVFFlat):
-            raise TypeError(f"expected a faiss IndexIVFFlat, got {type(index).__name__}")
+        fp16 = (
+            isinstance(index, faiss.IndexIVFScalarQuantizer)
+            and index.sq.qtype == faiss.ScalarQuantizer.QT_fp16
+            and not index.by_residual
+        )
+        if not (fp16 or isinstance(index, faiss.IndexIVFFlat)):
+            raise TypeError(
+                "expected a faiss IndexIVFFlat or a float16 IndexIVFScalarQuantizer without "
+                f"residuals, got {type(index).__name__}"
+            )
+        if vectors is not None and (len(vectors) != index.ntotal or vectors.shape[1] != index.d):
+            raise ValueError(
+                f"vectors are {vectors.shape[0]} x {vectors.shape[1]}, the index {index.ntotal} x {index.d}"
+            )
         if index.metric_type != faiss.METRIC_INNER_PRODUCT:
             raise ValueError("the IVF index must use the inner-product metric")
         if index.direct_map.type == faiss.DirectMap.NoMap:
@@ -99,6 +128,7 @@ class IVFIndex:
         self.index = index
         self.nprobe = int(nprobe)
         self.exact_below = int(exact_below)
+        self.vectors = vectors
 
     @classmethod
     def build(cls, vectors: NDArray[np.floating], config: RetrievalConfig) -> IVFIndex:
@@ -111,7 +141,9 @@ class IVFIndex:
         if nlist > n:
             raise ValueError(f"ann_nlist={nlist} is more than the {n} rows to index")
         quantizer = faiss.IndexFlatIP(d)
-        index = faiss.IndexIVFFlat(quantizer, d, nlist, faiss.METRIC_INNER_PRODUCT)
+        index = faiss.IndexIVFScalarQuantizer(
+            quantizer, d, nlist, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT, False
+        )
         index.cp.seed = SEED
         threads = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(config.ann_build_threads)
@@ -126,10 +158,16 @@ class IVFIndex:
         finally:
             faiss.omp_set_num_threads(threads)
         logger.info("IVF index: %d rows in %d lists", index.ntotal, nlist)
-        return cls(index, default_nprobe(config, n, nlist), default_exact_below(config, n))
+        nprobe, below = default_nprobe(config, n, nlist), default_exact_below(config, n)
+        return cls(index, nprobe, below, vectors)
 
     def __len__(self) -> int:
         return int(self.index.ntotal)
+
+    @property
+    def kind(self) -> str:
+        """``KIND`` (float16 lists), or ``faiss-ivf-flat`` for an index saved before them."""
+        return KINDS[0] if isinstance(self.index, _faiss().IndexIVFFlat) else KIND
 
     @property
     def nlist(self) -> int:
@@ -189,8 +227,9 @@ class IVFIndex:
     def _exact(
         self, query: NDArray[np.float32], k: int, rows: NDArray[np.int64]
     ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
-        """``ExactIndex.search`` over ``rows``: their stored vectors, one mat-vec, top-k."""
-        sims = self.index.reconstruct_batch(rows) @ np.asarray(query, dtype=np.float32)
+        """``ExactIndex.search`` over ``rows``: their vectors, one mat-vec, top-k."""
+        v = self.index.reconstruct_batch(rows) if self.vectors is None else self.vectors[rows]
+        sims = to_float32(v) @ np.asarray(query, dtype=np.float32)
         k = min(k, len(rows))
         top = np.argpartition(-sims, k - 1)[:k] if k < len(rows) else np.arange(len(rows))
         top = top[np.lexsort((rows[top], -sims[top]))]
@@ -204,7 +243,7 @@ class IVFIndex:
         faiss.write_index(self.index, str(folder / INDEX_FILE))
         meta = {
             "format": FORMAT_VERSION,
-            "kind": KIND,
+            "kind": self.kind,
             "rows": len(self),
             "dim": int(self.index.d),
             "nlist": self.nlist,
@@ -227,20 +266,23 @@ def build_index(
 
 
 def load_index(
-    folder: str | Path, mmap: bool = True, config: RetrievalConfig | None = None
+    folder: str | Path,
+    mmap: bool = True,
+    config: RetrievalConfig | None = None,
+    vectors: NDArray[np.floating] | None = None,
 ) -> VectorIndex:
     """An index saved by ``IVFIndex.save``; ``mmap`` maps the lists instead of reading them.
     ``config`` overrides the saved search settings (``ann_nprobe`` / ``ann_scan_rows``,
-    ``ann_exact_below``)."""
+    ``ann_exact_below``); ``vectors``: the catalogue's matrix it indexes (see ``IVFIndex``)."""
     folder = Path(folder)
     meta_file = folder / META_FILE
     if not meta_file.exists():
         raise FileNotFoundError(f"{folder} is not a saved ANN index (no {META_FILE})")
     meta = json.loads(meta_file.read_text())
-    if meta.get("format") != FORMAT_VERSION or meta.get("kind") != KIND:
+    if meta.get("format") != FORMAT_VERSION or meta.get("kind") not in KINDS:
         raise ValueError(
             f"{folder}: ANN index format {meta.get('format')} kind {meta.get('kind')!r}, "
-            f"expected format {FORMAT_VERSION} kind {KIND!r}"
+            f"expected format {FORMAT_VERSION} and a kind in {KINDS}"
         )
     faiss = _faiss()
     index = faiss.read_index(str(folder / INDEX_FILE), faiss.IO_FLAG_MMAP_IFC if mmap else 0)
@@ -251,4 +293,4 @@ def load_index(
         )
     nprobe = meta["nprobe"] if config is None else default_nprobe(config, index.ntotal, index.nlist)
     below = default_exact_below(config, index.ntotal) if config is not None else meta["exact_below"]
-    return IVFIndex(index, nprobe, below)
+    return IVFIndex(index, nprobe, below, vectors)

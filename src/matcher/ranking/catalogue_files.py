@@ -320,7 +320,7 @@ def load_catalogue(
     if (folder / ANN).is_dir():
         from matcher.ranking.ann import load_index  # owned by the ANN work; only when saved
 
-        index = load_index(folder / ANN, mmap=mmap)
+        index = load_index(folder / ANN, mmap=mmap, vectors=cat.profile)
     extra = {k: arr(f"extra__{k}") for k in meta.get("extra", [])}
     return LoadedCatalogue(
         cat, lexical, index, read_hashes(folder) if hashes else None, meta, extra

@@ -59,7 +59,34 @@ def test_ivf_finds_what_exact_search_finds(vectors, ivf):
     assert rows[0] == 7  # the vector the query was made from
     assert len(set(rows) & set(want)) >= 49
     assert np.all(np.diff(sims) <= 0)  # best first
-    np.testing.assert_allclose(sims[:10], want_sims[:10], rtol=1e-5)
+    # float16 lists: the scan scores the float16 rounding of these float32 vectors
+    np.testing.assert_allclose(sims[:10], want_sims[:10], rtol=1e-3)
+
+
+def test_float16_lists_hold_a_float16_catalogue_exactly(vectors):
+    """A mapped catalogue's vectors are float16: the lists then hold the very same values, so the
+    scan's scores are the exact cosines (to float32 rounding), and the exact path, which
+    gathers the catalogue's rows, agrees with ``ExactIndex`` bit for bit."""
+    v16 = vectors.astype(np.float16)
+    cfg = RetrievalConfig(ann_min_rows=1_000, ann_exact_below=200, ann_nprobe=64, ann_nlist=64)
+    index = build_index(v16, cfg)
+    assert isinstance(index, IVFIndex) and index.kind == "faiss-ivf-fp16"
+    assert index.index.code_size == 2 * D  # two bytes a value
+    exact = ExactIndex(v16)
+    q = query(vectors, 7)
+    rows, sims = index.search(q, 30)  # every list scanned: exact
+    want, want_sims = exact.search(q, 30)
+    np.testing.assert_array_equal(rows, want)
+    np.testing.assert_allclose(sims, want_sims, rtol=1e-6)
+    mask = np.zeros(N, bool)
+    mask[::40] = True  # 75 pass: gathered from the catalogue's rows
+    assert mask.sum() <= index.exact_below
+    rows, sims = index.search(q, 10, mask)
+    want, want_sims = exact.search(q, 10, mask)
+    np.testing.assert_array_equal(rows, want)
+    np.testing.assert_array_equal(sims, want_sims)
+    no_matrix = IVFIndex(index.index, index.nprobe, index.exact_below)  # from the lists instead
+    np.testing.assert_array_equal(no_matrix.search(q, 10, mask)[0], want)
 
 
 def test_filtered_search_honours_the_mask(vectors, ivf):
@@ -114,7 +141,7 @@ def test_edge_cases(vectors, ivf):
 def test_save_and_memory_mapped_load_give_the_same_answers(vectors, ivf, tmp_path):
     ivf.save(tmp_path / "ann")
     meta = json.loads((tmp_path / "ann" / "ann.json").read_text())
-    assert meta["rows"] == N and meta["kind"] == "faiss-ivf-flat" and meta["nprobe"] == 8
+    assert meta["rows"] == N and meta["kind"] == "faiss-ivf-fp16" and meta["nprobe"] == 8
     mask = np.random.default_rng(5).random(N) < 0.5
     for mmap in (True, False):
         loaded = load_index(tmp_path / "ann", mmap=mmap)
@@ -136,7 +163,32 @@ def test_memory_mapped_lists_are_in_place_arrays_and_prefault_covers_every_row(i
     assert isinstance(loaded, IVFIndex)
     lists = faiss.downcast_InvertedLists(loaded.index.invlists)
     assert type(lists).__name__ == "ArrayInvertedLists"
-    assert loaded.prefault() == N * (D * 4 + 8)  # float32 vectors + int64 ids of every row
+    assert loaded.prefault() == N * (D * 2 + 8)  # float16 vectors + int64 ids of every row
+
+
+def test_indexes_saved_with_float32_lists_still_load_and_search(vectors, ivf, tmp_path):
+    """Before float16 lists the index was an ``IndexIVFFlat`` (kind ``faiss-ivf-flat``): such a
+    saved index loads, searches and saves under its own kind."""
+    import faiss
+
+    flat = faiss.IndexIVFFlat(faiss.IndexFlatIP(D), D, ivf.nlist, faiss.METRIC_INNER_PRODUCT)
+    flat.train(vectors)
+    flat.add(vectors)
+    old = IVFIndex(flat, ivf.nprobe, ivf.exact_below)
+    assert old.kind == "faiss-ivf-flat"
+    old.save(tmp_path / "ann")
+    assert json.loads((tmp_path / "ann" / "ann.json").read_text())["kind"] == "faiss-ivf-flat"
+    loaded = load_index(tmp_path / "ann", vectors=vectors)
+    assert isinstance(loaded, IVFIndex) and loaded.kind == "faiss-ivf-flat"
+    exact = ExactIndex(vectors)
+    q = query(vectors, 3)
+    mask = np.zeros(N, bool)
+    mask[::50] = True
+    for m in (None, mask):
+        np.testing.assert_array_equal(loaded.search(q, 10, m)[0], old.search(q, 10, m)[0])
+    np.testing.assert_array_equal(loaded.search(q, 10, mask)[0], exact.search(q, 10, mask)[0])
+    with pytest.raises(ValueError, match="vectors are 10 x"):
+        IVFIndex(flat, 8, 200, vectors[:10])
 
 
 def test_load_rejects_what_it_cannot_read(tmp_path, ivf):
