@@ -67,6 +67,16 @@ def default_path() -> str | Path:
     return target if is_url(target) else Path(target)
 
 
+def _qmark_insert(table: sa.Table, columns: Sequence[str]) -> str:
+    return (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    )
+
+
+_SQLITE_INSERT_REQUEST = _qmark_insert(T.requests, REQUEST_COLUMNS)
+_SQLITE_INSERT_IMPRESSION = _qmark_insert(T.impressions, IMPRESSION_COLUMNS)
+
+
 def _dicts(columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> list[dict[str, Any]]:
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
@@ -104,12 +114,17 @@ class RequestLog:
         already logged is an integrity error (``db.INTEGRITY_ERRORS``) and nothing is written."""
         if not records:
             return
-        req_rows = _dicts(REQUEST_COLUMNS, [r.request_row() for r in records])
-        imp_rows = _dicts(IMPRESSION_COLUMNS, [row for r in records for row in r.impression_rows()])
+        req_rows = [r.request_row() for r in records]
+        imp_rows = [row for r in records for row in r.impression_rows()]
         with self._db.write() as c:
-            c.execute(T.requests.insert(), req_rows)
+            if c.dialect.name == "sqlite":  # the rows straight to the driver, no statement
+                c.exec_driver_sql(_SQLITE_INSERT_REQUEST, req_rows)  # compiled: 0.2 ms less
+                if imp_rows:  # a request (docs/scaling.md); the same rows, same transaction
+                    c.exec_driver_sql(_SQLITE_INSERT_IMPRESSION, imp_rows)
+                return
+            c.execute(T.requests.insert(), _dicts(REQUEST_COLUMNS, req_rows))
             if imp_rows:
-                c.execute(T.impressions.insert(), imp_rows)
+                c.execute(T.impressions.insert(), _dicts(IMPRESSION_COLUMNS, imp_rows))
 
     def log_feedback(
         self,
