@@ -69,13 +69,27 @@ def percentiles(xs: Sequence[float]) -> dict[str, float]:
     return {"p50": float(p50), "p95": float(p95), "p99": float(p99), "mean": float(a.mean())}
 
 
-def process_memory_mb(pid: int) -> tuple[float, float]:
-    """(RSS, USS) of one process in MiB. USS = pages only this process maps: what it would give
-    back on exit; a memory-mapped file shared by workers counts in RSS, not in USS."""
+def process_memory_mb(pid: int) -> tuple[float, float, float]:
+    """(RSS, USS, anonymous) of one process in MiB. USS = pages only this process maps: what it
+    would give back on exit; a memory-mapped file counts in RSS, and in USS only while no other
+    process maps the same pages (a worker alone on part of the catalogue shows it in its USS).
+    Anonymous = its heap and other memory backed by no file (``/proc/PID/smaps_rollup``; NaN
+    where there is none): what it holds whatever the other workers do."""
     import psutil
 
     info = psutil.Process(pid).memory_full_info()
-    return info.rss / MB, info.uss / MB
+    return info.rss / MB, info.uss / MB, anonymous_mb(pid)
+
+
+def anonymous_mb(pid: int) -> float:
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return float("nan")
+    for line in text.splitlines():
+        if line.startswith("Anonymous:"):
+            return int(line.split()[1]) / 1024  # kB
+    return float("nan")
 
 
 def is_worker(cmdline: Iterable[str]) -> bool:
@@ -312,8 +326,9 @@ def main() -> None:
         "server_p50_ms": round(seq["server_p50"], 2),
         "rps_1": round(1000 / seq["mean"], 1),
         "rps_4": round(conc["rps"], 1),
-        "rss_mb": round(max(r for r, _ in mem), 0) if mem else float("nan"),
-        "uss_mb": round(max(u for _, u in mem), 0) if mem else float("nan"),
+        "rss_mb": round(max(m[0] for m in mem), 0) if mem else float("nan"),
+        "uss_mb": round(max(m[1] for m in mem), 0) if mem else float("nan"),
+        "anon_mb": round(max(m[2] for m in mem), 0) if mem else float("nan"),
         "startup_s": round(svc["startup_s"], 1),
         "recall_at_300": round(rec["recall_at_300"], 4),
         "build_s": round(built["build_s"], 0),
@@ -334,7 +349,7 @@ def main() -> None:
         f"{os.cpu_count()} CPUs; load average now {load[0]:.1f}; errors {result['errors']}"
     )
     head = ("creators", "floor ms", "encoder ms", "p50", "p95", "p99", "p50/floor", "server p50", "req/s 1",
-            f"req/s {args.concurrency}", "RSS MB/worker", "USS MB/worker", "start-up s",
+            f"req/s {args.concurrency}", "RSS MB/worker", "USS MB/worker", "anon MB/worker", "start-up s",
             f"recall@{args.recall_k}", "dense recall")  # fmt: skip
     row = (
         f"{result['creators']:,}",
@@ -347,8 +362,9 @@ def main() -> None:
         f"{seq['server_p50']:.1f}",
         f"{result['rps_1']:.1f}",
         f"{conc['rps']:.1f}",
-        " / ".join(f"{r:.0f}" for r, _ in mem),
-        " / ".join(f"{u:.0f}" for _, u in mem),
+        " / ".join(f"{m[0]:.0f}" for m in mem),
+        " / ".join(f"{m[1]:.0f}" for m in mem),
+        " / ".join(f"{m[2]:.0f}" for m in mem),
         f"{svc['startup_s']:.1f}",
         f"{rec['recall_at_300']:.4f} (min {rec['recall_min']:.3f})",
         f"{rec['dense_recall']:.4f}",
@@ -359,7 +375,7 @@ def main() -> None:
         "MiniLM embedding one brief, 1 thread, in this process just before each request; encoder = "
         "the service's encoder the same way; server p50 = the service's own latency_ms (ranking, "
         "embedding included; HTTP, validation and the request-log commit not); req/s 1 = 1000 / mean sequential latency; memory "
-        "after the requests (psutil memory_full_info); recall = candidate stage with the "
+        "after the requests (psutil memory_full_info; anon = memory backed by no file, smaps_rollup); recall = candidate stage with the "
         "pipeline's index vs exact search, mean over the briefs"
     )
 

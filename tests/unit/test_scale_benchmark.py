@@ -37,14 +37,23 @@ def test_percentiles_known_answers(scale: ModuleType) -> None:
     assert all(math.isnan(v) for v in scale.percentiles([]).values())
 
 
-def test_memory_reader_sees_private_pages_grow(scale: ModuleType) -> None:
-    rss0, uss0 = scale.process_memory_mb(os.getpid())
-    assert 0 < uss0 <= rss0
+def test_memory_reader_sees_private_pages_grow(scale: ModuleType, tmp_path) -> None:
+    rss0, uss0, anon0 = scale.process_memory_mb(os.getpid())
+    assert 0 < uss0 <= rss0 and 0 < anon0 <= rss0
     block = np.ones(96 * 2**20 // 8)  # 96 MiB written, so every page is private to this process
-    rss1, uss1 = scale.process_memory_mb(os.getpid())
+    rss1, uss1, anon1 = scale.process_memory_mb(os.getpid())
     assert uss1 - uss0 > 80
     assert rss1 - rss0 > 80
+    assert anon1 - anon0 > 80
     del block
+    # a mapped file read by this process alone: in RSS and USS, but not anonymous memory
+    np.save(tmp_path / "m.npy", np.ones(64 * 2**20 // 8))
+    mapped = np.load(tmp_path / "m.npy", mmap_mode="r")
+    rss2, uss2, anon2 = scale.process_memory_mb(os.getpid())
+    assert float(mapped.sum()) == 64 * 2**20 // 8
+    rss3, uss3, anon3 = scale.process_memory_mb(os.getpid())
+    assert rss3 - rss2 > 50 and uss3 - uss2 > 50
+    assert abs(anon3 - anon2) < 10
 
 
 def test_worker_pids_finds_only_bentoml_workers(scale: ModuleType) -> None:
