@@ -73,6 +73,35 @@ def test_backends_never_share_cached_vectors(onnx_dir: Path, tmp_path: Path) -> 
     onnx_enc = _encoder("onnx-int8", onnx_dir, tmp_path)  # same cache root
     got = onnx_enc.encode(TEXTS[:2])
     assert not np.allclose(got, first, atol=1e-4)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([torch_enc.name, onnx_enc.name])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [torch_enc.cache_name, onnx_enc.cache_name]
+    )
     # and each reads its own back
     np.testing.assert_allclose(_encoder("torch", onnx_dir, tmp_path).encode(TEXTS[:2]), first)
+
+
+def _op_types(path: Path) -> set[str]:
+    import onnx
+
+    return {node.op_type for node in onnx.load(str(path)).graph.node}
+
+
+def test_the_session_runs_layer_norms_unfused(onnx_dir: Path, tmp_path: Path) -> None:
+    """ONNX Runtime's fused SkipLayerNormalization was ~7x slower than the plain LayerNorm it
+    replaces (onnx_encoder.DISABLED_OPTIMIZERS); the graph the encoder runs has none, while the
+    same file under the default optimisers has one per residual LayerNorm."""
+    import onnxruntime as ort
+
+    from matcher.ranking.onnx_encoder import make_session
+
+    f = next(onnx_dir.rglob("model_qint8.onnx"))
+    make_session(f, 1, optimized_model_filepath=tmp_path / "ours.onnx")
+    ours = _op_types(tmp_path / "ours.onnx")
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.optimized_model_filepath = str(tmp_path / "default.onnx")
+    ort.InferenceSession(str(f), opts, providers=["CPUExecutionProvider"])
+    default = _op_types(tmp_path / "default.onnx")
+    assert "SkipLayerNormalization" in default and "SkipLayerNormalization" not in ours
+    assert "LayerNormalization" in ours
+    assert "DynamicQuantizeMatMul" in ours  # the int8 MatMul fusions still run

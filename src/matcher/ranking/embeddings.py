@@ -128,10 +128,20 @@ class SentenceEncoder(_CachedEncoder):
         self.dim = _model_dim(self.model_path)
         self.cache = EmbeddingCache(
             self.config.resolved_cache_dir(),
-            self.name,
+            self.cache_name,
             self.dim,
             max_entries=self.config.cache_max_entries,
         )
+
+    @property
+    def cache_name(self) -> str:
+        """The embedding cache's folder: the name, and for ONNX Runtime the session recipe too
+        (a setting that changes the vectors must not read the ones cached under another)."""
+        if self.backend == "torch":
+            return self.name
+        from matcher.ranking.onnx_encoder import RUNTIME_RECIPE
+
+        return f"{self.name}-rt{RUNTIME_RECIPE}"
 
     def _load(self) -> Any:
         with self._lock:

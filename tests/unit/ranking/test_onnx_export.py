@@ -126,7 +126,7 @@ def test_sentence_encoder_on_the_onnx_backend(tiny_model: Path, exported: Path) 
     direct = OnnxSentenceModel(tiny_model, exported, threads=1).encode(TEXTS)
     np.testing.assert_allclose(got[: len(TEXTS)], direct, atol=1e-6)
     assert enc.spec()["backend"] == "onnx-int8" and enc.name.endswith("-onnx-int8")
-    assert enc.cache is not None and enc.cache.dir.name == enc.name
+    assert enc.cache is not None and enc.cache.dir.name == enc.cache_name != enc.name
     assert "torch" not in enc.config.resolved_onnx_dir().name
 
 
