@@ -34,6 +34,10 @@ def onnx_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     meta = json.loads(r.stdout)
     assert Path(meta["path"]).is_file() and meta["settings"]["weight_type"] == "qint8"
     assert meta["fp32_min_cosine"] >= 0.9999  # the fp32 graph is torch's, up to float rounding
+    assert meta["settings"]["attention"] == "eager"
+    ops = _op_types(Path(meta["path"]))
+    # eager attention: no traced SDPA mask handling (IsNaN -> Where in every layer)
+    assert "IsNaN" not in ops and {"Softmax", "MatMulInteger"} <= ops
     return d
 
 

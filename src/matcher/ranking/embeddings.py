@@ -135,13 +135,14 @@ class SentenceEncoder(_CachedEncoder):
 
     @property
     def cache_name(self) -> str:
-        """The embedding cache's folder: the name, and for ONNX Runtime the session recipe too
-        (a setting that changes the vectors must not read the ones cached under another)."""
+        """The embedding cache's folder: the name, and for ONNX Runtime the export and session
+        recipes too (vectors made another way are never read back)."""
         if self.backend == "torch":
             return self.name
         from matcher.ranking.onnx_encoder import RUNTIME_RECIPE
+        from matcher.ranking.onnx_export import EXPORT_RECIPE
 
-        return f"{self.name}-rt{RUNTIME_RECIPE}"
+        return f"{self.name}-e{EXPORT_RECIPE}r{RUNTIME_RECIPE}"
 
     def _load(self) -> Any:
         with self._lock:

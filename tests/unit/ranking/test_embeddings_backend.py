@@ -11,6 +11,7 @@ import pytest
 from matcher.config import ENV_ENCODER_BACKEND, ENV_ENCODER_THREADS, EncoderConfig
 from matcher.ranking.embeddings import SentenceEncoder, encoder_from_spec
 from matcher.ranking.onnx_encoder import RUNTIME_RECIPE
+from matcher.ranking.onnx_export import EXPORT_RECIPE
 
 
 @pytest.fixture(autouse=True)
@@ -60,8 +61,9 @@ def test_spec_and_cache_folder_differ_per_backend(tmp_path: Path) -> None:
     assert o.name == f"{t.model_id}-onnx-int8" and o.dim == t.dim == 384
     assert t.cache is not None and o.cache is not None
     assert t.cache.dir != o.cache.dir and t.cache.dir.parent == o.cache.dir.parent
-    # ONNX Runtime's session settings name its folder too: vectors made otherwise never mix
-    assert t.cache.dir.name == t.name and o.cache.dir.name == f"{o.name}-rt{RUNTIME_RECIPE}"
+    # how the ONNX file and session are made names its folder too: vectors made otherwise never mix
+    assert t.cache.dir.name == t.name
+    assert o.cache.dir.name == f"{o.name}-e{EXPORT_RECIPE}r{RUNTIME_RECIPE}"
 
 
 def test_encoder_from_spec_keeps_the_saved_backend(tmp_path: Path) -> None:
