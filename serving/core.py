@@ -88,7 +88,12 @@ class MatcherCore:
             ) from e
         if principal is None:
             raise ApiError(401, "invalid or revoked API key", "authorization")
-        if admin and not principal.admin:
+        return self.require_admin(principal) if admin else principal
+
+    @staticmethod
+    def require_admin(principal: Principal) -> Principal:
+        """``principal``, or 403 when it is a brand key."""
+        if not principal.admin:
             raise ApiError(403, "this endpoint needs an admin key", "authorization")
         return principal
 

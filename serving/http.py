@@ -32,6 +32,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 API_PATHS: tuple[str, ...] = ("/match", "/match_batch", "/plan", "/feedback", "/reload")
 MAX_BODY_BYTES = 8 * 1024 * 1024  # 100 briefs of 50k characters fit, with room for JSON escapes
 JSON_TYPES = (b"application/json",)
+# scope["state"] key of the principal ``RequestGuard`` authenticated (``MatcherService._caller``)
+PRINCIPAL_STATE = "matcher_principal"
 
 
 class EdgeState:
@@ -178,7 +180,7 @@ class RequestGuard:
         if self.state.authenticate is not None:
             auth = headers.get(b"authorization")
             try:
-                await anyio.to_thread.run_sync(
+                principal = await anyio.to_thread.run_sync(
                     self.state.authenticate, auth.decode("latin-1") if auth else None
                 )
             except ApiError as e:
@@ -186,6 +188,8 @@ class RequestGuard:
                 await send({"type": "http.response.start", "status": status, "headers": hdrs})
                 await send({"type": "http.response.body", "body": denial})
                 return
+            # the handler takes the caller from here: one key lookup per request
+            scope.setdefault("state", {})[PRINCIPAL_STATE] = principal
         ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         if ctype not in JSON_TYPES:
             shown = ctype.decode("latin-1") or "none"

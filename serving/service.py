@@ -45,7 +45,7 @@ from matcher.api import (
 from matcher.schemas import Brief
 from serving.core import MatcherCore
 from serving.errors import ApiError, scrub_paths
-from serving.http import STATE, RequestGuard, install_log_filter
+from serving.http import PRINCIPAL_STATE, STATE, RequestGuard, install_log_filter
 from serving.metrics import install_metrics_labels
 from serving.openapi import serve_corrected_spec
 from serving.webapp.app import create_app
@@ -55,7 +55,7 @@ with bentoml.importing():
 
     from matcher.config import ServingConfig
     from matcher.online.db import OPEN_ERRORS
-    from matcher.online.keys import KeyStore, default_keys_db
+    from matcher.online.keys import KeyStore, Principal, default_keys_db
     from matcher.online.requestlog import RequestLog
     from serving.limits import RateLimiter
     from serving.model_state import ModelHolder, ReloadInProgressError
@@ -151,9 +151,13 @@ class MatcherService(MatcherCore):
             if store is not None:
                 store.close()
 
-    @staticmethod
-    def _auth_header(ctx: bentoml.Context) -> str | None:
-        return ctx.request.headers.get("authorization")
+    def _caller(self, ctx: bentoml.Context, *, admin: bool = False) -> Principal:
+        """The API key's principal: the one ``RequestGuard`` looked up for this request, else
+        looked up now (auth off: the guard asks nothing)."""
+        known: Principal | None = ctx.request.scope.get("state", {}).get(PRINCIPAL_STATE)
+        if known is None:
+            return self.authenticate(ctx.request.headers.get("authorization"), admin=admin)
+        return self.require_admin(known) if admin else known
 
     @bentoml.api(input_spec=MatchApiRequest, route="/match")
     def match(
@@ -164,7 +168,7 @@ class MatcherService(MatcherCore):
         return _answer(
             ctx,
             lambda: self.run_match(
-                self.authenticate(self._auth_header(ctx)), brief, k, force_variant
+                self._caller(ctx), brief, k, force_variant
             ),
         )
 
@@ -174,7 +178,7 @@ class MatcherService(MatcherCore):
     ) -> BatchMatchResponse:
         """Rank creators for many briefs: one embedding batch, one log transaction."""
         return _answer(
-            ctx, lambda: self.run_match_batch(self.authenticate(self._auth_header(ctx)), briefs, k)
+            ctx, lambda: self.run_match_batch(self._caller(ctx), briefs, k)
         )
 
     @bentoml.api(input_spec=PlanRequest, route="/plan")
@@ -200,7 +204,7 @@ class MatcherService(MatcherCore):
         )  # validated by BentoML already
         return _answer(
             ctx,
-            lambda: self.run_plan(self.authenticate(self._auth_header(ctx)), brief, constraints),
+            lambda: self.run_plan(self._caller(ctx), brief, constraints),
         )
 
     @bentoml.api(input_spec=FeedbackEvent, route="/feedback")
@@ -218,7 +222,7 @@ class MatcherService(MatcherCore):
             request_id=request_id, influencer_id=influencer_id, event=event, value=value
         )  # validated by BentoML already
         return _answer(
-            ctx, lambda: self.run_feedback(self.authenticate(self._auth_header(ctx)), ev)
+            ctx, lambda: self.run_feedback(self._caller(ctx), ev)
         )
 
     @bentoml.api(input_spec=ReloadRequest, route="/reload")
@@ -226,7 +230,7 @@ class MatcherService(MatcherCore):
         """Admin: load the configured ref (or ``model``: a registry ref, or a folder under the
         model root) fully, then swap it in; requests keep flowing."""
         try:
-            self.authenticate(self._auth_header(ctx), admin=True)
+            self._caller(ctx, admin=True)
             self.check_model_ref(model)
             if self.startup_error:
                 raise ApiError(503, f"service not ready: {self.startup_error}", retry_after=30)

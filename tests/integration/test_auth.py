@@ -371,3 +371,22 @@ def _holder(request_log: str):
         if isinstance(o, ModelHolder) and o.config.request_log == request_log
     ]
     return holder
+
+
+def test_one_key_lookup_per_request(client, monkeypatch):
+    """The guard checks the key before the body is read and hands the principal on: the
+    handler does not look the key up again (a brand key on an admin endpoint is still 403)."""
+    from matcher.online.keys import KeyStore
+
+    calls = []
+    real = KeyStore.authenticate
+
+    def counted(self, token):
+        calls.append(token)
+        return real(self, token)
+
+    monkeypatch.setattr(KeyStore, "authenticate", counted)
+    assert client.post("/match", json={"brief": BRIEF}).status_code == 200
+    assert len(calls) == 1
+    assert client.post("/reload", json={}).status_code == 403
+    assert len(calls) == 2
