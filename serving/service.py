@@ -167,9 +167,7 @@ class MatcherService(MatcherCore):
         response is returned."""
         return _answer(
             ctx,
-            lambda: self.run_match(
-                self._caller(ctx), brief, k, force_variant
-            ),
+            lambda: self.run_match(self._caller(ctx), brief, k, force_variant),
         )
 
     @bentoml.api(input_spec=BatchMatchRequest, route="/match_batch")
@@ -177,9 +175,7 @@ class MatcherService(MatcherCore):
         self, briefs: list[Brief], ctx: bentoml.Context, k: int = 10
     ) -> BatchMatchResponse:
         """Rank creators for many briefs: one embedding batch, one log transaction."""
-        return _answer(
-            ctx, lambda: self.run_match_batch(self._caller(ctx), briefs, k)
-        )
+        return _answer(ctx, lambda: self.run_match_batch(self._caller(ctx), briefs, k))
 
     @bentoml.api(input_spec=PlanRequest, route="/plan")
     def plan(
@@ -221,9 +217,7 @@ class MatcherService(MatcherCore):
         ev = FeedbackEvent.model_construct(
             request_id=request_id, influencer_id=influencer_id, event=event, value=value
         )  # validated by BentoML already
-        return _answer(
-            ctx, lambda: self.run_feedback(self._caller(ctx), ev)
-        )
+        return _answer(ctx, lambda: self.run_feedback(self._caller(ctx), ev))
 
     @bentoml.api(input_spec=ReloadRequest, route="/reload")
     async def reload(self, ctx: bentoml.Context, model: str | None = None) -> ReloadResponse:

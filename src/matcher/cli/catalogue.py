@@ -1,5 +1,5 @@
 """``matcher catalogue``: refresh a saved model's catalogue from new tables without retraining
-(``update``), and list its versions (``list``). What is recomputed and how the service picks a
+(``update``), list its versions (``list``) and delete old ones (``prune``). What is recomputed and how the service picks a
 new version up: docs/catalogue_refresh.md.
 """
 
@@ -107,12 +107,51 @@ def list_versions(model: ModelDir, as_json: AsJson = False, verbose: Verbose = F
     out.print(t)
 
 
+def prune(
+    model: ModelDir,
+    keep: Annotated[
+        int,
+        typer.Option(
+            "--keep",
+            min=1,
+            help="Versions to keep: the current one and the newest others (rollback targets).",
+        ),
+    ] = 3,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only say what would be deleted.")
+    ] = False,
+    as_json: AsJson = False,
+    verbose: Verbose = False,
+) -> None:
+    """Delete old catalogue versions of a model: all but the current one and the newest
+    ``--keep`` - 1 others. Waits for no one: refused while an update is running."""
+    setup_logging(verbose)
+    from dataclasses import asdict
+
+    from matcher.ranking.catalogue_update import CatalogueUpdateError, prune_versions
+
+    try:
+        report = prune_versions(_model_dir(model), keep, dry_run=dry_run)
+    except CatalogueUpdateError as e:
+        fail(str(e))
+    if as_json:
+        typer.echo(json.dumps(asdict(report)))
+        return
+    verb = "would delete" if report.dry_run else "deleted"
+    gone = ", ".join(report.removed) or "nothing"
+    out.print(
+        f"{verb} {len(report.removed)} version(s) ({report.freed_bytes / 2**20:,.1f} MB): {gone}; "
+        f"kept {', '.join(report.kept)} (current {report.current})"
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``catalogue`` command group to the main ``matcher`` app."""
     group = typer.Typer(
         no_args_is_help=True,
-        help="A model's catalogue versions: update incrementally from new tables, list.",
+        help="A model's catalogue versions: update incrementally from new tables, list, prune.",
     )
     app.add_typer(group, name="catalogue")
     group.command("update")(update)
     group.command("list")(list_versions)
+    group.command("prune")(prune)

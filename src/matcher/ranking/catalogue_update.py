@@ -1,6 +1,6 @@
 """A saved model's catalogue versions: write a refreshed one next to the model
-(``matcher catalogue update``), list them, and serve another version with the same models
-(what the service does when ``CATALOGUE`` moves).
+(``matcher catalogue update``), list them, prune old ones (``matcher catalogue prune``), and
+serve another version with the same models (what the service does when ``CATALOGUE`` moves).
 
 Writing: ``update_catalogue`` loads the model (catalogue memory-mapped), plans the refresh
 (``ranking.refresh``), builds what changed, lets a ``MatchPipeline`` over the merged catalogue
@@ -27,6 +27,7 @@ import pandas as pd
 
 from matcher.ranking.catalogue import Catalogue
 from matcher.ranking.catalogue_files import (
+    POINTER,
     LoadedCatalogue,
     current_version,
     list_versions,
@@ -245,3 +246,60 @@ def describe_versions(model_dir: Path) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+PRUNING_PREFIX = ".pruning-"  # a version moved out of catalogues/ on its way to deletion
+
+
+@dataclass
+class PruneReport:
+    """What ``prune_versions`` removed (or, with ``dry_run``, would remove)."""
+
+    current: str
+    kept: list[str]
+    removed: list[str]
+    freed_bytes: int
+    dry_run: bool
+
+
+def _tree_bytes(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and not f.is_symlink())
+
+
+def prune_versions(model_dir: Path, keep: int, *, dry_run: bool = False) -> PruneReport:
+    """Delete all catalogue versions but the current one and the ``keep - 1`` newest others
+    (by ``created_at``, then name), under the update lock (never while an update writes). Each
+    version is first moved out of ``catalogues/`` in one rename, so a prune that dies half way
+    leaves no half version listed (the next prune finishes it). A worker still mapping a removed
+    version keeps its pages until it swaps to the current one (files unlinked while mapped
+    stay readable)."""
+    if keep < 1:
+        raise ValueError(f"keep must be >= 1 (the current version is always kept), got {keep}")
+    model_dir = Path(model_dir)
+    if not (model_dir / "pipeline.json").is_file():
+        raise FileNotFoundError(f"{model_dir} is not a saved model (no pipeline.json)")
+    with update_lock(model_dir):
+        current = current_version(model_dir)
+        if current is None:
+            raise CatalogueUpdateError(
+                f"{model_dir.name} has no {POINTER} pointer (a format 2 model has no versions)"
+            )
+        rows = {r["version"]: r for r in describe_versions(model_dir)}
+        others = sorted(
+            (v for v in rows if v != current), key=lambda v: (str(rows[v]["created_at"] or ""), v)
+        )
+        removed = others[: max(0, len(others) - (keep - 1))]
+        kept = [current] + [v for v in others if v not in removed]
+        leftovers = sorted(model_dir.glob(PRUNING_PREFIX + "*"))
+        freed = sum(_tree_bytes(version_dir(model_dir, v)) for v in removed)
+        freed += sum(_tree_bytes(d) for d in leftovers)
+        if not dry_run:
+            for v in removed:
+                trash = model_dir / f"{PRUNING_PREFIX}{v}"
+                os.replace(version_dir(model_dir, v), trash)
+                leftovers.append(trash)
+            for d in leftovers:
+                shutil.rmtree(d)
+            if removed:
+                logger.info("pruned %d catalogue version(s) of %s", len(removed), model_dir.name)
+    return PruneReport(current, kept, removed, freed, dry_run)
