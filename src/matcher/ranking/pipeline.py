@@ -12,13 +12,7 @@ fit; the second term lifts creators expected to over-deliver on engagement for t
 
 from __future__ import annotations
 
-import functools
 import logging
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +30,12 @@ from matcher.ranking.catalogue_files import (
 )
 from matcher.ranking.embeddings import TextEncoder
 from matcher.ranking.examples import query_text
-from matcher.ranking.explain import reasons
 from matcher.ranking.features import PairFeaturizer
+from matcher.ranking.helper_threads import helper
 from matcher.ranking.history import History, brief_day
 from matcher.ranking.lexical import LexicalIndex
 from matcher.ranking.manifest import CorruptModelError
+from matcher.ranking.matches import Recommendation, Scored, assemble_matches
 from matcher.ranking.migrations import FORMAT_VERSION, UnsupportedFormatError
 from matcher.ranking.models import CostModel, EngagementModel, FitRanker
 from matcher.ranking.pipeline_store import (
@@ -56,10 +51,10 @@ from matcher.ranking.pipeline_store import (
     derived_key as _derived_key,  # imported from here by ranking.catalogue_update
 )
 from matcher.ranking.retrieval import VectorIndex, hard_filter, retrieve
-from matcher.ranking.signals import BriefSignals, Exclusion
+from matcher.ranking.signals import BriefSignals
 from matcher.ranking.text import brief_text
 from matcher.ranking.topic_index import TopicIndex
-from matcher.schemas import Brief, EngagementEstimate, Match
+from matcher.schemas import Brief
 
 logger = logging.getLogger(__name__)
 
@@ -78,65 +73,6 @@ __all__ = [
     "Scored",
     "UnsupportedFormatError",
 ]
-
-
-_HELPER: tuple[int, ThreadPoolExecutor] | None = None
-_HELPER_LOCK = threading.Lock()
-
-
-def _helper() -> ThreadPoolExecutor:
-    """This process's helper threads (made again after a fork: a forked child has the executor
-    but not its threads). A request hands them work that runs in C with the GIL released (the
-    encoder, a LightGBM prediction) while its own thread does something else: the brief's
-    filters during its embedding, the fit ranker during the engagement model, the match fields
-    during TreeSHAP. Work that needs the GIL gains nothing here (docs/scaling.md)."""
-    global _HELPER
-    with _HELPER_LOCK:
-        if _HELPER is None or _HELPER[0] != os.getpid():
-            _HELPER = (os.getpid(), ThreadPoolExecutor(2, thread_name_prefix="request-helper"))
-        return _HELPER[1]
-
-
-@dataclass
-class Scored:
-    """Model outputs for a set of catalogue rows (one brief), in the order given. The
-    engagement interval is computed on demand (``interval`` for the rows shown, ``er_low`` /
-    ``er_high`` for all): ranking needs only the expected rate."""
-
-    rows: NDArray[np.int64]
-    raw: NDArray[np.float64]
-    fit: NDArray[np.float64]
-    er: NDArray[np.float64]
-    score: NDArray[np.float64]
-    X: NDArray[np.float32]
-    best_post: NDArray[np.int64]
-    engagement: EngagementModel
-
-    def interval(self, idx: NDArray[np.int64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """(10th, 90th percentile) of the engagement rate at positions ``idx``."""
-        return self.engagement.interval(self.X[idx], self.er[idx])
-
-    @cached_property
-    def _all_intervals(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        return self.interval(np.arange(len(self.rows)))
-
-    @property
-    def er_low(self) -> NDArray[np.float64]:
-        return self._all_intervals[0]
-
-    @property
-    def er_high(self) -> NDArray[np.float64]:
-        return self._all_intervals[1]
-
-
-@dataclass
-class Recommendation:
-    matches: list[Match]
-    n_candidates: int
-    reason: str | None = None
-    excluded: list[Exclusion] = field(
-        default_factory=list
-    )  # dropped for brand safety, with the post
 
 
 class MatchPipeline:
@@ -274,7 +210,7 @@ class MatchPipeline:
         q = self.embed_briefs([brief])[0] if query is None else query
         X, best = self.features_for(brief, rows, q, signals)
         if len(X) < self.ranker.threads.parallel_predict_rows:  # request-sized: side by side,
-            job = _helper().submit(self.engagement.predict_mean, X)  # 1 thread each, GIL released
+            job = helper().submit(self.engagement.predict_mean, X)  # 1 thread each, GIL released
             raw = self.ranker.decision_function(X)
             er = job.result()
         else:  # bulk scoring: each prediction uses every core already
@@ -326,7 +262,7 @@ class MatchPipeline:
         the brief's words with BM25, neither of which needs the vector. The same results as
         one after the other; at 1M creators the filters and BM25 take about as long as the
         embedding."""
-        job = _helper().submit(self.embed_briefs, [brief])
+        job = helper().submit(self.embed_briefs, [brief])
         try:
             mask = hard_filter(brief, self.catalogue, self.costs, self.config.retrieval)
             if self.lexical is not None and self.config.retrieval.lexical_weight > 0:
@@ -375,7 +311,7 @@ class MatchPipeline:
         check(deadline, "scoring")
         order = np.lexsort((scored.rows, -scored.score))[:k]
         return Recommendation(
-            self._matches(brief, scored, order, sig, deadline), n_pass, excluded=excluded
+            assemble_matches(self, brief, scored, order, sig, deadline), n_pass, excluded=excluded
         )
 
     def recommend_batch(
@@ -386,62 +322,6 @@ class MatchPipeline:
         qs = self.embed_briefs(briefs)
         check(deadline, "embedding")
         return [self.recommend(b, k, q, deadline=deadline) for b, q in zip(briefs, qs, strict=True)]
-
-    def _matches(
-        self,
-        brief: Brief,
-        s: Scored,
-        order: NDArray[np.int64],
-        sig: BriefSignals,
-        deadline: float | None = None,
-    ) -> list[Match]:
-        cat = self.catalogue
-        # TreeSHAP (LightGBM, GIL released) on a helper thread while this one gathers the rest
-        job = _helper().submit(self.ranker.contributions, s.X[order])
-        er_low, er_high = s.interval(order)
-        shown = []
-        for rank, (j, low, high) in enumerate(zip(order, er_low, er_high, strict=True), start=1):
-            check(deadline, "explaining")
-            r = int(s.rows[j])
-            followers = float(cat.followers[r])
-            bp = int(s.best_post[j])
-            shared = sig.shared_interests(r)
-            shown.append(
-                (
-                    j,
-                    str(cat.platforms[r]),
-                    S.follower_tier(followers),
-                    [f"Shares the brief's interests: {', '.join(shared)}"] if shared else [],
-                    functools.partial(
-                        Match,
-                        rank=rank,
-                        influencer_id=str(cat.ids[r]),
-                        handle=str(cat.handles[r]),
-                        platform=str(cat.platforms[r]),
-                        followers=int(followers),
-                        country=str(cat.countries[r]) or None,
-                        score=round(float(s.score[j]), 6),
-                        fit_score=round(float(s.fit[j]), 4),
-                        expected_engagement=EngagementEstimate(
-                            rate=round(float(s.er[j]), 6),
-                            rate_low=round(float(low), 6),
-                            rate_high=round(float(high), 6),
-                            engagements=round(float(s.er[j]) * followers, 1),
-                        ),
-                        estimated_cost_usd=round(float(self.costs[r]), 2),
-                        cost_is_estimate=not bool(self.price_known[r]),
-                        best_post=str(cat.post_texts[bp]) if bp >= 0 else None,
-                        interests=sig.creator_interests(r),
-                    ),
-                )
-            )
-        contrib = job.result()
-        n_top = self.config.scoring.explain_top_n_features
-        out = []
-        for c, (j, platform, tier, shared_reason, match) in zip(contrib, shown, strict=True):
-            why = reasons(c, s.X[j], self.feature_names, brief, platform, tier, n_top)
-            out.append(match(reasons=why + shared_reason))
-        return out
 
     # ------------------------------------------------------------------ other catalogues
     def with_catalogue(
