@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from matcher import schemas as S
 from matcher.ranking.catalogue import Catalogue
 from matcher.ranking.estimator import check_fitted
+from matcher.ranking.helper_threads import helper
 from matcher.ranking.history import AlignedHistory
 from matcher.schemas import AGE_INDEX, COUNTRY_INDEX, PLATFORM_INDEX, Brief
 from matcher.vectors import to_float32
@@ -173,12 +174,42 @@ class PairFeaturizer:
         n = len(rows)
         f: dict[str, NDArray[np.floating[Any]]] = {}
         q = query.astype(np.float32)
+        # the posts' similarities on a helper thread (the cast and the product release the GIL)
+        # while this one computes the rest; the same numbers
+        job = helper().submit(_post_sims, cat, rows, q, self.top_posts)
+        try:
+            self._rest(f, brief, q, rows, cat, costs, price_known, history, day)
+        finally:
+            post_max, post_mean, post_topk, best = job.result()  # waited for even on an error
+        f["sim_post_max"], f["sim_post_mean"], f["sim_post_topk"] = post_max, post_mean, post_topk
+        f.update(context or {})
+        missing = np.full(n, np.nan)
+        X = (
+            np.column_stack(
+                [np.asarray(f.get(name, missing), dtype=np.float64) for name in self.feature_names_]
+            )
+            if n
+            else np.zeros((0, len(self.feature_names_)))
+        )
+        return X.astype(np.float32), best
+
+    def _rest(
+        self,
+        f: dict[str, NDArray[np.floating[Any]]],
+        brief: Brief,
+        q: NDArray[np.float32],
+        rows: NDArray[np.int64],
+        cat: Catalogue,
+        costs: NDArray[np.float64],
+        price_known: NDArray[np.bool_],
+        history: AlignedHistory | None,
+        day: float,
+    ) -> None:
+        """Every feature but the posts' similarities, into ``f``."""
+        n = len(rows)
         # vectors may be float16 (a memory-mapped catalogue): cast the gathered rows only
         f["sim_profile"] = to_float32(cat.profile[rows]) @ q
         f["sim_bio"] = to_float32(cat.bio_emb[rows]) @ q
-        post_max, post_mean, post_topk, best = _post_sims(cat, rows, q, self.top_posts)
-        f["sim_post_max"], f["sim_post_mean"], f["sim_post_topk"] = post_max, post_mean, post_topk
-
         has_aud = ~np.isnan(cat.aud_countries[rows, 0])
         f["has_audience_data"] = has_aud.astype(float)
         if brief.target_countries:
@@ -233,17 +264,6 @@ class PairFeaturizer:
             f["hist_shown"] = np.zeros(n)
             for k in ("hist_contact_rate", "hist_accept_rate", "hist_mean_rating"):
                 f[k] = np.full(n, np.nan)
-
-        f.update(context or {})
-        missing = np.full(n, np.nan)
-        X = (
-            np.column_stack(
-                [np.asarray(f.get(name, missing), dtype=np.float64) for name in self.feature_names_]
-            )
-            if n
-            else np.zeros((0, len(self.feature_names_)))
-        )
-        return X.astype(np.float32), best
 
 
 def follower_tier_codes(followers: NDArray[np.floating]) -> NDArray[np.intp]:

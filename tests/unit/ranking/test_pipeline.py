@@ -122,6 +122,40 @@ def test_request_sized_scoring_on_two_threads_gives_the_bulk_answer(tiny_pipelin
         assert want and m.reasons[: len(want)] == want
 
 
+def test_post_similarities_on_the_helper_thread_give_the_inline_features(
+    tiny_pipeline, monkeypatch
+):
+    """``PairFeaturizer.transform`` computes the posts' similarities on a helper thread while it
+    builds the other features: the same matrix and best posts as with everything inline, and an
+    error in either half is raised, not lost."""
+    from concurrent.futures import Future
+
+    from matcher.ranking import features
+
+    pipe = tiny_pipeline
+    brief = Brief(text="sourdough bread and home baking", target_countries=["US"])
+    rows = np.arange(len(pipe.catalogue))
+    q = pipe.embed_briefs([brief])[0]
+    X, best = pipe.features_for(brief, rows, q)
+    assert (best >= 0).any() and not np.isnan(X[:, pipe.feature_names.index("sim_post_max")]).all()
+
+    class Inline:
+        def submit(self, fn, *args):
+            done: Future = Future()
+            done.set_result(fn(*args))
+            return done
+
+    monkeypatch.setattr(features, "helper", Inline)
+    X_inline, best_inline = pipe.features_for(brief, rows, q)
+    np.testing.assert_array_equal(X, X_inline)
+    np.testing.assert_array_equal(best, best_inline)
+
+    monkeypatch.undo()
+    monkeypatch.setattr(features, "_post_sims", lambda *a: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        pipe.features_for(brief, rows, q)
+
+
 def test_embedding_helper_threads_work_in_a_forked_child(tiny_pipeline):
     """A forked process inherits the executor object but not its threads: it makes its own."""
     import multiprocessing as mp
