@@ -1,6 +1,6 @@
 """``matcher catalogue``: refresh a saved model's catalogue from new tables without retraining
-(``update``), list its versions (``list``) and delete old ones (``prune``). What is recomputed and how the service picks a
-new version up: docs/catalogue_refresh.md.
+(``update``), list its versions (``list``) and delete old ones (``prune``). What is recomputed
+and how the service picks a new version up: docs/catalogue_refresh.md.
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """The helper threads a request hands GIL-free work to (``helper()``).
 
 A request gives them work that runs in C with the GIL released (the encoder, a LightGBM
-prediction) while its own thread does something else: the brief's filters during its
-embedding, the fit ranker during the engagement model, the match fields during TreeSHAP. Work
-that needs the GIL gains nothing here (docs/scaling.md).
+prediction, a cast and a product of vectors) while its own thread does something else: the
+brief's filters during its embedding, the other features during the posts' similarities, the
+fit ranker during the engagement model, the match fields during TreeSHAP. Jobs never wait on
+other jobs, so two threads cannot deadlock. Work that needs the GIL gains nothing here
+(docs/scaling.md).
 """
 
 from __future__ import annotations

@@ -45,14 +45,14 @@ DEFAULT_WEIGHT_TYPE: WeightType = "qint8"  # u8 x s8 kernels (VNNI); quint8 meas
 # Bumped when the export recipe changes, so cached files made the old way are made again.
 # 2: eager attention (below).
 EXPORT_RECIPE = 2
+OPSET = 17
 # The attention transformers traces: "eager" (matmul, mask add, softmax) rather than its default
 # "sdpa", whose traced mask handling adds IsNaN/Where and a shape subgraph per layer (801 nodes
 # against 648 after quantisation): one brief 4.3-4.5 vs 4.7-4.8 ms, the same closeness to torch
 # (docs/encoder.md). The fp32 check below holds either way (cosine 1.000000).
-OPSET = 17
+ATTENTION = "eager"
 # The fp32 export must reproduce torch before it is quantised (float rounding only).
 EXPORT_CHECK_MIN_COSINE = 0.9999
-ATTENTION = "eager"
 _CHECK_TEXTS = (
     "vegan protein bars for runners",
     "Daily makeup tutorials and skincare for oily skin, collabs: DM",
