@@ -17,9 +17,11 @@ What is measured, in this order:
    its own vector index against the same with exact search, same briefs (and the dense search
    alone); 1.0 when the pipeline's index is exact;
 2. the service started with ``--workers`` workers: start-up = process start to /readyz 200;
-3. sequential keep-alive requests, each preceded by the floor (torch, 1 thread) and the service's
-   encoder (``MATCHER_ENCODER_BACKEND``, as the service reads it) embedding the same brief in
-   this process, so all three see the same background load; then ``--concurrency`` clients;
+3. sequential keep-alive requests in blocks of ``--block`` (10), each block preceded by the floor
+   (torch, 1 thread) and the service's encoder (``MATCHER_ENCODER_BACKEND``, as the service reads
+   it) embedding the block's briefs in this process, so all three see the same background load
+   and each runs with its own caches warm, as it would alone (``--block 1``: a floor run before
+   every request, which evicts what the service kept in cache); then ``--concurrency`` clients;
 4. RSS and USS (memory unique to the process) of each worker after the requests.
 """
 
@@ -249,7 +251,7 @@ def serve_and_measure(
             startup_s = time.perf_counter() - t0
             log(f"service ready in {startup_s:.1f}s; {args.requests} sequential requests")
             drive(svc.url, bodies, 2 * args.workers * 5, args.workers)  # warm every worker
-            seq = drive(svc.url, bodies, args.requests, 1, floor=probe)
+            seq = drive(svc.url, bodies, args.requests, 1, floor=probe, block=args.block)
             log(f"{args.requests} requests from {args.concurrency} clients")
             conc = drive(svc.url, bodies, args.requests, args.concurrency)
             assert svc.proc is not None
@@ -277,6 +279,13 @@ def main() -> None:
     ap.add_argument("--recall-k", type=int, default=300)
     ap.add_argument("--rebuild", action="store_true", help="rebuild a cached catalogue")
     ap.add_argument(
+        "--block",
+        type=int,
+        default=10,
+        help="floor runs and requests alternate in blocks of this many (1 = a floor run before "
+        "each request)",
+    )
+    ap.add_argument(
         "--backend",
         choices=("torch", "onnx-int8"),
         help="the service's encoder (sets MATCHER_ENCODER_BACKEND; default: as set, else torch)",
@@ -284,8 +293,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.backend:
         os.environ["MATCHER_ENCODER_BACKEND"] = args.backend
-    if args.creators < 1 or args.workers < 1 or args.requests < 1 or args.concurrency < 1:
-        ap.error("--creators, --workers, --requests and --concurrency must be >= 1")
+    if min(args.creators, args.workers, args.requests, args.concurrency, args.block) < 1:
+        ap.error("--creators, --workers, --requests, --concurrency and --block must be >= 1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     OUT.mkdir(parents=True, exist_ok=True)
@@ -335,6 +344,7 @@ def main() -> None:
         "index": rec["index"],
         "encoder": getattr(service_pipe.encoder, "backend", type(service_pipe.encoder).__name__),
         "errors": seq["errors"] + conc["errors"],
+        "block": args.block,
     }
     (folder / "result.json").write_text(json.dumps({**result, **rec, "workers_mem": mem}, indent=2))
     if args.json:
@@ -345,7 +355,8 @@ def main() -> None:
         f"\nbase: {how}, replicated x{built['replicas']} ({built['build_s']:.0f}s to build"
         f"{', cached' if built['cached'] else ''}); index {rec['index']}; service encoder "
         f"{result['encoder']}; {args.workers} workers; "
-        f"k=10; {args.requests} requests per phase over {len(briefs)} briefs; loopback; "
+        f"k=10; {args.requests} requests per phase over {len(briefs)} briefs (floor in blocks of "
+        f"{args.block}); loopback; "
         f"{os.cpu_count()} CPUs; load average now {load[0]:.1f}; errors {result['errors']}"
     )
     head = ("creators", "floor ms", "encoder ms", "p50", "p95", "p99", "p50/floor", "server p50", "req/s 1",
@@ -372,7 +383,7 @@ def main() -> None:
     print(table(head, [row]))
     print(
         "ms measured by the client (HTTP included), sequential keep-alive requests; floor = torch "
-        "MiniLM embedding one brief, 1 thread, in this process just before each request; encoder = "
+        "MiniLM embedding one brief, 1 thread, in this process, in blocks alternating with the requests; encoder = "
         "the service's encoder the same way; server p50 = the service's own latency_ms (ranking, "
         "embedding included; HTTP, validation and the request-log commit not); req/s 1 = 1000 / mean sequential latency; memory "
         "after the requests (psutil memory_full_info; anon = memory backed by no file, smaps_rollup); recall = candidate stage with the "

@@ -165,11 +165,19 @@ def library_profile(pipe: Any, briefs: list[Any], n: int) -> dict[str, float]:
 
 
 def drive(
-    url: str, bodies: list[dict[str, Any]], n: int, concurrency: int, floor: Any = None
+    url: str,
+    bodies: list[dict[str, Any]],
+    n: int,
+    concurrency: int,
+    floor: Any = None,
+    block: int = 1,
 ) -> dict[str, float]:
     """Send ``n`` /match requests from ``concurrency`` keep-alive clients; client-side latencies.
-    ``floor(i)``, when given (sequential only), runs before each request and is timed too: the
-    floor and the service then see the same background load."""
+    ``floor(i)``, when given (sequential only), is timed too, alternating with the requests in
+    blocks of ``block``: ``floor(i)`` for the block's ``i``, then their requests. The floor and
+    the service then see the same background load; with ``block`` > 1 each side also runs with
+    its own caches warm, as it would alone (one floor run evicts much of what a request keeps in
+    cache, and a request what the floor does)."""
     import httpx
 
     floors: list[float] = []
@@ -178,27 +186,30 @@ def drive(
     errors: list[str] = []
     lock = threading.Lock()
     counter = iter(range(n))
+    step = max(1, block) if floor is not None else 1
 
     def client() -> None:
         with httpx.Client(base_url=url, timeout=120) as http:
             while True:
                 with lock:
-                    i = next(counter, None)
-                if i is None:
+                    ids = [i for _, i in zip(range(step), counter, strict=False)]
+                if not ids:
                     return
                 if floor is not None:
+                    for i in ids:
+                        t0 = time.perf_counter()
+                        floor(i)
+                        floors.append(1000 * (time.perf_counter() - t0))
+                for i in ids:
                     t0 = time.perf_counter()
-                    floor(i)
-                    floors.append(1000 * (time.perf_counter() - t0))
-                t0 = time.perf_counter()
-                r = http.post("/match", json=bodies[i % len(bodies)])
-                dt = 1000 * (time.perf_counter() - t0)
-                with lock:
-                    if r.status_code == 200:
-                        lat.append(dt)
-                        server.append(r.json()["latency_ms"])
-                    else:
-                        errors.append(f"{r.status_code} {r.text[:200]}")
+                    r = http.post("/match", json=bodies[i % len(bodies)])
+                    dt = 1000 * (time.perf_counter() - t0)
+                    with lock:
+                        if r.status_code == 200:
+                            lat.append(dt)
+                            server.append(r.json()["latency_ms"])
+                        else:
+                            errors.append(f"{r.status_code} {r.text[:200]}")
 
     t0 = time.perf_counter()
     threads = [threading.Thread(target=client) for _ in range(concurrency)]
