@@ -144,8 +144,12 @@ def index_settings(base: Any) -> dict[str, Any]:
                                    "ann_exact_below")}  # fmt: skip
 
 
-def build(base: Any, creators: int, folder: Path, rebuild: bool = False) -> dict[str, Any]:
-    """The base pipeline over ``creators`` replicated creators, saved in ``folder`` (cached)."""
+def build(
+    base: Any, creators: int, folder: Path, rebuild: bool = False, base_how: str = ""
+) -> dict[str, Any]:
+    """The base pipeline over ``creators`` replicated creators, saved in ``folder`` (cached; a
+    cache built from another base (``base_how``: which market, trained on which encoder
+    backend) or with other index settings is rebuilt)."""
     from replicas import save_replicated
 
     from matcher.ranking.migrations import FORMAT_VERSION
@@ -156,6 +160,7 @@ def build(base: Any, creators: int, folder: Path, rebuild: bool = False) -> dict
     if (
         info.get("format") == FORMAT_VERSION
         and info.get("index_settings") == settings
+        and info.get("base") == base_how
         and not rebuild
     ):
         log(
@@ -171,6 +176,7 @@ def build(base: Any, creators: int, folder: Path, rebuild: bool = False) -> dict
     how = save_replicated(base, times, folder / "model")
     info = {"creators": n, "replicas": times, "format": FORMAT_VERSION, **how}
     info["index_settings"] = settings
+    info["base"] = base_how
     info["build_s"] = time.perf_counter() - t0
     info_file.write_text(json.dumps(info, indent=2))
     log(f"built in {info['build_s']:.0f}s ({how})")
@@ -303,7 +309,7 @@ def main() -> None:
 
     base, briefs, how = base_pipeline(args, OUT)
     folder = OUT / f"creators_{args.creators}"
-    built = build(base, args.creators, folder, args.rebuild)
+    built = build(base, args.creators, folder, args.rebuild, how)
     model_dir = folder / "model"
 
     log(f"recall@{args.recall_k} over {len(briefs)} briefs (in process)")

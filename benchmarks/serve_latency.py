@@ -72,7 +72,10 @@ def pct(xs: list[float], q: float) -> float:
 
 def base_pipeline(args: argparse.Namespace, out: Path = OUT) -> tuple[Any, list[Any], str]:
     """(pipeline, briefs, description) from --model or a freshly simulated and trained market
-    (cached under ``out``: a rerun loads it). ``args`` needs ``base``, ``n_briefs``, ``model``."""
+    (cached under ``out``: a rerun loads it). ``args`` needs ``base``, ``n_briefs``, ``model``.
+    The market is trained on the encoder backend ``EncoderConfig`` resolves (set
+    ``MATCHER_ENCODER_BACKEND`` to train on int8), cached per backend: a service then embeds its
+    briefs on the backend its catalogue was built with, never mixed by accident."""
     from matcher.config import EncoderConfig, TrainConfig
     from matcher.data.briefs import briefs_to_models
     from matcher.data.io import load_market
@@ -94,29 +97,29 @@ def base_pipeline(args: argparse.Namespace, out: Path = OUT) -> tuple[Any, list[
     briefs = briefs_to_models(tables.briefs)[: args.n_briefs]
     if args.model:
         return MatchPipeline.load(args.model), briefs, f"model {args.model}"
-    cached = out / f"base_{args.base}"
+    backend = EncoderConfig().resolved_backend()
+    cached = out / (f"base_{args.base}" if backend == "torch" else f"base_{args.base}_{backend}")
+    how = f"simulated {args.base:,}-creator market (seed 11), trained on {backend}"
     if (cached / "pipeline.json").exists():
-        return (
-            MatchPipeline.load(cached),
-            briefs,
-            f"simulated {args.base:,}-creator market (seed 11), trained",
-        )
+        return MatchPipeline.load(cached), briefs, how
     cfg = TrainConfig(data_dir=str(market_dir), encoder=EncoderConfig(show_progress=False))
     t = time.perf_counter()
     pipe, _ = fit_pipeline(tables, cfg, encoder=SentenceEncoder(cfg.encoder), progress=False)
     print(f"trained the base pipeline in {time.perf_counter() - t:.0f}s", flush=True)
     pipe.save(cached)
-    return pipe, briefs, f"simulated {args.base:,}-creator market (seed 11), trained"
+    return pipe, briefs, how
 
 
 def sized(pipe: Any, size: int) -> tuple[Any, Path]:
-    """The base pipeline over a catalogue of ``size`` creators (replicated), saved for the service."""
+    """The base pipeline over a catalogue of ``size`` creators (replicated), saved for the service
+    (cached per encoder backend, like ``base_pipeline``)."""
     from replicas import replicate, with_catalogue
 
     times = max(1, round(size / len(pipe.catalogue)))
     cat = pipe.catalogue if times == 1 else replicate(pipe.catalogue, times)
     big = with_catalogue(pipe, cat, benchmark_replicas=times)
-    d = OUT / f"catalogue_{len(cat)}"
+    backend = pipe.encoder.spec().get("backend") or "torch"
+    d = OUT / (f"catalogue_{len(cat)}" if backend == "torch" else f"catalogue_{len(cat)}_{backend}")
     if not (d / "pipeline.json").exists():
         big.save(d)
     return big, d
