@@ -102,9 +102,11 @@ def check_version_name(version: object) -> str:
 
 
 def new_version_name(now: datetime | None = None) -> str:
-    """A fresh, time-sortable version name: ``20261203T081500Z-3f9a1c``."""
+    """A fresh, time-sortable version name: ``20261203T081500.123456Z-3f9a1c``. Microseconds,
+    so two versions made within one second (an update right after a build) still sort by time,
+    not by their random suffix."""
     now = now or datetime.now(UTC)
-    return f"{now.astimezone(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    return f"{now.astimezone(UTC):%Y%m%dT%H%M%S.%fZ}-{secrets.token_hex(3)}"
 
 
 def version_dir(model_dir: Path, version: str) -> Path:

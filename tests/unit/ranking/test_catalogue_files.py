@@ -151,7 +151,14 @@ def test_versions_are_immutable_and_named_safely(built) -> None:
             check_version_name(bad)
     a = new_version_name(datetime(2026, 12, 3, 8, 0, tzinfo=UTC))
     b = new_version_name(datetime(2026, 12, 3, 9, 0, tzinfo=UTC))
-    assert a.startswith("20261203T080000Z-") and sorted([b, a]) == [a, b]
+    assert a.startswith("20261203T080000.000000Z-") and sorted([b, a]) == [a, b]
+    assert check_version_name(a) == a
+    # within one second, by time whatever the random suffixes (20 pairs: one of two would fail
+    # by chance if the names stopped at seconds)
+    for _ in range(20):
+        c = new_version_name(datetime(2026, 12, 3, 8, 0, 0, 1, tzinfo=UTC))
+        d = new_version_name(datetime(2026, 12, 3, 8, 0, 0, 2, tzinfo=UTC))
+        assert sorted([d, c]) == [c, d]
     assert not [p for p in (model / "catalogues").iterdir() if p.name.startswith(".")]
 
 
