@@ -37,7 +37,7 @@ from matcher.ranking.lexical import LexicalIndex
 from matcher.ranking.manifest import CorruptModelError
 from matcher.ranking.matches import Recommendation, Scored, assemble_matches
 from matcher.ranking.migrations import FORMAT_VERSION, UnsupportedFormatError
-from matcher.ranking.models import CostModel, EngagementModel, FitRanker
+from matcher.ranking.models import CostModel, EngagementModel
 from matcher.ranking.pipeline_store import (
     DERIVED,
     LEGACY_CATALOGUE,
@@ -50,6 +50,7 @@ from matcher.ranking.pipeline_store import (
 from matcher.ranking.pipeline_store import (
     derived_key as _derived_key,  # imported from here by ranking.catalogue_update
 )
+from matcher.ranking.ranker import FitRanker
 from matcher.ranking.retrieval import VectorIndex, hard_filter, retrieve
 from matcher.ranking.signals import BriefSignals
 from matcher.ranking.text import brief_text

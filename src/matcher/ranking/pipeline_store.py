@@ -35,7 +35,8 @@ from matcher.ranking.history import History
 from matcher.ranking.lexical import LexicalIndex
 from matcher.ranking.manifest import CorruptModelError, write_manifest
 from matcher.ranking.migrations import FORMAT_VERSION, open_saved
-from matcher.ranking.models import CostModel, EngagementModel, FitRanker
+from matcher.ranking.models import CostModel, EngagementModel
+from matcher.ranking.ranker import FitRanker
 from matcher.ranking.topic_index import TopicIndex
 
 if TYPE_CHECKING:

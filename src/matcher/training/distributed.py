@@ -40,7 +40,7 @@ from matcher.ranking.embeddings import (
     TextEncoder,
     encoder_from_spec,
 )
-from matcher.ranking.models import FitRanker
+from matcher.ranking.ranker import FitRanker
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ import lightgbm as lgb
 
 from matcher.config import LGBMParams, SmallDataConfig, TrainConfig
 from matcher.ranking.features import FEATURES
-from matcher.ranking.models import FitRanker
+from matcher.ranking.ranker import FitRanker
 
 logger = logging.getLogger(__name__)
 

@@ -27,8 +27,9 @@ from matcher.ranking.content_hash import content_hashes, hashes_frame
 from matcher.ranking.embeddings import SentenceEncoder, TextEncoder
 from matcher.ranking.features import PairFeaturizer
 from matcher.ranking.history import History
-from matcher.ranking.models import CostModel, EngagementModel, FitRanker
+from matcher.ranking.models import CostModel, EngagementModel
 from matcher.ranking.pipeline import MatchPipeline
+from matcher.ranking.ranker import FitRanker
 from matcher.ranking.retrieval import hard_filter
 from matcher.schemas import Brief
 from matcher.training.dropout import training_view

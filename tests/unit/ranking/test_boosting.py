@@ -11,7 +11,7 @@ from matcher.ranking.boosting import (
     booster_predict,
     ranker_params,
 )
-from matcher.ranking.models import FitRanker
+from matcher.ranking.ranker import FitRanker
 
 PARAMS = LGBMParams(
     n_estimators=12,

@@ -22,8 +22,9 @@ from matcher.data.labels import time_split
 from matcher.ranking.estimator import NotFittedError
 from matcher.ranking.features import PairFeaturizer
 from matcher.ranking.history import brief_day
-from matcher.ranking.models import CostModel, EngagementModel, FitRanker
+from matcher.ranking.models import CostModel, EngagementModel
 from matcher.ranking.pipeline import MatchPipeline
+from matcher.ranking.ranker import FitRanker
 from matcher.schemas import Brief
 from matcher.training.trainer import training_sets
 from tests.helpers import make_tiny_market, tiny_tables_from

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from matcher.config import LGBMParams
-from matcher.ranking.models import FitRanker
 from matcher.ranking.prior import PRIOR_FEATURE, PriorBlend
+from matcher.ranking.ranker import FitRanker
 
 PARAMS = LGBMParams(n_estimators=30, num_leaves=7, min_child_samples=5)
 
@@ -69,7 +69,7 @@ def test_monotone_feature_never_lowers_the_score():
 
 
 def test_smoothed_best_round_known_answers():
-    from matcher.ranking.models import smoothed_best_round
+    from matcher.ranking.ranker import smoothed_best_round
 
     # the raw peak (round 2) is a lone spike; averaged over 3 rounds the plateau wins, centred on round 3
     assert smoothed_best_round([0.1, 0.9, 0.1, 0.5, 0.5, 0.5, 0.5], 3) == 3
@@ -88,7 +88,7 @@ def test_smooth_rounds_keeps_the_smoothed_peak():
     r = FitRanker(
         PARAMS.model_copy(update={"n_estimators": 30, "early_stopping_rounds": 30}), smooth_rounds=5
     ).fit(X, y, g, ["a", "b", "c"], Xv, yv, gv)
-    from matcher.ranking.models import smoothed_best_round
+    from matcher.ranking.ranker import smoothed_best_round
 
     assert r.booster_.current_iteration() == smoothed_best_round(
         r.evals_result_["valid_0"]["ndcg@10"], 5

@@ -17,7 +17,7 @@ from matcher.evaluation.metrics import ndcg_at_k  # noqa: E402
 from matcher.ranking.boosting import ranker_params  # noqa: E402
 from matcher.ranking.catalogue import Catalogue  # noqa: E402
 from matcher.ranking.embeddings import EmbeddingCache, HashingEncoder, text_key  # noqa: E402
-from matcher.ranking.models import FitRanker  # noqa: E402
+from matcher.ranking.ranker import FitRanker  # noqa: E402
 from matcher.training.distributed import (  # noqa: E402
     build_catalogue_distributed,
     embed_texts_distributed,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from matcher.config import LGBMParams, TrainConfig
-from matcher.ranking.models import FitRanker
+from matcher.ranking.ranker import FitRanker
 from matcher.training.small_data import (
     FULL_CAPACITY_BRIEFS,
     SEMANTIC_FEATURES,
