@@ -128,6 +128,7 @@ def sized(pipe: Any, size: int) -> tuple[Any, Path]:
 def library_profile(pipe: Any, briefs: list[Any], n: int) -> dict[str, float]:
     """Median ms of the floor, of recommend, and of its stages, warm, in this process."""
     from matcher.config import ServingConfig
+    from matcher.ranking.matches import assemble_matches
     from serving.model_state import quiet_encoder, set_torch_threads
 
     quiet_encoder(pipe)
@@ -153,7 +154,7 @@ def library_profile(pipe: Any, briefs: list[Any], n: int) -> dict[str, float]:
         if len(rows):
             s = pipe.score_rows(b, rows, q, sig)
             t3 = time.perf_counter()
-            pipe._matches(b, s, np.lexsort((s.rows, -s.score))[:10], sig)
+            assemble_matches(pipe, b, s, np.lexsort((s.rows, -s.score))[:10], sig)
         else:
             t3 = time.perf_counter()
         t4 = time.perf_counter()

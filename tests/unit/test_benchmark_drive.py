@@ -1,6 +1,7 @@
-"""benchmarks/serve_latency.drive, the request loop of the service benchmarks: with a floor it
-alternates floor runs and requests in blocks, never loses or repeats an index, and counts
-every request. Driven against a tiny loopback HTTP server that records what it was sent."""
+"""benchmarks/serve_latency: ``drive``, the request loop of the service benchmarks (with a floor
+it alternates floor runs and requests in blocks, never loses or repeats an index, and counts
+every request; driven against a tiny loopback HTTP server that records what it was sent), and
+``library_profile``, which calls the pipeline's stages one by one, so it breaks when they move."""
 
 from __future__ import annotations
 
@@ -80,3 +81,13 @@ def test_concurrent_clients_send_each_request_once(bench, server) -> None:
     out = bench.drive(url, bodies, 20, 4, block=5)  # no floor: the block does not apply
     assert sorted(events) == sorted(f"R{i}" for i in range(20))
     assert out["errors"] == 0
+
+
+def test_library_profile_times_every_stage_of_a_real_pipeline(bench, tiny_pipeline) -> None:
+    from matcher.data.briefs import briefs_to_models
+    from tests.helpers import make_tiny_market
+
+    briefs = briefs_to_models(make_tiny_market()["briefs"])[:3]
+    prof = bench.library_profile(tiny_pipeline, briefs, 3)
+    assert set(prof) == {"floor", "recommend", "embed", "candidates", "score", "explain"}
+    assert all(v > 0 for v in prof.values())
