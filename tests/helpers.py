@@ -8,8 +8,11 @@ the others ignored. A fast deterministic hashing encoder stands in for MiniLM in
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import zlib
+from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
@@ -248,3 +251,15 @@ def match(rank: int, iid: str, score: float = 1.0) -> Match:
         cost_is_estimate=True,
         reasons=["fits"],
     )
+
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def load_benchmark(script: str, name: str) -> ModuleType:
+    """``benchmarks/<script>`` loaded as module ``name`` (benchmarks are scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / script)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod

@@ -3,7 +3,6 @@ silently: percentiles, the memory reader, the worker finder, recall and the JSON
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import os
@@ -15,7 +14,8 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "scale.py"
+from tests.helpers import load_benchmark
+
 # the keys issue 12 names for `--json`, in its order
 ISSUE_KEYS = ["creators", "floor_ms", "encoder_ms", "p50_ms", "p95_ms", "rps_4", "rss_mb",
               "uss_mb", "startup_s", "recall_at_300"]  # fmt: skip
@@ -23,11 +23,7 @@ ISSUE_KEYS = ["creators", "floor_ms", "encoder_ms", "p50_ms", "p95_ms", "rps_4",
 
 @pytest.fixture(scope="module")
 def scale() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("scale_benchmark", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("scale.py", "scale_benchmark")
 
 
 def test_percentiles_known_answers(scale: ModuleType) -> None:
@@ -92,11 +88,7 @@ def test_json_line_has_exactly_the_issue_keys(scale: ModuleType) -> None:
 # ---------------------------------------------------------------- the replicated catalogue build
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_pipeline", SCRIPT.with_name("replicas.py"))
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("replicas.py", "bench_pipeline")
 
 
 def test_replicated_lexical_index_scores_every_replica_like_its_original(
